@@ -1,0 +1,562 @@
+//! `hawker-bench`: Hawker beside a real peer, in one run, on this machine.
+//!
+//! `ingest`: Hawker vs nginx-rtmp (Debian's libnginx-mod-rtmp, HLS on):
+//!   1. ingest-to-playable delay: a publisher records when it sends each video frame; a client
+//!      at the live edge records when that frame's bytes arrive (Hawker: preload-hinted parts,
+//!      streamed; nginx-rtmp: playlist polling every 100 ms, the best a plain HLS client does);
+//!   2. CPU-seconds per stream-minute and RSS at 1, 20 and 50 concurrent 2 Mbit/s publishers
+//!      replaying a fixture in real time (no encoder in the loop).
+//!
+//! Run: `cargo run --release -p hawker-bench -- ingest` (see README "Performance").
+
+mod mp4;
+mod procstat;
+mod room;
+mod servers;
+mod ts;
+
+use anyhow::Context;
+use bytes::Bytes;
+use clap::{Parser, Subcommand};
+use hawker_broadcast::publisher::{self, Clip, PublishOptions};
+use servers::{Hawker, Nginx};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Ingest-to-playable delay and CPU/RSS per stream, Hawker vs nginx-rtmp.
+    Ingest {
+        /// Concurrent publishers for the CPU/RSS runs.
+        #[arg(long, default_value = "1,20,50")]
+        streams: String,
+        /// Measured seconds per CPU/RSS run (after 5 s of warm-up).
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Seconds of the delay measurement per server.
+        #[arg(long, default_value_t = 30)]
+        latency_seconds: u64,
+    },
+    /// One room, many WebSocket subscribers: Hawker vs nats-server's WebSocket listener.
+    Room {
+        #[arg(long, default_value_t = 10_000)]
+        subscribers: usize,
+        /// Comments per second, one run each.
+        #[arg(long, default_value = "10,100,200,800")]
+        rates: String,
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
+    /// Glass-to-glass delay of the viewer page in headless Chromium: ffmpeg paints the wall
+    /// clock into each frame at capture, the page reads it back at presentation.
+    Glass {
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+    },
+}
+
+pub fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .canonicalize()
+        .expect("workspace root")
+}
+
+/// A 2 Mbit/s H.264 + AAC FLV, 10 s, keyframe every 2 s, no B-frames; made once with ffmpeg.
+fn fixture() -> anyhow::Result<PathBuf> {
+    let out = root().join("bench/out");
+    std::fs::create_dir_all(&out)?;
+    let path = out.join("fixture-2mbit.flv");
+    if path.exists() {
+        return Ok(path);
+    }
+    eprintln!("making the 2 Mbit/s fixture with ffmpeg…");
+    let st = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-y",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=500:sample_rate=48000",
+            "-t",
+            "10",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "veryfast",
+            "-tune",
+            "zerolatency",
+            "-b:v",
+            "1900k",
+            "-maxrate",
+            "1900k",
+            "-bufsize",
+            "1900k",
+            "-x264-params",
+            "nal-hrd=cbr:force-cfr=1",
+            "-g",
+            "60",
+            "-keyint_min",
+            "60",
+            "-sc_threshold",
+            "0",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "96k",
+            "-f",
+            "flv",
+        ])
+        .arg(&path)
+        .status()
+        .context("ffmpeg must be installed")?;
+    anyhow::ensure!(st.success(), "ffmpeg failed to make the fixture");
+    Ok(path)
+}
+
+fn percentile(v: &mut [f64], p: f64) -> f64 {
+    if v.is_empty() {
+        return f64::NAN;
+    }
+    v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let i = ((v.len() - 1) as f64 * p).round() as usize;
+    v[i]
+}
+
+/// Publishes the clip once per `pass`, reporting each video frame's send instant.
+fn spawn_publisher(
+    url: String,
+    clip: Arc<Clip>,
+    cancel: CancellationToken,
+) -> mpsc::UnboundedReceiver<(u32, std::time::Instant)> {
+    let (tx, rx) = mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        let opts = PublishOptions {
+            loops: None,
+            video_sent: Some(tx),
+        };
+        if let Err(e) = publisher::publish(&url, clip, opts, cancel).await {
+            eprintln!("publisher: {e}");
+        }
+    });
+    rx
+}
+
+struct Delays {
+    samples: Vec<f64>,
+}
+
+impl Delays {
+    fn summary(&mut self) -> (f64, f64, usize) {
+        let n = self.samples.len();
+        (
+            percentile(&mut self.samples, 0.5),
+            percentile(&mut self.samples, 0.95),
+            n,
+        )
+    }
+}
+
+/// Hawker: follow the preload hint part after part, timing each frame's bytes.
+async fn hawker_delay(h: &Hawker, clip: Arc<Clip>, secs: u64) -> anyhow::Result<Delays> {
+    let key = h.create_channel("bench-delay").await?;
+    let cancel = CancellationToken::new();
+    let mut sent_rx = spawn_publisher(
+        format!("{}/{key}", h.rtmp_url()),
+        clip.clone(),
+        cancel.clone(),
+    );
+    let http = reqwest::Client::new();
+    let playlist = format!("{}/live/bench-delay/index.m3u8", h.http);
+    let base = format!("{}/live/bench-delay/", h.http);
+    let first_video_ts = clip.first_video_timestamp().unwrap_or(0) as u64;
+    let mut arrivals: Vec<(u64, std::time::Instant)> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(secs + 3);
+    let mut next: Option<(String, u64)> = None;
+    while Instant::now() < deadline {
+        let (session, n) = match next.take() {
+            Some(x) => x,
+            None => {
+                let r = http.get(&playlist).send().await?;
+                if r.status() != 200 {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+                let text = r.text().await?;
+                let pl = hawker_media::hls::validate::validate(&text)
+                    .map_err(|e| anyhow::anyhow!("invalid playlist: {e:?}"))?;
+                let hint = pl.preload_hint.context("no preload hint")?;
+                let (session, file) = hint.split_once('/').context("hint uri")?;
+                let n: u64 = file
+                    .trim_start_matches("part")
+                    .trim_end_matches(".m4s")
+                    .parse()?;
+                (session.to_string(), n)
+            }
+        };
+        let mut resp = http
+            .get(format!("{base}{session}/part{n}.m4s"))
+            .send()
+            .await?;
+        if resp.status() != 200 {
+            continue; // the part left the window or the show restarted: re-read the playlist
+        }
+        let mut parser = mp4::ChunkParser::default();
+        while let Some(bytes) = resp.chunk().await? {
+            let now = std::time::Instant::now();
+            for decode_time in parser.push(&bytes) {
+                arrivals.push((first_video_ts + decode_time / 90, now));
+            }
+        }
+        next = Some((session, n + 1));
+    }
+    cancel.cancel();
+    let mut sent = HashMap::new();
+    while let Ok((ts, at)) = sent_rx.try_recv() {
+        sent.entry(ts as u64).or_insert(at);
+    }
+    let samples: Vec<f64> = arrivals
+        .iter()
+        .filter_map(|(ts, at)| sent.get(ts).map(|s| signed_ms(*at, *s)))
+        .collect();
+    anyhow::ensure!(
+        samples.iter().all(|d| *d >= 0.0),
+        "a frame arrived before it was sent: the timestamp mapping is wrong"
+    );
+    Ok(Delays { samples })
+}
+
+fn signed_ms(at: std::time::Instant, sent: std::time::Instant) -> f64 {
+    match at.checked_duration_since(sent) {
+        Some(d) => d.as_secs_f64() * 1000.0,
+        None => -(sent.duration_since(at).as_secs_f64() * 1000.0),
+    }
+}
+
+/// nginx-rtmp: poll the playlist every 100 ms, fetch each new fragment, time its frames.
+async fn nginx_delay(n: &Nginx, clip: Arc<Clip>, secs: u64) -> anyhow::Result<Delays> {
+    let cancel = CancellationToken::new();
+    let mut sent_rx = spawn_publisher(format!("{}/delay", n.rtmp_url()), clip, cancel.clone());
+    let http = reqwest::Client::new();
+    let playlist = format!("{}/hls/delay.m3u8", n.http);
+    let mut seen = std::collections::HashSet::new();
+    let mut arrivals: Vec<(u64, std::time::Instant)> = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(secs + 3);
+    while Instant::now() < deadline {
+        if let Ok(r) = http.get(&playlist).send().await {
+            if r.status() == 200 {
+                let text = r.text().await?;
+                for uri in text
+                    .lines()
+                    .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+                {
+                    if seen.insert(uri.to_string()) {
+                        let body = http
+                            .get(format!("{}/hls/{uri}", n.http))
+                            .send()
+                            .await?
+                            .bytes()
+                            .await?;
+                        let now = std::time::Instant::now();
+                        for dts in ts::video_dts(&body) {
+                            arrivals.push((dts, now));
+                        }
+                    }
+                }
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    cancel.cancel();
+    let mut sent = HashMap::new();
+    while let Ok((ts, at)) = sent_rx.try_recv() {
+        sent.entry(ts as u64).or_insert(at);
+    }
+    // nginx-rtmp offsets its MPEG-TS clock from the FLV clock; find the offset that matches
+    // the most frames rather than assuming one.
+    let offset = ts::best_offset(&arrivals.iter().map(|a| a.0).collect::<Vec<_>>(), &sent);
+    let samples = arrivals
+        .iter()
+        .filter_map(|(dts90, at)| {
+            let ts = (*dts90 / 90).checked_sub(offset)?;
+            sent.get(&ts).map(|s| signed_ms(*at, *s))
+        })
+        .collect();
+    Ok(Delays { samples })
+}
+
+struct Usage {
+    cpu_s_per_stream_min: f64,
+    rss_mib: f64,
+}
+
+async fn measure_load(
+    label: &str,
+    urls: Vec<String>,
+    clip: Arc<Clip>,
+    pids: impl Fn() -> Vec<u32>,
+    secs: u64,
+) -> anyhow::Result<Usage> {
+    let cancel = CancellationToken::new();
+    for url in &urls {
+        let _rx = spawn_publisher(url.clone(), clip.clone(), cancel.clone());
+    }
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let cpu0 = procstat::cpu_seconds(&pids());
+    let t0 = Instant::now();
+    tokio::time::sleep(Duration::from_secs(secs)).await;
+    let cpu1 = procstat::cpu_seconds(&pids());
+    let rss = procstat::rss_bytes(&pids());
+    let minutes = t0.elapsed().as_secs_f64() / 60.0;
+    cancel.cancel();
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let n = urls.len() as f64;
+    let u = Usage {
+        cpu_s_per_stream_min: (cpu1 - cpu0) / (n * minutes),
+        rss_mib: rss as f64 / 1048576.0,
+    };
+    eprintln!(
+        "  {label:<11} {:>3} streams: {:.3} CPU-s/stream-min, RSS {:.1} MiB",
+        urls.len(),
+        u.cpu_s_per_stream_min,
+        u.rss_mib
+    );
+    Ok(u)
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    let (streams, seconds, latency_seconds) = match cli.cmd {
+        Cmd::Ingest {
+            streams,
+            seconds,
+            latency_seconds,
+        } => (streams, seconds, latency_seconds),
+        Cmd::Glass { seconds } => return glass(seconds).await,
+        Cmd::Room {
+            subscribers,
+            rates,
+            seconds,
+        } => return room_bench(subscribers, &rates, seconds).await,
+    };
+    let counts: Vec<usize> = streams
+        .split(',')
+        .map(|s| s.trim().parse())
+        .collect::<Result<_, _>>()?;
+    let clip = Arc::new(Clip::parse(Bytes::from(std::fs::read(fixture()?)?))?);
+    let work = std::env::temp_dir().join(format!("hawker-bench-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let hawker = Hawker::start(&work.join("hawker")).await?;
+    let nginx = Nginx::start(&work.join("nginx")).await?;
+    println!(
+        "# Ingest benchmark: Hawker {} vs nginx-rtmp ({})",
+        env!("CARGO_PKG_VERSION"),
+        nginx.version
+    );
+    println!(
+        "machine: {} cores; fixture: 1280x720 30 fps H.264 + AAC, 2 Mbit/s, real time\n",
+        std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0)
+    );
+
+    eprintln!("delay: {latency_seconds} s per server…");
+    let mut hd = hawker_delay(&hawker, clip.clone(), latency_seconds).await?;
+    let mut nd = nginx_delay(&nginx, clip.clone(), latency_seconds).await?;
+    let (h50, h95, hn) = hd.summary();
+    let (n50, n95, nn) = nd.summary();
+    println!("## Ingest-to-playable delay (ms; frame sent by the publisher → its bytes at a live-edge client)");
+    println!("| server | p50 | p95 | frames |");
+    println!("|---|---|---|---|");
+    println!("| Hawker (LL-HLS preload hint, streamed parts) | {h50:.1} | {h95:.1} | {hn} |");
+    println!("| nginx-rtmp (HLS, playlist polled every 100 ms) | {n50:.1} | {n95:.1} | {nn} |");
+    println!(
+        "| ratio nginx-rtmp / Hawker | {:.0}× | {:.0}× | |\n",
+        n50 / h50,
+        n95 / h95
+    );
+
+    println!("## CPU and memory per stream (server process only; publishers run in the bench)");
+    println!("| streams | Hawker CPU-s/stream-min | nginx-rtmp CPU-s/stream-min | ratio Hawker/nginx | Hawker RSS MiB | nginx-rtmp RSS MiB |");
+    println!("|---|---|---|---|---|---|");
+    let mut rows = Vec::new();
+    for &n in &counts {
+        let mut urls = Vec::new();
+        for i in 0..n {
+            let slug = format!("load-{n}-{i}");
+            let key = hawker.create_channel(&slug).await?;
+            urls.push(format!("{}/{key}", hawker.rtmp_url()));
+        }
+        let h = measure_load("Hawker", urls, clip.clone(), || vec![hawker.pid()], seconds).await?;
+        let urls = (0..n)
+            .map(|i| format!("{}/load{n}x{i}", nginx.rtmp_url()))
+            .collect();
+        let g = measure_load("nginx-rtmp", urls, clip.clone(), || nginx.pids(), seconds).await?;
+        println!(
+            "| {n} | {:.3} | {:.3} | {:.2} | {:.1} | {:.1} |",
+            h.cpu_s_per_stream_min,
+            g.cpu_s_per_stream_min,
+            h.cpu_s_per_stream_min / g.cpu_s_per_stream_min,
+            h.rss_mib,
+            g.rss_mib
+        );
+        rows.push(serde_json::json!({"streams": n, "hawker_cpu": h.cpu_s_per_stream_min, "nginx_cpu": g.cpu_s_per_stream_min, "hawker_rss_mib": h.rss_mib, "nginx_rss_mib": g.rss_mib}));
+    }
+    let report = serde_json::json!({
+        "delay_ms": {"hawker": {"p50": h50, "p95": h95, "frames": hn}, "nginx_rtmp": {"p50": n50, "p95": n95, "frames": nn}},
+        "load": rows,
+    });
+    std::fs::write(
+        root().join("bench/out/ingest.json"),
+        serde_json::to_vec_pretty(&report)?,
+    )?;
+    drop(hawker);
+    drop(nginx);
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+/// ffmpeg's filter graph that writes the capture wall clock (ms mod 2^32) as 32 bars of 10 px
+/// into the top half of each frame: `setpts=RTCTIME` stamps the frame with the real time it
+/// is produced, `geq` draws the bits, then timestamps restart at zero for the encoder.
+const CLOCK_FILTER: &str = "settb=1/1000000,setpts=RTCTIME,geq=lum='if(lt(Y,90),255*mod(floor(floor(T*1000)/pow(2,floor(X/10))),2),40)':cb=128:cr=128,setpts=PTS-STARTPTS";
+
+async fn glass(seconds: u64) -> anyhow::Result<()> {
+    let work = std::env::temp_dir().join(format!("hawker-glass-{}", std::process::id()));
+    let hawker = Hawker::start(&work).await?;
+    let key = hawker.create_channel("glass").await?;
+    let mut ffmpeg = std::process::Command::new("ffmpeg")
+        .args([
+            "-v",
+            "error",
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            "color=c=black:s=320x180:r=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=48000",
+            "-t",
+            &(seconds + 40).to_string(),
+            "-vf",
+            CLOCK_FILTER,
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "60",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+            "-f",
+            "flv",
+        ])
+        .arg(format!("{}/{key}", hawker.rtmp_url()))
+        .spawn()
+        .context("ffmpeg must be installed")?;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let e2e = root().join("e2e");
+    let out = tokio::process::Command::new("node")
+        .arg("glass.mjs")
+        .arg(format!("{}/c/glass", hawker.http))
+        .arg(seconds.to_string())
+        .current_dir(&e2e)
+        .output()
+        .await
+        .context("node and e2e/node_modules are needed (npm ci --prefix e2e)")?;
+    let _ = ffmpeg.kill();
+    let _ = ffmpeg.wait();
+    anyhow::ensure!(
+        out.status.success(),
+        "glass.mjs: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    println!("# Glass-to-glass, viewer page in headless Chromium (capture → x264 zerolatency → RTMP → Hawker → WebSocket → MSE → screen)");
+    println!("| frames | p50 ms | p95 ms | min ms | max ms | player buffer s | stalls | goal |");
+    println!("|---|---|---|---|---|---|---|---|");
+    println!(
+        "| {} | {} | {} | {} | {} | {} | {} | ≤ 800 ms |",
+        v["frames"], v["p50"], v["p95"], v["min"], v["max"], v["playerBufferS"], v["stalls"]
+    );
+    std::fs::write(
+        root().join("bench/out/glass.json"),
+        serde_json::to_vec_pretty(&v)?,
+    )?;
+    drop(hawker);
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+async fn room_bench(n: usize, rates: &str, secs: u64) -> anyhow::Result<()> {
+    room::raise_fd_limit();
+    let rates: Vec<u64> = rates
+        .split(',')
+        .map(|r| r.trim().parse())
+        .collect::<Result<_, _>>()?;
+    let work = std::env::temp_dir().join(format!("hawker-roombench-{}", std::process::id()));
+    eprintln!("room: {n} subscribers, comments at {rates:?}/s, {secs} s each");
+    let h = room::hawker(&work, n, &rates, secs).await?;
+    let g = room::nats(&work, n, &rates, secs).await?;
+    println!("# Live room: {n} WebSocket subscribers in one room, 100-byte comments (Hawker vs nats-server WebSocket)");
+    println!("| comments/s | Hawker deliveries/s | p50 ms | p99 ms | nats-server deliveries/s | p50 ms | p99 ms | ratio Hawker/nats |");
+    println!("|---|---|---|---|---|---|---|---|");
+    let mut rows = Vec::new();
+    for (a, b) in h.results.iter().zip(&g.results) {
+        println!(
+            "| {} | {:.0} | {:.1} | {:.1} | {:.0} | {:.1} | {:.1} | {:.2} |",
+            a.rate,
+            a.deliveries_per_s,
+            a.p50_ms,
+            a.p99_ms,
+            b.deliveries_per_s,
+            b.p50_ms,
+            b.p99_ms,
+            a.deliveries_per_s / b.deliveries_per_s
+        );
+        rows.push(serde_json::json!({"rate": a.rate, "hawker": {"deliveries_per_s": a.deliveries_per_s, "p50_ms": a.p50_ms, "p99_ms": a.p99_ms},
+            "nats": {"deliveries_per_s": b.deliveries_per_s, "p50_ms": b.p50_ms, "p99_ms": b.p99_ms}}));
+    }
+    println!(
+        "\nRSS per idle socket: {} {:.1} KiB, {} {:.1} KiB",
+        h.name,
+        h.idle_rss_per_socket / 1024.0,
+        g.name,
+        g.idle_rss_per_socket / 1024.0
+    );
+    let report = serde_json::json!({"subscribers": n, "runs": rows, "idle_rss_per_socket_bytes": {"hawker": h.idle_rss_per_socket, "nats": g.idle_rss_per_socket}});
+    std::fs::write(
+        root().join("bench/out/room.json"),
+        serde_json::to_vec_pretty(&report)?,
+    )?;
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}

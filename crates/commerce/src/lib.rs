@@ -1,0 +1,13 @@
+//! The shop's rules, without I/O: who in an organisation may do what, what a product is, how an
+//! order moves, when a return is allowed under each law profile, what a coupon takes off, what
+//! reference price may be shown, and the flash-sale book that never oversells.
+//! Money is always `hawker_domain::Money`: integer minor units with a currency.
+
+pub mod catalog;
+pub mod coupon;
+pub mod flash;
+pub mod ids;
+pub mod law;
+pub mod order;
+pub mod org;
+pub mod pricing;

@@ -1,0 +1,328 @@
+//! Configuration: defaults, then `hawker.toml` (or `--config FILE`), then `HAWKER_*`
+//! environment variables (`HAWKER_STORAGE__URL=postgres://...`), then command-line flags.
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Config {
+    /// Data directory: the SQLite database, recordings, the admin token.
+    pub data: PathBuf,
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub media: MediaConfig,
+    pub recording: RecordingConfig,
+    pub bus: BusConfig,
+    pub commerce: CommerceConfig,
+    pub log: LogConfig,
+}
+
+/// The shop: which law's rules apply, and how long unpaid orders hold stock.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct CommerceConfig {
+    /// `cn`, `eu` or `us`: the base of every rule below.
+    pub law_profile: String,
+    /// Overrides of the profile's numbers.
+    pub no_reason_return_days: Option<u32>,
+    pub refund_within_days: Option<u32>,
+    pub merchant_policy_days: Option<u32>,
+    pub auctions_returnable: Option<bool>,
+    /// Minutes an unpaid order keeps its stock.
+    pub reservation_minutes: u64,
+}
+
+impl Default for CommerceConfig {
+    fn default() -> Self {
+        CommerceConfig {
+            law_profile: "eu".into(),
+            no_reason_return_days: None,
+            refund_within_days: None,
+            merchant_policy_days: None,
+            auctions_returnable: None,
+            reservation_minutes: 10,
+        }
+    }
+}
+
+impl CommerceConfig {
+    pub fn law(&self) -> anyhow::Result<hawker_commerce::law::LawProfile> {
+        let mut l = hawker_commerce::law::LawProfile::named(&self.law_profile)
+            .ok_or_else(|| anyhow::anyhow!("commerce.law_profile is cn, eu or us"))?;
+        if let Some(v) = self.no_reason_return_days {
+            l.no_reason_return_days = v;
+        }
+        if let Some(v) = self.refund_within_days {
+            l.refund_within_days = v;
+        }
+        if let Some(v) = self.merchant_policy_days {
+            l.merchant_policy_days = v;
+        }
+        if let Some(v) = self.auctions_returnable {
+            l.auctions_returnable = v;
+        }
+        Ok(l)
+    }
+}
+
+/// How nodes share live rooms.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct BusConfig {
+    /// `nats://host:4222` to share rooms with other nodes; empty for one node (in-process).
+    pub nats: String,
+    /// This node's id on the bus; random when 0.
+    pub node_id: u32,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ServerConfig {
+    pub http: SocketAddr,
+    pub rtmp: SocketAddr,
+    /// Base URL viewers reach the HTTP server at; derived from `http` when empty.
+    pub public_url: String,
+    /// Base URL encoders publish to (`rtmp://host:port/live`); derived from `rtmp` when empty.
+    pub rtmp_public_url: String,
+    pub secure_cookies: bool,
+    pub trust_forwarded_for: bool,
+    pub max_rtmp_connections: usize,
+    /// Per-client-address budget of the JSON API, requests per minute (0: no limit, for
+    /// benchmarks behind a trusted load balancer only).
+    pub api_requests_per_minute: u32,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StorageConfig {
+    /// `postgres://...` for PostgreSQL; empty for the embedded SQLite file in the data dir.
+    pub url: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MediaConfig {
+    pub segment_target_ms: u32,
+    pub part_target_ms: u32,
+    /// Segments kept in the live window.
+    pub window_segments: usize,
+    /// Seconds a show waits for its encoder to reconnect before it ends.
+    pub grace_secs: u64,
+    pub idle_timeout_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RecordingConfig {
+    pub enabled: bool,
+    /// Defaults to `{data}/recordings`.
+    pub dir: Option<PathBuf>,
+    /// Recordings are deleted this many days after their show ended (cn requires ≥ 3 years).
+    pub retention_days: u64,
+    /// Oldest recordings go first when the total exceeds this many bytes; 0 = no cap.
+    pub max_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct LogConfig {
+    /// `pretty` or `json`.
+    pub format: String,
+    /// A tracing filter such as `info,hawker_broadcast=debug`; `RUST_LOG` overrides.
+    pub filter: String,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data: PathBuf::from("hawker-data"),
+            server: ServerConfig::default(),
+            storage: StorageConfig::default(),
+            media: MediaConfig::default(),
+            recording: RecordingConfig::default(),
+            bus: BusConfig::default(),
+            commerce: CommerceConfig::default(),
+            log: LogConfig::default(),
+        }
+    }
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        ServerConfig {
+            http: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            rtmp: SocketAddr::from(([127, 0, 0, 1], 1935)),
+            public_url: String::new(),
+            rtmp_public_url: String::new(),
+            secure_cookies: false,
+            trust_forwarded_for: false,
+            max_rtmp_connections: 1000,
+            api_requests_per_minute: 600,
+        }
+    }
+}
+
+impl Default for MediaConfig {
+    fn default() -> Self {
+        MediaConfig {
+            segment_target_ms: 2000,
+            part_target_ms: 250,
+            window_segments: 6,
+            grace_secs: 30,
+            idle_timeout_secs: 30,
+        }
+    }
+}
+
+impl Default for RecordingConfig {
+    fn default() -> Self {
+        RecordingConfig {
+            enabled: true,
+            dir: None,
+            retention_days: 3 * 366,
+            max_bytes: 0,
+        }
+    }
+}
+
+impl Default for LogConfig {
+    fn default() -> Self {
+        LogConfig {
+            format: "pretty".into(),
+            filter: "info".into(),
+        }
+    }
+}
+
+/// Flags that override the file and environment.
+#[derive(Debug, Clone, Default)]
+pub struct Overrides {
+    pub data: Option<PathBuf>,
+    pub http: Option<SocketAddr>,
+    pub rtmp: Option<SocketAddr>,
+}
+
+impl Config {
+    /// `file`: an explicit path (must exist) or None for `./hawker.toml` if present.
+    pub fn load(file: Option<&Path>, o: &Overrides) -> anyhow::Result<Config> {
+        let mut fig = Figment::from(Serialized::defaults(Config::default()));
+        match file {
+            Some(f) => {
+                anyhow::ensure!(f.exists(), "config file {} does not exist", f.display());
+                fig = fig.merge(Toml::file(f));
+            }
+            None => fig = fig.merge(Toml::file("hawker.toml")),
+        }
+        fig = fig.merge(Env::prefixed("HAWKER_").split("__"));
+        let mut c: Config = fig.extract()?;
+        if let Some(d) = &o.data {
+            c.data = d.clone();
+        }
+        if let Some(a) = o.http {
+            c.server.http = a;
+        }
+        if let Some(a) = o.rtmp {
+            c.server.rtmp = a;
+        }
+        c.validate()?;
+        Ok(c)
+    }
+
+    pub fn validate(&self) -> anyhow::Result<()> {
+        let m = &self.media;
+        anyhow::ensure!(
+            (100..=1000).contains(&m.part_target_ms),
+            "media.part_target_ms must be 100–1000"
+        );
+        anyhow::ensure!(
+            m.segment_target_ms >= 2 * m.part_target_ms && m.segment_target_ms <= 10_000,
+            "media.segment_target_ms must be at least two parts and at most 10 s"
+        );
+        anyhow::ensure!(m.window_segments >= 3, "media.window_segments must be ≥ 3");
+        self.commerce.law()?;
+        anyhow::ensure!(
+            (1..=24 * 60).contains(&self.commerce.reservation_minutes),
+            "commerce.reservation_minutes must be 1–1440"
+        );
+        anyhow::ensure!(
+            matches!(self.log.format.as_str(), "pretty" | "json"),
+            "log.format is pretty or json"
+        );
+        Ok(())
+    }
+
+    pub fn recordings_dir(&self) -> Option<PathBuf> {
+        self.recording.enabled.then(|| {
+            self.recording
+                .dir
+                .clone()
+                .unwrap_or_else(|| self.data.join("recordings"))
+        })
+    }
+
+    /// Public URLs, derived from the bound addresses when not configured.
+    pub fn public_urls(&self, http: SocketAddr, rtmp: SocketAddr) -> (String, String) {
+        let http_url = if self.server.public_url.is_empty() {
+            format!("http://{}", visible(http))
+        } else {
+            self.server.public_url.trim_end_matches('/').to_string()
+        };
+        let rtmp_url = if self.server.rtmp_public_url.is_empty() {
+            format!("rtmp://{}/live", visible(rtmp))
+        } else {
+            self.server
+                .rtmp_public_url
+                .trim_end_matches('/')
+                .to_string()
+        };
+        (http_url, rtmp_url)
+    }
+}
+
+/// 0.0.0.0 is where we listen, not where anyone connects: show loopback instead.
+fn visible(a: SocketAddr) -> SocketAddr {
+    if a.ip().is_unspecified() {
+        SocketAddr::from(([127, 0, 0, 1], a.port()))
+    } else {
+        a
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
+    fn file_then_env_then_flags() {
+        figment::Jail::expect_with(|jail| {
+            jail.create_file(
+                "hawker.toml",
+                "data = \"from-file\"\n[server]\nhttp = \"127.0.0.1:9000\"\n[media]\npart_target_ms = 300\n",
+            )?;
+            jail.set_env("HAWKER_SERVER__HTTP", "127.0.0.1:9001");
+            let c = Config::load(None, &Overrides::default()).expect("loads");
+            assert_eq!(c.data, PathBuf::from("from-file"));
+            assert_eq!(c.server.http.port(), 9001);
+            assert_eq!(c.media.part_target_ms, 300);
+            let c = Config::load(
+                None,
+                &Overrides {
+                    http: Some("127.0.0.1:9002".parse().unwrap()),
+                    ..Default::default()
+                },
+            )
+            .expect("loads");
+            assert_eq!(c.server.http.port(), 9002);
+            jail.create_file("bad.toml", "[media]\npart_target_ms = 5\n")?;
+            assert!(Config::load(Some(Path::new("bad.toml")), &Overrides::default()).is_err());
+            jail.create_file("typo.toml", "[sever]\nhttp = \"x\"\n")?;
+            assert!(Config::load(Some(Path::new("typo.toml")), &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+}

@@ -1,0 +1,288 @@
+//! `hawker`: one binary for the server, the demo and the admin CLI.
+
+use clap::{Args, Parser, Subcommand};
+use hawker::app;
+use hawker::client::AdminClient;
+use hawker::config::{Config, Overrides};
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+#[derive(Parser)]
+#[command(
+    name = "hawker",
+    version,
+    about = "Self-hosted live commerce: go live, sell, settle."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args, Clone)]
+struct ServerFlags {
+    /// Configuration file (default: ./hawker.toml if present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data directory (database, recordings, admin token).
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// HTTP listen address [default: 127.0.0.1:8080].
+    #[arg(long)]
+    http: Option<SocketAddr>,
+    /// RTMP listen address [default: 127.0.0.1:1935].
+    #[arg(long)]
+    rtmp: Option<SocketAddr>,
+}
+
+#[derive(Args, Clone)]
+struct ClientFlags {
+    /// Data directory of the server (to find its admin token and address).
+    #[arg(long, default_value = "hawker-data")]
+    data: PathBuf,
+    /// Server base URL [default: from the data directory, else http://127.0.0.1:8080].
+    #[arg(long)]
+    server: Option<String>,
+    /// Print JSON.
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the server.
+    Serve(ServerFlags),
+    /// Run the server on a fresh data directory with a seeded demo world and a live show.
+    Demo(ServerFlags),
+    /// Manage channels on a running server.
+    #[command(subcommand)]
+    Channel(ChannelCommand),
+    /// Generate sellers and buyers directly in a server's storage, for load tests.
+    #[command(subcommand)]
+    Seed(SeedCommand),
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// The department-store chain at full size: stores, clerks (each with a channel selling
+    /// from their store's stock), catalog. Re-running grows it.
+    Chain {
+        #[arg(long, default_value_t = 65)]
+        stores: usize,
+        #[arg(long, default_value_t = 5000)]
+        clerks: usize,
+        #[command(flatten)]
+        server: ServerFlags,
+    },
+    /// Buyer accounts with a session each; prints one session cookie value per line.
+    Buyers {
+        #[arg(long)]
+        count: usize,
+        #[command(flatten)]
+        server: ServerFlags,
+    },
+}
+
+#[derive(Subcommand)]
+enum ChannelCommand {
+    /// Create a channel; prints its stream key and URLs.
+    Create {
+        slug: String,
+        #[arg(long)]
+        title: String,
+        /// E-mail of the owning account (default: the admin).
+        #[arg(long)]
+        owner: Option<String>,
+        #[command(flatten)]
+        client: ClientFlags,
+    },
+    /// Replace a channel's stream key.
+    RotateKey {
+        slug: String,
+        #[command(flatten)]
+        client: ClientFlags,
+    },
+    /// List channels.
+    List {
+        #[command(flatten)]
+        client: ClientFlags,
+    },
+}
+
+fn init_logging(cfg: &Config) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(&cfg.log.filter));
+    use std::io::IsTerminal;
+    // Logs go to stderr, so stdout stays clean for the banner and `--json` output.
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal());
+    if cfg.log.format == "json" {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}
+
+fn load(flags: &ServerFlags) -> anyhow::Result<Config> {
+    Config::load(
+        flags.config.as_deref(),
+        &Overrides {
+            data: flags.data.clone(),
+            http: flags.http,
+            rtmp: flags.rtmp,
+        },
+    )
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(flags) => {
+            let cfg = load(&flags)?;
+            init_logging(&cfg);
+            let running = app::start(cfg).await?;
+            app::shutdown_signal().await;
+            running.shutdown().await;
+        }
+        Command::Demo(mut flags) => {
+            if flags.data.is_none() {
+                let dir = std::env::temp_dir().join(format!("hawker-demo-{}", std::process::id()));
+                flags.data = Some(dir);
+            }
+            let cfg = load(&flags)?;
+            init_logging(&cfg);
+            let data = cfg.data.clone();
+            let running = app::start(cfg).await?;
+            let seeded = hawker::demo::seed(running.store.as_ref()).await?;
+            let cancel = tokio_util::sync::CancellationToken::new();
+            hawker::demo::start_publisher(&running, &seeded, cancel.clone())?;
+            if let Err(e) = hawker::demo::stock_the_shelf(&running, &seeded).await {
+                tracing::warn!(error = %e, "demo shelf not stocked");
+            }
+            println!("{}", hawker::demo::banner(&running, &seeded, &data));
+            app::shutdown_signal().await;
+            cancel.cancel();
+            running.shutdown().await;
+        }
+        Command::Channel(cmd) => channel(cmd).await?,
+        Command::Seed(cmd) => seed(cmd).await?,
+    }
+    Ok(())
+}
+
+async fn seed(cmd: SeedCommand) -> anyhow::Result<()> {
+    let flags = match &cmd {
+        SeedCommand::Chain { server, .. } | SeedCommand::Buyers { server, .. } => server,
+    };
+    let cfg = load(flags)?;
+    std::fs::create_dir_all(&cfg.data)?;
+    let url = if cfg.storage.url.is_empty() {
+        hawker_storage::sqlite_url_for_dir(&cfg.data)
+    } else {
+        cfg.storage.url.clone()
+    };
+    let store = hawker_storage::SqlStore::open(&url).await?;
+    // One hash for every generated account: hashing thousands of passwords would only burn time.
+    let hash = tokio::task::spawn_blocking(|| {
+        hawker_domain::PasswordHash::create(hawker::demo::DEMO_PASSWORD)
+    })
+    .await??;
+    match cmd {
+        SeedCommand::Chain { stores, clerks, .. } => {
+            let started = std::time::Instant::now();
+            let org = hawker::seed::department_store(&store, stores, clerks, None, &hash, |n| {
+                if n % 500 == 0 {
+                    eprintln!("{n} clerks");
+                }
+            })
+            .await?;
+            println!(
+                "organisation {} with {} stores and {clerks} clerks (password {}) in {:.1} s",
+                org.org,
+                org.stores.len(),
+                hawker::demo::DEMO_PASSWORD,
+                started.elapsed().as_secs_f64()
+            );
+        }
+        SeedCommand::Buyers { count, .. } => {
+            for t in hawker::seed::buyers(&store, count, &hash).await? {
+                println!("{t}");
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn channel(cmd: ChannelCommand) -> anyhow::Result<()> {
+    use reqwest::Method;
+    match cmd {
+        ChannelCommand::Create {
+            slug,
+            title,
+            owner,
+            client,
+        } => {
+            let c = AdminClient::locate(&client.data, client.server.as_deref())?;
+            let mut body = serde_json::json!({ "slug": slug, "title": title });
+            if let Some(o) = owner {
+                body["owner_email"] = o.into();
+            }
+            let v = c.call(Method::POST, "/api/v1/channels", Some(body)).await?;
+            print_channel(&v, client.json);
+        }
+        ChannelCommand::RotateKey { slug, client } => {
+            let c = AdminClient::locate(&client.data, client.server.as_deref())?;
+            let v = c
+                .call(
+                    Method::POST,
+                    &format!("/api/v1/channels/{slug}/stream-key/rotate"),
+                    None,
+                )
+                .await?;
+            print_channel(&v, client.json);
+        }
+        ChannelCommand::List { client } => {
+            let c = AdminClient::locate(&client.data, client.server.as_deref())?;
+            let v = c
+                .call(Method::GET, "/api/v1/channels?limit=200", None)
+                .await?;
+            if client.json {
+                println!("{v}");
+            } else {
+                for ch in v.as_array().into_iter().flatten() {
+                    println!(
+                        "{:<30} {:<5} {}",
+                        ch["slug"].as_str().unwrap_or(""),
+                        if ch["live"].as_bool() == Some(true) {
+                            "LIVE"
+                        } else {
+                            ""
+                        },
+                        ch["title"].as_str().unwrap_or("")
+                    );
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+/// `{"slug", "stream_key", "rtmp_url", "hls_url", "watch_url"}` with --json.
+fn print_channel(v: &serde_json::Value, json: bool) {
+    if json {
+        let out = serde_json::json!({
+            "slug": v["slug"], "stream_key": v["stream_key"], "rtmp_url": v["rtmp_url"],
+            "hls_url": v["hls_url"], "watch_url": v["watch_url"],
+        });
+        println!("{out}");
+    } else {
+        let s = |k: &str| v[k].as_str().unwrap_or("").to_string();
+        println!("Channel     {}", s("slug"));
+        println!("Server      {}", s("rtmp_url"));
+        println!("Stream key  {}", s("stream_key"));
+        println!("Watch       {}", s("watch_url"));
+        println!("HLS         {}", s("hls_url"));
+    }
+}

@@ -1,0 +1,65 @@
+//! Real Chromium (Debian's, driven by playwright-core from e2e/) against a real server while
+//! ffmpeg publishes: the viewer page's own low-latency player, hls.js on the LL-HLS URL, and
+//! two browser contexts in one live room (one comments, the other sees it).
+
+mod common;
+
+use common::*;
+use std::path::Path;
+use std::process::Command;
+
+/// Installs the e2e tools from the lock file if they are missing (CI does it up front).
+fn ensure_e2e_tools(e2e: &Path) {
+    if e2e.join("node_modules/playwright-core").exists() && e2e.join("node_modules/hls.js").exists()
+    {
+        return;
+    }
+    let st = Command::new("npm")
+        .args(["ci", "--no-audit", "--no-fund"])
+        .current_dir(e2e)
+        .status()
+        .expect("npm must be installed to run the browser tests");
+    assert!(st.success(), "npm ci in e2e/ failed");
+}
+
+fn node(script: &str, arg: &str) -> String {
+    let e2e = workspace_root().join("e2e");
+    ensure_e2e_tools(&e2e);
+    let out = Command::new("node")
+        .arg(script)
+        .arg(arg)
+        .current_dir(&e2e)
+        .output()
+        .expect("node must be installed");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{script} failed:\n{stdout}\n{stderr}");
+    // The scripts print their measurements; keep them visible in the test log.
+    println!("{script}: {stdout}");
+    stdout
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_plays_the_viewer_page_hlsjs_plays_ll_hls_and_viewers_chat() {
+    let s = start().await;
+    let (_, ch) = streamer_channel(&s.base, "browser-test").await;
+    let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 60);
+    let watch = ch["watch_url"].as_str().unwrap().to_string();
+    let hls = ch["hls_url"].as_str().unwrap().to_string();
+    let w = tokio::task::spawn_blocking(move || node("watch.mjs", &watch))
+        .await
+        .unwrap();
+    assert!(w.contains("\"test\":\"watch\""));
+    let h = tokio::task::spawn_blocking(move || node("hlsjs.mjs", &hls))
+        .await
+        .unwrap();
+    assert!(h.contains("\"test\":\"hlsjs\""));
+    let watch = ch["watch_url"].as_str().unwrap().to_string();
+    let r = tokio::task::spawn_blocking(move || node("room.mjs", &watch))
+        .await
+        .unwrap();
+    assert!(r.contains("\"test\":\"room\""));
+    let _ = ffmpeg.kill();
+    let _ = ffmpeg.wait();
+    s.running.shutdown().await;
+}

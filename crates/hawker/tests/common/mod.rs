@@ -1,0 +1,191 @@
+//! A real server (the one `hawker serve` runs) on ephemeral ports, real ffmpeg, and helpers
+//! shared by the integration tests.
+#![allow(dead_code)]
+
+use hawker::app::{self, Running};
+use hawker::config::Config;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+pub struct TestServer {
+    pub running: Running,
+    pub data: tempfile::TempDir,
+    pub base: String,
+}
+
+pub fn test_config(data: &Path) -> Config {
+    let mut cfg = Config {
+        data: data.to_path_buf(),
+        ..Config::default()
+    };
+    cfg.server.http = "127.0.0.1:0".parse().unwrap();
+    cfg.server.rtmp = "127.0.0.1:0".parse().unwrap();
+    cfg.media.grace_secs = 1;
+    cfg
+}
+
+pub async fn start() -> TestServer {
+    start_with(|_| {}).await
+}
+
+pub async fn start_with(tweak: impl FnOnce(&mut Config)) -> TestServer {
+    let data = tempfile::tempdir().unwrap();
+    let mut cfg = test_config(data.path());
+    tweak(&mut cfg);
+    let running = app::start(cfg).await.expect("server starts");
+    let base = running.public_url.clone();
+    TestServer {
+        running,
+        data,
+        base,
+    }
+}
+
+/// An HTTP client that keeps cookies, like a browser.
+pub fn browser() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap()
+}
+
+pub async fn sign_up(client: &reqwest::Client, base: &str, email: &str, role: &str) -> Value {
+    let r = client
+        .post(format!("{base}/api/v1/accounts"))
+        .json(&serde_json::json!({
+            "email": email, "password": "correct horse battery", "display_name": "Test Person", "role": role
+        }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        201,
+        "sign-up: {}",
+        r.text().await.unwrap_or_default()
+    );
+    r.json().await.unwrap()
+}
+
+/// Signs up a streamer and creates `slug`; returns the channel-created document.
+pub async fn streamer_channel(base: &str, slug: &str) -> (reqwest::Client, Value) {
+    let c = browser();
+    sign_up(&c, base, &format!("{slug}@streamers.example"), "streamer").await;
+    let r = c
+        .post(format!("{base}/api/v1/channels"))
+        .json(&serde_json::json!({ "slug": slug, "title": format!("{slug} live") }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let v: Value = r.json().await.unwrap();
+    (c, v)
+}
+
+pub fn publish_url(channel: &Value) -> String {
+    format!(
+        "{}/{}",
+        channel["rtmp_url"].as_str().unwrap(),
+        channel["stream_key"].as_str().unwrap()
+    )
+}
+
+/// ffmpeg publishing a 320x240 test pattern with a tone, real time, 2 s keyframe interval.
+pub fn ffmpeg_publish(url: &str, secs: u32) -> Child {
+    Command::new("ffmpeg")
+        .args([
+            "-hide_banner",
+            "-loglevel",
+            "error",
+            "-re",
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=320x240:rate=30",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=440:sample_rate=44100",
+            "-t",
+            &secs.to_string(),
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "60",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-b:a",
+            "64k",
+            "-f",
+            "flv",
+            url,
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("ffmpeg must be installed (.ci/run installs it)")
+}
+
+/// Frames ffprobe decodes from a file or URL: (video, audio).
+pub fn ffprobe_frames(input: &str) -> (u64, u64) {
+    let count = |sel: &str| {
+        let out = Command::new("ffprobe")
+            .args([
+                "-v",
+                "error",
+                "-count_frames",
+                "-select_streams",
+                sel,
+                "-show_entries",
+                "stream=nb_read_frames",
+                "-of",
+                "csv=p=0",
+                input,
+            ])
+            .output()
+            .expect("ffprobe must be installed");
+        assert!(
+            out.status.success(),
+            "ffprobe {input}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout)
+            .lines()
+            .find_map(|l| l.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (count("v"), count("a"))
+}
+
+pub async fn wait_until<T, F, Fut>(what: &str, timeout: Duration, mut f: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    loop {
+        if let Some(v) = f().await {
+            return v;
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}

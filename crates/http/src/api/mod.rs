@@ -1,0 +1,162 @@
+//! The JSON API, version 1.
+
+mod accounts;
+pub(crate) mod channels;
+mod room;
+mod shop;
+mod shows;
+
+use crate::limits;
+use crate::AppState;
+use axum::middleware::from_fn_with_state;
+use axum::routing::{delete, get, post, put};
+use axum::Router;
+use hawker_domain::{Channel, Show};
+use serde::Serialize;
+
+pub(crate) fn routes(state: AppState) -> Router<AppState> {
+    let credentials = Router::new()
+        .route("/api/v1/accounts", post(accounts::sign_up))
+        .route("/api/v1/sessions", post(accounts::log_in))
+        .route_layer(from_fn_with_state(state.clone(), limits::credentials_limit));
+    Router::new()
+        .route(
+            "/api/v1/sessions/current",
+            axum::routing::delete(accounts::log_out),
+        )
+        .route("/api/v1/me", get(accounts::me))
+        .route("/api/v1/me/channels", get(channels::mine))
+        .route(
+            "/api/v1/channels",
+            get(channels::list).post(channels::create),
+        )
+        .route("/api/v1/channels/{slug}", get(channels::get_one))
+        .route(
+            "/api/v1/channels/{slug}/stream-key",
+            get(channels::stream_key),
+        )
+        .route(
+            "/api/v1/channels/{slug}/stream-key/rotate",
+            post(channels::rotate_key),
+        )
+        .route("/api/v1/channels/{slug}/ingest", get(channels::ingest))
+        .route(
+            "/api/v1/channels/{slug}/shows",
+            get(shows::of_channel).post(shows::schedule),
+        )
+        .route(
+            "/api/v1/channels/{slug}/follow",
+            get(room::follow_status)
+                .put(room::follow)
+                .delete(room::unfollow),
+        )
+        .route(
+            "/api/v1/channels/{slug}/moderators",
+            get(room::moderators).post(room::add_moderator),
+        )
+        .route(
+            "/api/v1/channels/{slug}/moderators/{account}",
+            axum::routing::delete(room::remove_moderator),
+        )
+        .route(
+            "/api/v1/channels/{slug}/keywords",
+            get(room::channel_keywords)
+                .post(room::add_channel_keywords)
+                .delete(room::remove_channel_keywords),
+        )
+        .route(
+            "/api/v1/keywords",
+            get(room::platform_keywords)
+                .post(room::add_platform_keywords)
+                .delete(room::remove_platform_keywords),
+        )
+        .route(
+            "/api/v1/channels/{slug}/moderation-log",
+            get(room::moderation_log),
+        )
+        .route("/api/v1/shows/{id}/chat", get(room::show_chat))
+        .route("/api/v1/shows", get(shows::list))
+        .route("/api/v1/shows/{id}", get(shows::get_one))
+        // The shop: sellers and their catalog.
+        .route("/api/v1/orgs", post(shop::create_org))
+        .route("/api/v1/me/orgs", get(shop::my_orgs))
+        .route("/api/v1/orgs/{id}/stores", post(shop::create_store))
+        .route("/api/v1/orgs/{id}/members", post(shop::add_member))
+        .route("/api/v1/channels/{slug}/shop", put(shop::set_channel_shop))
+        .route(
+            "/api/v1/orgs/{id}/products",
+            get(shop::org_products).post(shop::create_product),
+        )
+        .route("/api/v1/products/{id}", get(shop::get_product))
+        .route("/api/v1/skus/{id}/price", put(shop::set_price))
+        .route("/api/v1/skus/{id}/stock", put(shop::set_stock))
+        .route(
+            "/api/v1/products/{id}/images",
+            post(shop::upload_image)
+                .layer(axum::extract::DefaultBodyLimit::max(shop::MAX_IMAGE + 1)),
+        )
+        // The showcase of a show.
+        .route(
+            "/api/v1/shows/{id}/shelf",
+            get(shop::shelf).put(shop::set_shelf),
+        )
+        .route("/api/v1/shows/{id}/pins", post(shop::pin))
+        .route("/api/v1/shows/{id}/pins/{product}", delete(shop::unpin))
+        // Flash sales and coupons.
+        .route("/api/v1/flash-sales", post(shop::create_sale))
+        .route("/api/v1/flash-sales/{id}", get(shop::get_sale))
+        .route("/api/v1/flash-sales/{id}/start", post(shop::start_sale))
+        .route("/api/v1/channels/{slug}/sales", get(shop::channel_sales))
+        .route("/api/v1/orgs/{id}/coupons", post(shop::create_org_coupon))
+        .route("/api/v1/coupons", post(shop::create_platform_coupon))
+        // Orders.
+        .route("/api/v1/orders", post(shop::checkout))
+        .route("/api/v1/orders/{id}", get(shop::get_order))
+        .route("/api/v1/me/orders", get(shop::my_orders))
+        .route("/api/v1/orders/{id}/pay", post(shop::pay))
+        .route("/api/v1/orders/{id}/actions", post(shop::buyer_action))
+        .route(
+            "/api/v1/orders/{id}/fulfilment",
+            post(shop::merchant_action),
+        )
+        .route("/api/v1/orgs/{id}/orders", get(shop::org_orders))
+        .merge(credentials)
+        .route_layer(from_fn_with_state(state.clone(), limits::api_limit))
+        // Hot and machine-called paths limited by their own budgets, not the per-IP API one:
+        // the buy button (per account, inside the engine's queue) and the provider's webhooks
+        // (signed; a provider retries from few addresses).
+        .route("/api/v1/flash-sales/{id}/orders", post(shop::buy))
+        .route("/api/v1/payments/sandbox/webhook", post(shop::webhook))
+        .route("/media/images/{id}", get(shop::image))
+}
+
+/// A show as the public sees it.
+#[derive(Debug, Serialize)]
+pub(crate) struct ShowView {
+    pub id: i64,
+    pub channel: String,
+    pub channel_title: String,
+    pub title: String,
+    pub state: &'static str,
+    pub scheduled_at: Option<i64>,
+    pub started_at: Option<i64>,
+    pub ended_at: Option<i64>,
+    pub watch_url: String,
+    /// Set once a recording exists.
+    pub replay_url: Option<String>,
+}
+
+pub(crate) fn show_view(base: &str, show: &Show, channel: &Channel, recorded: bool) -> ShowView {
+    ShowView {
+        id: show.id.0,
+        channel: channel.slug.to_string(),
+        channel_title: channel.title.clone(),
+        title: show.title.clone(),
+        state: show.state.as_str(),
+        scheduled_at: show.scheduled_at.map(|t| t.0),
+        started_at: show.started_at.map(|t| t.0),
+        ended_at: show.ended_at.map(|t| t.0),
+        watch_url: format!("{base}/c/{}", channel.slug),
+        replay_url: recorded.then(|| format!("{base}/replay/{}", show.id)),
+    }
+}

@@ -1,0 +1,1548 @@
+//! The shop over HTTP: organisations and staff, catalog, showcases and pins, flash sales,
+//! coupons, checkout, orders, fulfilment, payments and the provider's webhook.
+
+use super::channels::find;
+use crate::auth::Caller;
+use crate::json::ApiJson;
+use crate::problem::{ApiError, ApiResult};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hawker_commerce::catalog::{Category, ReturnClass};
+use hawker_commerce::coupon::{Coupon, CouponScope, Discount};
+use hawker_commerce::order::OrderState;
+use hawker_commerce::org::{OrgKind, OrgRole};
+use hawker_domain::{Account, Currency, Email, Money, Role, ShowId, UnixMillis};
+use hawker_room::protocol::PinnedProduct;
+use hawker_room::room::StateChange;
+use hawker_shop::flash::BuyResult;
+use hawker_shop::{
+    BuyerAction, CheckoutItem, CheckoutRequest, MerchantAction, NewSaleRequest, ShopError,
+};
+use hawker_storage::shop::{FlashSale, NewProduct, Order, OrderFilter, Product};
+use serde::{Deserialize, Serialize};
+
+impl From<ShopError> for ApiError {
+    fn from(e: ShopError) -> Self {
+        let msg = e.to_string();
+        match e {
+            ShopError::NotFound(what) => ApiError::not_found(what),
+            ShopError::Forbidden(why) => ApiError::forbidden(why),
+            ShopError::Invalid { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_field",
+                "A field is invalid",
+            )
+            .detail(msg),
+            ShopError::OutOfStock => ApiError::conflict("out_of_stock", msg),
+            ShopError::Coupon(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "coupon_not_applicable",
+                "The coupon cannot be used",
+            )
+            .detail(msg),
+            ShopError::Sale(r) => ApiError::conflict(r.code(), msg),
+            ShopError::Engine(hawker_shop::flash::EngineError::Busy) => ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "busy",
+                "Too many buyers at once",
+            )
+            .detail("try again in a moment"),
+            ShopError::Engine(_) => ApiError::unavailable(msg),
+            ShopError::Order(_) => ApiError::conflict("transition_not_allowed", msg),
+            ShopError::Return(_) => ApiError::conflict("return_not_allowed", msg),
+            ShopError::Reference(_) => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "misleading_reference_price",
+                "The reference price is not allowed",
+            )
+            .detail(msg),
+            ShopError::Payment(hawker_shop::payments::PaymentError::BadSignature) => ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad_signature",
+                "The webhook signature is not valid",
+            ),
+            ShopError::Payment(hawker_shop::payments::PaymentError::Malformed(_)) => {
+                ApiError::bad_request(msg)
+            }
+            ShopError::Payment(_) => ApiError::new(
+                StatusCode::PAYMENT_REQUIRED,
+                "payment_failed",
+                "The payment did not go through",
+            )
+            .detail(msg),
+            ShopError::Conflict => ApiError::conflict("changed", msg),
+            ShopError::Storage(e) => e.into(),
+        }
+    }
+}
+
+fn shop(state: &AppState) -> ApiResult<&std::sync::Arc<hawker_shop::Shop>> {
+    state
+        .shop
+        .as_ref()
+        .ok_or_else(|| ApiError::unavailable("the shop is not running"))
+}
+
+fn invalid(detail: impl Into<String>) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        "A field is invalid",
+    )
+    .detail(detail)
+}
+
+// ---------------------------------------------------------------------------- organisations
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewOrg {
+    name: String,
+    #[serde(default)]
+    individual: bool,
+    /// The first store (location); "Main store" if absent.
+    #[serde(default)]
+    store_name: Option<String>,
+    #[serde(default)]
+    city: Option<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct OrgView {
+    id: i64,
+    name: String,
+    kind: OrgKind,
+    role: OrgRole,
+    store: Option<i64>,
+    stores: Vec<StoreView>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct StoreView {
+    id: i64,
+    name: String,
+    city: String,
+}
+
+pub(crate) async fn create_org(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<NewOrg>,
+) -> ApiResult<(StatusCode, Json<OrgView>)> {
+    let me = caller.require_role(Role::may_broadcast, "opening a shop")?;
+    let name = b.name.trim();
+    if name.is_empty() || name.chars().count() > 100 {
+        return Err(invalid("name: 1 to 100 characters"));
+    }
+    let kind = if b.individual {
+        OrgKind::Individual
+    } else {
+        OrgKind::Business
+    };
+    let now = UnixMillis::now();
+    let org = state.store.create_org(name, kind, me.id, now).await?;
+    let st = state
+        .store
+        .create_store(
+            org.id,
+            b.store_name.as_deref().unwrap_or("Main store"),
+            b.city.as_deref().unwrap_or(""),
+            now,
+        )
+        .await?;
+    // The owner's channels sell from the new shop until told otherwise.
+    for c in state.store.channels_owned_by(me.id).await? {
+        if state.store.channel_shop(c.id).await?.is_none() {
+            state.store.set_channel_shop(c.id, org.id, st.id).await?;
+        }
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(OrgView {
+            id: org.id,
+            name: org.name,
+            kind,
+            role: OrgRole::Owner,
+            store: None,
+            stores: vec![StoreView {
+                id: st.id,
+                name: st.name,
+                city: st.city,
+            }],
+        }),
+    ))
+}
+
+pub(crate) async fn my_orgs(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<OrgView>>> {
+    let me = caller.require()?;
+    let mut out = Vec::new();
+    for m in state.store.memberships(me.id).await? {
+        let stores = state
+            .store
+            .stores(m.org.id)
+            .await?
+            .into_iter()
+            .map(|s| StoreView {
+                id: s.id,
+                name: s.name,
+                city: s.city,
+            })
+            .collect();
+        out.push(OrgView {
+            id: m.org.id,
+            name: m.org.name,
+            kind: m.org.kind,
+            role: m.role,
+            store: m.store,
+            stores,
+        });
+    }
+    Ok(Json(out))
+}
+
+async fn staff(
+    state: &AppState,
+    who: &Account,
+    org: i64,
+    pred: impl Fn(OrgRole) -> bool,
+) -> ApiResult<OrgRole> {
+    Ok(shop(state)?.staff(who, org, pred).await?)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewStore {
+    name: String,
+    #[serde(default)]
+    city: String,
+}
+
+pub(crate) async fn create_store(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<i64>,
+    ApiJson(b): ApiJson<NewStore>,
+) -> ApiResult<(StatusCode, Json<StoreView>)> {
+    let me = caller.require()?;
+    staff(&state, me, org, OrgRole::manages_catalog).await?;
+    if b.name.trim().is_empty() || b.name.len() > 100 {
+        return Err(invalid("name: 1 to 100 characters"));
+    }
+    let s = state
+        .store
+        .create_store(org, b.name.trim(), b.city.trim(), UnixMillis::now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(StoreView {
+            id: s.id,
+            name: s.name,
+            city: s.city,
+        }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewMember {
+    email: String,
+    role: OrgRole,
+    #[serde(default)]
+    store: Option<i64>,
+}
+
+pub(crate) async fn add_member(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<i64>,
+    ApiJson(b): ApiJson<NewMember>,
+) -> ApiResult<StatusCode> {
+    let me = caller.require()?;
+    staff(&state, me, org, OrgRole::manages_staff).await?;
+    if b.role == OrgRole::Owner {
+        return Err(invalid("role: an organisation has one owner"));
+    }
+    let who = state
+        .store
+        .account_by_email(&Email::parse(&b.email)?)
+        .await?
+        .ok_or_else(|| ApiError::not_found("account"))?;
+    if let Some(s) = b.store {
+        if state.store.store(s).await?.is_none_or(|s| s.org != org) {
+            return Err(invalid("store: not one of this organisation's stores"));
+        }
+    }
+    state
+        .store
+        .add_member(org, who.id, b.role, b.store, UnixMillis::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ChannelShop {
+    org: i64,
+    store: i64,
+}
+
+/// Which shop a channel sells for: its owner must sell for that organisation.
+pub(crate) async fn set_channel_shop(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    ApiJson(b): ApiJson<ChannelShop>,
+) -> ApiResult<StatusCode> {
+    let c = find(&state, &slug).await?;
+    let me = caller.require_channel_owner(&c)?;
+    staff(&state, me, b.org, OrgRole::sells).await?;
+    if state
+        .store
+        .store(b.store)
+        .await?
+        .is_none_or(|s| s.org != b.org)
+    {
+        return Err(invalid("store: not one of this organisation's stores"));
+    }
+    state.store.set_channel_shop(c.id, b.org, b.store).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------- catalog
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewSku {
+    label: String,
+    price_minor: i64,
+    #[serde(default)]
+    stock: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewProductBody {
+    title: String,
+    #[serde(default)]
+    description: String,
+    category: Category,
+    return_class: ReturnClass,
+    currency: Currency,
+    #[serde(default)]
+    sponsored: bool,
+    skus: Vec<NewSku>,
+    /// Where the initial stock is; the organisation's first store if absent.
+    #[serde(default)]
+    store: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct SkuView {
+    id: i64,
+    label: String,
+    price_minor: i64,
+    price: String,
+    /// In the store the view was asked for.
+    stock: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ProductView {
+    id: i64,
+    title: String,
+    description: String,
+    category: Category,
+    regulated: bool,
+    return_class: ReturnClass,
+    /// Shown on the card and confirmed at checkout for non-returnable classes.
+    return_notice: Option<&'static str>,
+    currency: Currency,
+    sponsored: bool,
+    /// The seller of record: who actually sells this, whoever hosts the show.
+    seller: SellerView,
+    skus: Vec<SkuView>,
+    images: Vec<String>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct SellerView {
+    org: i64,
+    name: String,
+}
+
+async fn product_view(state: &AppState, p: &Product, store: Option<i64>) -> ApiResult<ProductView> {
+    let org = state
+        .store
+        .org(p.org)
+        .await?
+        .ok_or_else(|| ApiError::not_found("seller"))?;
+    let mut skus = Vec::new();
+    for s in state.store.skus_of_product(p.id).await? {
+        let stock = match store {
+            Some(st) => Some(state.store.stock(s.id, st).await?),
+            None => None,
+        };
+        skus.push(SkuView {
+            id: s.id,
+            label: s.label,
+            price_minor: s.price_minor,
+            price: Money::new(s.price_minor, p.currency).to_string(),
+            stock,
+        });
+    }
+    let images = state
+        .store
+        .images(p.id)
+        .await?
+        .into_iter()
+        .map(|(id, _, _)| format!("/media/images/{id}"))
+        .collect();
+    Ok(ProductView {
+        id: p.id,
+        title: p.title.clone(),
+        description: p.description.clone(),
+        category: p.category,
+        regulated: p.category.regulated(),
+        return_class: p.return_class,
+        return_notice: p.return_class.buyer_notice(),
+        currency: p.currency,
+        sponsored: p.sponsored,
+        seller: SellerView {
+            org: org.id,
+            name: org.name,
+        },
+        skus,
+        images,
+    })
+}
+
+pub(crate) async fn create_product(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<i64>,
+    ApiJson(b): ApiJson<NewProductBody>,
+) -> ApiResult<(StatusCode, Json<ProductView>)> {
+    let me = caller.require()?;
+    staff(&state, me, org, OrgRole::manages_catalog).await?;
+    let title = b.title.trim();
+    if title.is_empty() || title.chars().count() > 200 || b.description.chars().count() > 5_000 {
+        return Err(invalid(
+            "title: 1 to 200 characters; description: at most 5000",
+        ));
+    }
+    if b.skus.is_empty() || b.skus.len() > 100 {
+        return Err(invalid("skus: 1 to 100 variants"));
+    }
+    for s in &b.skus {
+        if s.label.trim().is_empty() || s.label.len() > 100 || s.price_minor <= 0 || s.stock < 0 {
+            return Err(invalid(
+                "skus: a label, a price above zero and no negative stock",
+            ));
+        }
+    }
+    let store = match b.store {
+        Some(s) if state.store.store(s).await?.is_some_and(|x| x.org == org) => s,
+        Some(_) => return Err(invalid("store: not one of this organisation's stores")),
+        None => state
+            .store
+            .stores(org)
+            .await?
+            .first()
+            .map(|s| s.id)
+            .ok_or_else(|| ApiError::not_found("store"))?,
+    };
+    let now = UnixMillis::now();
+    let p = state
+        .store
+        .create_product(
+            &NewProduct {
+                org,
+                title: title.to_string(),
+                description: b.description.trim().to_string(),
+                category: b.category,
+                return_class: b.return_class,
+                currency: b.currency,
+                sponsored: b.sponsored,
+            },
+            now,
+        )
+        .await?;
+    for s in &b.skus {
+        let sku = state
+            .store
+            .add_sku(p.id, s.label.trim(), s.price_minor, now)
+            .await?;
+        state.store.set_stock(sku.id, store, s.stock).await?;
+    }
+    Ok((
+        StatusCode::CREATED,
+        Json(product_view(&state, &p, Some(store)).await?),
+    ))
+}
+
+pub(crate) async fn org_products(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<i64>,
+) -> ApiResult<Json<Vec<ProductView>>> {
+    let me = caller.require()?;
+    let role = staff(&state, me, org, |_| true).await?;
+    let store = match state.store.membership(org, me.id).await? {
+        Some(m) if m.store.is_some() => m.store,
+        _ => state.store.stores(org).await?.first().map(|s| s.id),
+    };
+    let _ = role;
+    let mut out = Vec::new();
+    for p in state.store.products_of_org(org).await? {
+        out.push(product_view(&state, &p, store).await?);
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct StoreQuery {
+    store: Option<i64>,
+}
+
+pub(crate) async fn get_product(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+    Query(q): Query<StoreQuery>,
+) -> ApiResult<Json<ProductView>> {
+    let p = state
+        .store
+        .product(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    Ok(Json(product_view(&state, &p, q.store).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PriceBody {
+    price_minor: i64,
+}
+
+async fn sku_org(state: &AppState, sku: i64) -> ApiResult<(hawker_storage::shop::Sku, Product)> {
+    let s = state
+        .store
+        .sku(sku)
+        .await?
+        .ok_or_else(|| ApiError::not_found("sku"))?;
+    let p = state
+        .store
+        .product(s.product)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    Ok((s, p))
+}
+
+pub(crate) async fn set_price(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(sku): Path<i64>,
+    ApiJson(b): ApiJson<PriceBody>,
+) -> ApiResult<StatusCode> {
+    let me = caller.require()?;
+    let (s, p) = sku_org(&state, sku).await?;
+    staff(&state, me, p.org, OrgRole::manages_catalog).await?;
+    if b.price_minor <= 0 {
+        return Err(invalid("price_minor: above zero"));
+    }
+    state
+        .store
+        .set_price(s.id, b.price_minor, UnixMillis::now())
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StockBody {
+    store: i64,
+    quantity: i64,
+}
+
+pub(crate) async fn set_stock(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(sku): Path<i64>,
+    ApiJson(b): ApiJson<StockBody>,
+) -> ApiResult<StatusCode> {
+    let me = caller.require()?;
+    let (s, p) = sku_org(&state, sku).await?;
+    staff(&state, me, p.org, OrgRole::manages_catalog).await?;
+    if b.quantity < 0 {
+        return Err(invalid("quantity: not negative"));
+    }
+    if state
+        .store
+        .store(b.store)
+        .await?
+        .is_none_or(|st| st.org != p.org)
+    {
+        return Err(invalid("store: not one of this organisation's stores"));
+    }
+    state.store.set_stock(s.id, b.store, b.quantity).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) const MAX_IMAGE: usize = 5 * 1024 * 1024;
+
+pub(crate) async fn upload_image(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let me = caller.require()?;
+    let p = state
+        .store
+        .product(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    staff(&state, me, p.org, OrgRole::manages_catalog).await?;
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let (ext, magic): (&str, &[u8]) = match ct {
+        "image/jpeg" => ("jpg", &[0xFF, 0xD8, 0xFF]),
+        "image/png" => ("png", &[0x89, b'P', b'N', b'G']),
+        "image/webp" => ("webp", b"RIFF"),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "unsupported_media_type",
+                "Images are JPEG, PNG or WebP",
+            ))
+        }
+    };
+    if body.is_empty() || body.len() > MAX_IMAGE {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "An image is at most 5 MiB",
+        ));
+    }
+    if !body.starts_with(magic) {
+        return Err(invalid("the bytes are not the image type the request says"));
+    }
+    let dir = state
+        .settings
+        .images
+        .as_ref()
+        .ok_or_else(|| ApiError::unavailable("image storage is not configured"))?;
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let file = format!("{}-{:016x}.{ext}", p.id, rand_u64());
+    tokio::fs::write(dir.join(&file), &body)
+        .await
+        .map_err(|_| ApiError::internal())?;
+    let image = state
+        .store
+        .add_image(p.id, &file, ct, UnixMillis::now())
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "url": format!("/media/images/{image}") })),
+    ))
+}
+
+/// A name no one can guess from the product id alone.
+fn rand_u64() -> u64 {
+    use std::hash::{BuildHasher, Hasher};
+    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
+    h.write_u128(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default()
+            .as_nanos(),
+    );
+    h.finish()
+}
+
+pub(crate) async fn image(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Response> {
+    let (file, ct) = state
+        .store
+        .image(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("image"))?;
+    let dir = state
+        .settings
+        .images
+        .as_ref()
+        .ok_or_else(|| ApiError::not_found("image"))?;
+    let bytes = tokio::fs::read(dir.join(&file))
+        .await
+        .map_err(|_| ApiError::not_found("image"))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, ct),
+            (
+                header::CACHE_CONTROL,
+                "public, max-age=86400, immutable".to_string(),
+            ),
+        ],
+        bytes,
+    )
+        .into_response())
+}
+
+// ---------------------------------------------------------------------------- showcase and pins
+
+async fn show_and_channel(
+    state: &AppState,
+    show: i64,
+) -> ApiResult<(hawker_domain::Show, hawker_domain::Channel)> {
+    let s = state
+        .store
+        .show(ShowId(show))
+        .await?
+        .ok_or_else(|| ApiError::not_found("show"))?;
+    let c = state
+        .store
+        .channel(s.channel)
+        .await?
+        .ok_or_else(|| ApiError::not_found("channel"))?;
+    Ok((s, c))
+}
+
+/// Host, a moderator with the pin right, or a platform admin.
+async fn may_pin(state: &AppState, caller: &Caller, c: &hawker_domain::Channel) -> ApiResult<()> {
+    let me = caller.require()?;
+    if me.id == c.owner || me.role == Role::PlatformAdmin {
+        return Ok(());
+    }
+    match state.store.moderator_rights(c.id, me.id).await? {
+        Some(r) if r.pin => Ok(()),
+        _ => Err(ApiError::forbidden(
+            "the host and moderators with the pin right manage the shelf",
+        )),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ShelfBody {
+    products: Vec<i64>,
+}
+
+pub(crate) async fn set_shelf(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(show): Path<i64>,
+    ApiJson(b): ApiJson<ShelfBody>,
+) -> ApiResult<StatusCode> {
+    let (s, c) = show_and_channel(&state, show).await?;
+    may_pin(&state, &caller, &c).await?;
+    if b.products.len() > 100 {
+        return Err(invalid("products: a shelf holds at most 100"));
+    }
+    let mut seen = std::collections::HashSet::new();
+    if !b.products.iter().all(|p| seen.insert(*p)) {
+        return Err(invalid("products: each product once"));
+    }
+    for p in &b.products {
+        if state.store.product(*p).await?.is_none() {
+            return Err(ApiError::not_found("product"));
+        }
+    }
+    state.store.set_shelf(s.id, &b.products).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn shelf(
+    State(state): State<AppState>,
+    Path(show): Path<i64>,
+) -> ApiResult<Json<Vec<ProductView>>> {
+    let (s, c) = show_and_channel(&state, show).await?;
+    let store = state.store.channel_shop(c.id).await?.map(|(_, st)| st);
+    let mut out = Vec::new();
+    for p in state.store.shelf(s.id).await? {
+        if let Some(p) = state.store.product(p).await? {
+            out.push(product_view(&state, &p, store).await?);
+        }
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PinBody {
+    product: i64,
+}
+
+async fn pinned_state(
+    state: &AppState,
+    show: &hawker_domain::Show,
+) -> ApiResult<Vec<PinnedProduct>> {
+    let mut current: Vec<i64> = Vec::new();
+    for p in state.store.pins(show.id).await? {
+        if p.unpinned_at.is_none() && !current.contains(&p.product) {
+            current.push(p.product);
+        }
+    }
+    let mut out = Vec::new();
+    for id in current.iter().rev().take(3) {
+        let Some(p) = state.store.product(*id).await? else {
+            continue;
+        };
+        let v = product_view(state, &p, None).await?;
+        let low = v.skus.iter().map(|s| s.price_minor).min().unwrap_or(0);
+        out.push(PinnedProduct {
+            product_id: p.id,
+            title: p.title.clone(),
+            price: Money::new(low, p.currency).to_string(),
+            seller: v.seller.name.clone(),
+            image_url: v.images.first().cloned(),
+            sponsored: p.sponsored,
+        });
+    }
+    Ok(out)
+}
+
+/// Pins a product: recorded with its time in the show, and shown to every viewer at once.
+pub(crate) async fn pin(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(show): Path<i64>,
+    ApiJson(b): ApiJson<PinBody>,
+) -> ApiResult<Json<Vec<PinnedProduct>>> {
+    let (s, c) = show_and_channel(&state, show).await?;
+    may_pin(&state, &caller, &c).await?;
+    if !state.store.shelf(s.id).await?.contains(&b.product) {
+        return Err(invalid("product: put it on the show's shelf first"));
+    }
+    let now = UnixMillis::now();
+    let offset = s.started_at.map_or(0, |t| now.0 - t.0);
+    // At most three highlighted: the oldest pin makes way.
+    let live: Vec<i64> = state
+        .store
+        .pins(s.id)
+        .await?
+        .into_iter()
+        .filter(|p| p.unpinned_at.is_none())
+        .map(|p| p.product)
+        .collect();
+    if live.len() >= 3 {
+        state.store.unpin(s.id, live[0], now).await?;
+    }
+    state.store.pin(s.id, b.product, now, offset).await?;
+    let pinned = pinned_state(&state, &s).await?;
+    state
+        .rooms
+        .set_state(&c, StateChange::Pinned(pinned.clone()))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    Ok(Json(pinned))
+}
+
+pub(crate) async fn unpin(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((show, product)): Path<(i64, i64)>,
+) -> ApiResult<Json<Vec<PinnedProduct>>> {
+    let (s, c) = show_and_channel(&state, show).await?;
+    may_pin(&state, &caller, &c).await?;
+    if !state.store.unpin(s.id, product, UnixMillis::now()).await? {
+        return Err(ApiError::not_found("pin"));
+    }
+    let pinned = pinned_state(&state, &s).await?;
+    state
+        .rooms
+        .set_state(&c, StateChange::Pinned(pinned.clone()))
+        .await
+        .map_err(|_| ApiError::internal())?;
+    Ok(Json(pinned))
+}
+
+// ---------------------------------------------------------------------------- flash sales
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewSaleBody {
+    channel: String,
+    sku: i64,
+    price_minor: i64,
+    #[serde(default)]
+    reference_minor: Option<i64>,
+    stock: i64,
+    per_buyer_limit: i64,
+    duration_s: i64,
+    #[serde(default)]
+    countdown_s: Option<i64>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct SaleView {
+    id: i64,
+    channel: i64,
+    sku: i64,
+    price_minor: i64,
+    price: String,
+    reference_price: Option<String>,
+    total_stock: i64,
+    remaining: Option<i64>,
+    per_buyer_limit: i64,
+    starts_at: Option<i64>,
+    ends_at: Option<i64>,
+}
+
+async fn sale_view(state: &AppState, s: &FlashSale) -> ApiResult<SaleView> {
+    let remaining = shop(state)?.engine().remaining(s.id).await;
+    Ok(SaleView {
+        id: s.id,
+        channel: s.channel.0,
+        sku: s.sku,
+        price_minor: s.price_minor,
+        price: Money::new(s.price_minor, s.currency).to_string(),
+        reference_price: s
+            .reference_minor
+            .map(|r| Money::new(r, s.currency).to_string()),
+        total_stock: s.total_stock,
+        remaining,
+        per_buyer_limit: s.per_buyer_limit,
+        starts_at: s.starts_at.map(|t| t.0),
+        ends_at: s.ends_at.map(|t| t.0),
+    })
+}
+
+pub(crate) async fn create_sale(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<NewSaleBody>,
+) -> ApiResult<(StatusCode, Json<SaleView>)> {
+    let me = caller.require()?;
+    let c = find(&state, &b.channel).await?;
+    let show = state.store.live_show_of_channel(c.id).await?.map(|s| s.id);
+    let sale = shop(&state)?
+        .create_sale(
+            me,
+            NewSaleRequest {
+                channel: c.id,
+                show,
+                sku: b.sku,
+                price_minor: b.price_minor,
+                reference_minor: b.reference_minor,
+                stock: b.stock,
+                per_buyer_limit: b.per_buyer_limit,
+                duration_s: b.duration_s,
+                countdown_s: b.countdown_s,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(sale_view(&state, &sale).await?)))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StartBody {
+    countdown_s: i64,
+}
+
+pub(crate) async fn start_sale(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<StartBody>,
+) -> ApiResult<Json<SaleView>> {
+    let me = caller.require()?;
+    let s = shop(&state)?.start_sale(me, id, b.countdown_s).await?;
+    Ok(Json(sale_view(&state, &s).await?))
+}
+
+pub(crate) async fn get_sale(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<SaleView>> {
+    let s = state
+        .store
+        .flash_sale(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("flash sale"))?;
+    Ok(Json(sale_view(&state, &s).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BuyBody {
+    #[serde(default = "one")]
+    quantity: i64,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+    address: serde_json::Value,
+}
+
+fn one() -> i64 {
+    1
+}
+
+fn idempotency(headers: &HeaderMap, body: Option<String>) -> Option<String> {
+    body.or_else(|| {
+        headers
+            .get("idempotency-key")
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_string)
+    })
+}
+
+/// The hot path: one attempt to buy from a flash sale. 201 with the order once it is durable.
+pub(crate) async fn buy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<BuyBody>,
+) -> ApiResult<Response> {
+    let me = caller.require()?;
+    if state.limits.buys.check_key(&me.id.0).is_err() {
+        metrics::counter!("hawker_rate_limited_total", "limit" => "buy").increment(1);
+        return Err(ApiError::rate_limited());
+    }
+    let key = idempotency(&headers, b.idempotency_key);
+    let r = shop(&state)?
+        .buy(me, id, b.quantity, key, &b.address)
+        .await?;
+    Ok(match r {
+        BuyResult::Reserved { order, expires_at } => (StatusCode::CREATED, Json(serde_json::json!({ "order": order, "state": "created", "expires_at": expires_at.0 }))).into_response(),
+        BuyResult::Repeat { order } => (StatusCode::OK, Json(serde_json::json!({ "order": order, "repeat": true }))).into_response(),
+        _ => return Err(ApiError::internal()),
+    })
+}
+
+// ---------------------------------------------------------------------------- coupons
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewCouponBody {
+    code: String,
+    discount: Discount,
+    currency: Currency,
+    #[serde(default)]
+    min_spend_minor: i64,
+    #[serde(default = "one")]
+    per_user_limit: i64,
+    budget_minor: i64,
+    scope: CouponScope,
+    /// For stream coupons: the channel whose shows they work in.
+    #[serde(default)]
+    channel: Option<String>,
+    valid_from: i64,
+    valid_to: i64,
+}
+
+async fn create_coupon_for(
+    state: &AppState,
+    org: Option<i64>,
+    b: NewCouponBody,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let code = b.code.trim().to_uppercase();
+    if !(3..=40).contains(&code.len())
+        || !code.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
+    {
+        return Err(invalid("code: 3 to 40 letters, digits or dashes"));
+    }
+    match b.discount {
+        Discount::Fixed { minor } if minor <= 0 => return Err(invalid("discount: above zero")),
+        Discount::Percent { basis_points } if !(1..=9_000).contains(&basis_points) => {
+            return Err(invalid("discount: 0.01% to 90%"))
+        }
+        _ => {}
+    }
+    if b.budget_minor <= 0
+        || b.per_user_limit < 1
+        || b.min_spend_minor < 0
+        || b.valid_to <= b.valid_from
+    {
+        return Err(invalid(
+            "budget above zero, per-user limit at least 1, a valid window",
+        ));
+    }
+    let channel = match &b.channel {
+        Some(slug) => Some(find(state, slug).await?.id.0),
+        None => None,
+    };
+    let c = state
+        .store
+        .create_coupon(
+            &Coupon {
+                code,
+                discount: b.discount,
+                currency: b.currency,
+                min_spend_minor: b.min_spend_minor,
+                per_user_limit: b.per_user_limit,
+                budget_minor: b.budget_minor,
+                spent_minor: 0,
+                scope: b.scope,
+                issuer_org: org,
+                channel,
+                valid_from_ms: b.valid_from,
+                valid_to_ms: b.valid_to,
+            },
+            UnixMillis::now(),
+        )
+        .await
+        .map_err(|e| match e {
+            hawker_storage::StorageError::Conflict { .. } => {
+                ApiError::conflict("code_taken", "a coupon with this code exists")
+            }
+            e => e.into(),
+        })?;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({ "id": c.id, "code": c.coupon.code })),
+    ))
+}
+
+pub(crate) async fn create_org_coupon(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<i64>,
+    ApiJson(b): ApiJson<NewCouponBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let me = caller.require()?;
+    staff(&state, me, org, OrgRole::manages_catalog).await?;
+    create_coupon_for(&state, Some(org), b).await
+}
+
+pub(crate) async fn create_platform_coupon(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<NewCouponBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    caller.require_role(|r| r == Role::PlatformAdmin, "platform coupons")?;
+    create_coupon_for(&state, None, b).await
+}
+
+// ---------------------------------------------------------------------------- checkout and orders
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ItemBody {
+    sku: i64,
+    quantity: i64,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CheckoutBody {
+    items: Vec<ItemBody>,
+    #[serde(default)]
+    coupon: Option<String>,
+    address: serde_json::Value,
+    #[serde(default)]
+    idempotency_key: Option<String>,
+    /// The channel whose show the buyer is in.
+    #[serde(default)]
+    channel: Option<String>,
+    #[serde(default)]
+    acknowledge_exceptions: bool,
+}
+
+#[derive(Serialize)]
+pub(crate) struct OrderView {
+    id: i64,
+    state: OrderState,
+    seller: SellerView,
+    currency: Currency,
+    subtotal: String,
+    discount: String,
+    total: String,
+    total_minor: i64,
+    items: Vec<ItemView>,
+    address: serde_json::Value,
+    created_at: i64,
+    expires_at: Option<i64>,
+    carrier: Option<String>,
+    tracking: Option<String>,
+    delivered_at: Option<i64>,
+    return_reason: Option<String>,
+    flash_sale: Option<i64>,
+    show: Option<i64>,
+    payment: Option<String>,
+    /// Who did what, when.
+    history: Vec<EventView>,
+}
+
+#[derive(Serialize)]
+pub(crate) struct ItemView {
+    sku: i64,
+    product: i64,
+    title: String,
+    quantity: i64,
+    unit_price: String,
+    return_class: ReturnClass,
+}
+
+#[derive(Serialize)]
+pub(crate) struct EventView {
+    from: Option<OrderState>,
+    to: OrderState,
+    by: hawker_commerce::order::ActorKind,
+    note: String,
+    at: i64,
+}
+
+async fn order_view(state: &AppState, o: &Order) -> ApiResult<OrderView> {
+    let m = |v| Money::new(v, o.currency).to_string();
+    let org = state
+        .store
+        .org(o.org)
+        .await?
+        .ok_or_else(|| ApiError::not_found("seller"))?;
+    let items = state
+        .store
+        .order_items(o.id)
+        .await?
+        .into_iter()
+        .map(|i| ItemView {
+            sku: i.sku,
+            product: i.product,
+            title: i.title,
+            quantity: i.quantity,
+            unit_price: m(i.unit_price_minor),
+            return_class: i.return_class,
+        })
+        .collect();
+    let history = state
+        .store
+        .order_events(o.id)
+        .await?
+        .into_iter()
+        .map(|e| EventView {
+            from: e.from,
+            to: e.to,
+            by: e.actor_kind,
+            note: e.note,
+            at: e.at.0,
+        })
+        .collect();
+    let payment = state
+        .store
+        .payments_of_order(o.id)
+        .await?
+        .last()
+        .map(|p| p.state.clone());
+    Ok(OrderView {
+        id: o.id,
+        state: o.state,
+        seller: SellerView {
+            org: org.id,
+            name: org.name,
+        },
+        currency: o.currency,
+        subtotal: m(o.subtotal_minor),
+        discount: m(o.discount_minor),
+        total: m(o.total_minor),
+        total_minor: o.total_minor,
+        items,
+        address: serde_json::from_str(&o.address).unwrap_or(serde_json::Value::Null),
+        created_at: o.created_at.0,
+        expires_at: o.expires_at.map(|t| t.0),
+        carrier: o.carrier.clone(),
+        tracking: o.tracking.clone(),
+        delivered_at: o.delivered_at.map(|t| t.0),
+        return_reason: o.return_reason.clone(),
+        flash_sale: o.flash_sale,
+        show: o.show.map(|s| s.0),
+        payment,
+        history,
+    })
+}
+
+pub(crate) async fn checkout(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    ApiJson(b): ApiJson<CheckoutBody>,
+) -> ApiResult<(StatusCode, Json<OrderView>)> {
+    let me = caller.require()?;
+    let (channel, show) = match &b.channel {
+        Some(slug) => {
+            let c = find(&state, slug).await?;
+            let show = state.store.live_show_of_channel(c.id).await?.map(|s| s.id);
+            (Some(c.id), show)
+        }
+        None => (None, None),
+    };
+    let key = idempotency(&headers, b.idempotency_key);
+    let o = shop(&state)?
+        .checkout(
+            me,
+            CheckoutRequest {
+                items: b
+                    .items
+                    .iter()
+                    .map(|i| CheckoutItem {
+                        sku: i.sku,
+                        quantity: i.quantity,
+                    })
+                    .collect(),
+                coupon: b.coupon,
+                address: b.address,
+                idempotency_key: key,
+                channel,
+                show,
+                acknowledge_exceptions: b.acknowledge_exceptions,
+            },
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(order_view(&state, &o).await?)))
+}
+
+/// The buyer, or staff of the seller, may read an order; to anyone else it does not exist.
+pub(crate) async fn get_order(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<OrderView>> {
+    let me = caller.require()?;
+    let o = state
+        .store
+        .order(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("order"))?;
+    if o.buyer != me.id && shop(&state)?.staff(me, o.org, |_| true).await.is_err() {
+        return Err(ApiError::not_found("order"));
+    }
+    Ok(Json(order_view(&state, &o).await?))
+}
+
+pub(crate) async fn my_orders(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<OrderView>>> {
+    let me = caller.require()?;
+    let mut out = Vec::new();
+    for o in state.store.orders_of_buyer(me.id, 100).await? {
+        out.push(order_view(&state, &o).await?);
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PayBody {
+    card: String,
+}
+
+pub(crate) async fn pay(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<PayBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let me = caller.require()?;
+    let p = shop(&state)?.pay(me, id, &b.card).await?;
+    Ok(Json(
+        serde_json::json!({ "payment": p.provider_ref, "state": p.state }),
+    ))
+}
+
+pub(crate) async fn webhook(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> ApiResult<StatusCode> {
+    let sig = headers
+        .get("hawker-signature")
+        .and_then(|v| v.to_str().ok());
+    shop(&state)?.webhook(sig, &body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum BuyerActionBody {
+    Cancel,
+    ConfirmDelivery,
+    RequestReturn {
+        #[serde(default)]
+        reason: String,
+    },
+}
+
+pub(crate) async fn buyer_action(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<BuyerActionBody>,
+) -> ApiResult<Json<OrderView>> {
+    let me = caller.require()?;
+    let action = match b {
+        BuyerActionBody::Cancel => BuyerAction::Cancel,
+        BuyerActionBody::ConfirmDelivery => BuyerAction::ConfirmDelivery,
+        BuyerActionBody::RequestReturn { reason } => BuyerAction::RequestReturn { reason },
+    };
+    let o = shop(&state)?.buyer(me, id, action).await?;
+    Ok(Json(order_view(&state, &o).await?))
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
+pub(crate) enum MerchantActionBody {
+    Ship {
+        carrier: String,
+        tracking: String,
+    },
+    Deliver,
+    Cancel {
+        #[serde(default)]
+        reason: String,
+    },
+    ApproveReturn,
+    RejectReturn {
+        #[serde(default)]
+        reason: String,
+    },
+    ReceiveReturn,
+    Refund,
+}
+
+pub(crate) async fn merchant_action(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<MerchantActionBody>,
+) -> ApiResult<Json<OrderView>> {
+    let me = caller.require()?;
+    let action = match b {
+        MerchantActionBody::Ship { carrier, tracking } => {
+            MerchantAction::Ship { carrier, tracking }
+        }
+        MerchantActionBody::Deliver => MerchantAction::Deliver,
+        MerchantActionBody::Cancel { reason } => MerchantAction::Cancel { reason },
+        MerchantActionBody::ApproveReturn => MerchantAction::ApproveReturn,
+        MerchantActionBody::RejectReturn { reason } => MerchantAction::RejectReturn { reason },
+        MerchantActionBody::ReceiveReturn => MerchantAction::ReceiveReturn,
+        MerchantActionBody::Refund => MerchantAction::Refund,
+    };
+    let o = shop(&state)?.merchant(me, id, action).await?;
+    Ok(Json(order_view(&state, &o).await?))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct OrderQuery {
+    state: Option<String>,
+    show: Option<i64>,
+    from: Option<i64>,
+    to: Option<i64>,
+    #[serde(default = "hundred")]
+    limit: i64,
+    #[serde(default)]
+    offset: i64,
+    /// `csv` for a spreadsheet.
+    format: Option<String>,
+}
+
+fn hundred() -> i64 {
+    100
+}
+
+fn csv_field(s: &str) -> String {
+    // Quote everything; a leading formula character is neutralised for spreadsheets.
+    let s = if s.starts_with(['=', '+', '-', '@']) {
+        format!("'{s}")
+    } else {
+        s.to_string()
+    };
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+pub(crate) async fn org_orders(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<i64>,
+    Query(q): Query<OrderQuery>,
+) -> ApiResult<Response> {
+    let me = caller.require()?;
+    staff(&state, me, org, |r| r.fulfils() || r.manages_catalog()).await?;
+    let filter = OrderFilter {
+        state: match &q.state {
+            Some(s) => Some(
+                OrderState::parse(s)
+                    .ok_or_else(|| ApiError::bad_request(format!("unknown state {s:?}")))?,
+            ),
+            None => None,
+        },
+        show: q.show.map(ShowId),
+        from: q.from.map(UnixMillis),
+        to: q.to.map(UnixMillis),
+    };
+    let csv = q.format.as_deref() == Some("csv");
+    let limit = if csv { 100_000 } else { q.limit.clamp(1, 500) };
+    let orders = state
+        .store
+        .orders_of_org(org, &filter, limit, q.offset.max(0))
+        .await?;
+    if csv {
+        let mut out = String::from("order,created_at,state,buyer,items,currency,subtotal_minor,discount_minor,total_minor,show,flash_sale,carrier,tracking\n");
+        for o in &orders {
+            let items = state
+                .store
+                .order_items(o.id)
+                .await?
+                .iter()
+                .map(|i| format!("{} x{}", i.title, i.quantity))
+                .collect::<Vec<_>>()
+                .join("; ");
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+                o.id,
+                hawker_media::hls::rfc3339_millis(o.created_at.0),
+                o.state.as_str(),
+                o.buyer,
+                csv_field(&items),
+                o.currency,
+                o.subtotal_minor,
+                o.discount_minor,
+                o.total_minor,
+                o.show.map(|s| s.0.to_string()).unwrap_or_default(),
+                o.flash_sale.map(|s| s.to_string()).unwrap_or_default(),
+                csv_field(o.carrier.as_deref().unwrap_or("")),
+                csv_field(o.tracking.as_deref().unwrap_or("")),
+            ));
+        }
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"orders.csv\"",
+                ),
+            ],
+            out,
+        )
+            .into_response());
+    }
+    let mut out = Vec::new();
+    for o in &orders {
+        out.push(order_view(&state, o).await?);
+    }
+    Ok(Json(out).into_response())
+}
+
+pub(crate) async fn channel_sales(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<SaleView>>> {
+    let c = find(&state, &slug).await?;
+    let mut out = Vec::new();
+    for s in state.store.flash_sales_of_channel(c.id, 20).await? {
+        out.push(sale_view(&state, &s).await?);
+    }
+    Ok(Json(out))
+}

@@ -1,0 +1,133 @@
+//! Shows: what is live, what is coming, what can be replayed.
+
+use super::channels::find;
+use super::{show_view, ShowView};
+use crate::auth::Caller;
+use crate::json::ApiJson;
+use crate::problem::{ApiError, ApiResult};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::Json;
+use hawker_domain::channel::validate_title;
+use hawker_domain::{ShowId, ShowState, UnixMillis};
+use hawker_storage::NewShow;
+use serde::Deserialize;
+
+#[derive(Debug, Deserialize)]
+pub(crate) struct ListQuery {
+    state: Option<String>,
+    #[serde(default = "default_limit")]
+    limit: i64,
+}
+
+fn default_limit() -> i64 {
+    50
+}
+
+pub(crate) async fn list(
+    State(state): State<AppState>,
+    Query(q): Query<ListQuery>,
+) -> ApiResult<Json<Vec<ShowView>>> {
+    let wanted = match q.state.as_deref() {
+        None => ShowState::Live,
+        Some(s) => ShowState::parse(s).ok_or_else(|| {
+            ApiError::bad_request(format!(
+                "state must be live, scheduled, ended or cancelled, not {s:?}"
+            ))
+        })?,
+    };
+    let base = &state.settings.public_url;
+    let mut out = Vec::new();
+    for s in state
+        .store
+        .shows_in_state(wanted, q.limit.clamp(1, 200))
+        .await?
+    {
+        let Some(c) = state.store.channel(s.channel).await? else {
+            continue;
+        };
+        let recorded = state.store.recording(s.id).await?.is_some();
+        out.push(show_view(base, &s, &c, recorded));
+    }
+    Ok(Json(out))
+}
+
+pub(crate) async fn get_one(
+    State(state): State<AppState>,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<ShowView>> {
+    let s = state
+        .store
+        .show(ShowId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("show"))?;
+    let c = state
+        .store
+        .channel(s.channel)
+        .await?
+        .ok_or_else(|| ApiError::not_found("channel"))?;
+    let recorded = state.store.recording(s.id).await?.is_some();
+    Ok(Json(show_view(
+        &state.settings.public_url,
+        &s,
+        &c,
+        recorded,
+    )))
+}
+
+pub(crate) async fn of_channel(
+    State(state): State<AppState>,
+    Path(slug): Path<String>,
+) -> ApiResult<Json<Vec<ShowView>>> {
+    let c = find(&state, &slug).await?;
+    let base = &state.settings.public_url;
+    let mut out = Vec::new();
+    for s in state.store.shows_of_channel(c.id, 50).await? {
+        let recorded = state.store.recording(s.id).await?.is_some();
+        out.push(show_view(base, &s, &c, recorded));
+    }
+    Ok(Json(out))
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct Schedule {
+    title: String,
+    /// Unix milliseconds.
+    scheduled_at: i64,
+}
+
+pub(crate) async fn schedule(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    ApiJson(body): ApiJson<Schedule>,
+) -> ApiResult<(StatusCode, Json<ShowView>)> {
+    let c = find(&state, &slug).await?;
+    caller.require_channel_owner(&c)?;
+    let title = validate_title(&body.title)?;
+    let now = UnixMillis::now();
+    if body.scheduled_at < now.0 - 60_000 || body.scheduled_at > now.0 + 365 * 86_400_000 {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "A field is invalid",
+        )
+        .detail("scheduled_at must be in the coming year"));
+    }
+    let show = state
+        .store
+        .create_show(NewShow {
+            channel: c.id,
+            title,
+            state: ShowState::Scheduled,
+            scheduled_at: Some(UnixMillis(body.scheduled_at)),
+            started_at: None,
+        })
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(show_view(&state.settings.public_url, &show, &c, false)),
+    ))
+}

@@ -1,0 +1,120 @@
+//! Hawker's HTTP edge. Handlers are thin: they authenticate, authorise, validate, call the
+//! store or the broadcaster, and shape the response. Errors are problem+json with stable codes.
+//!
+//! Route map (see ARCHITECTURE.md for the contract of each):
+//! - pages: `/`, `/c/{slug}`, `/replay/{show}`, `/studio`, `/login`, `/signup`, `/assets/*`
+//! - API: `/api/v1/...` (accounts, sessions, channels, shows)
+//! - video: `/live/{slug}/index.m3u8` (LL-HLS), `/live/{slug}/{session}/*` (init, segments,
+//!   parts), `/live/{slug}/feed` (WebSocket fMP4 feed for the MSE player), `/vod/{show}/*`
+//! - live room: `/live/{slug}/room` (WebSocket, protocol in `hawker-room`),
+//!   `/api/v1/notifications` (WebSocket: follow notifications)
+//! - operations: `/healthz`, `/readyz`, `/metrics`
+
+pub(crate) mod api;
+pub mod auth;
+mod feed;
+mod hls;
+mod json;
+mod limits;
+mod ops;
+mod pages;
+pub mod problem;
+mod room;
+pub mod shop_events;
+mod ws;
+
+use axum::Router;
+use hawker_broadcast::Broadcaster;
+use hawker_hub::RoomHub;
+use hawker_storage::Store;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+pub use ops::metrics_handle;
+
+/// Settings the HTTP layer needs from the configuration.
+#[derive(Debug, Clone)]
+pub struct HttpSettings {
+    /// Base URL viewers use, e.g. `http://127.0.0.1:8080`.
+    pub public_url: String,
+    /// Base RTMP URL encoders use, e.g. `rtmp://127.0.0.1:1935/live`.
+    pub rtmp_url: String,
+    /// Mark cookies Secure (serve behind HTTPS).
+    pub secure_cookies: bool,
+    /// Where recordings live, for `/vod/`.
+    pub recordings: Option<PathBuf>,
+    /// Take the client address from `X-Forwarded-For` (behind a trusted proxy only).
+    pub trust_forwarded_for: bool,
+    /// JSON API requests per minute per client address; 0 turns the limit off.
+    pub api_per_minute: u32,
+    /// Where uploaded product images live, for `/media/images/`.
+    pub images: Option<PathBuf>,
+}
+
+/// Answers /readyz: storage reachable, listeners up.
+pub type ReadyCheck =
+    Arc<dyn Fn() -> futures::future::BoxFuture<'static, Result<(), String>> + Send + Sync>;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Arc<dyn Store>,
+    pub live: Broadcaster,
+    pub rooms: RoomHub,
+    pub settings: Arc<HttpSettings>,
+    /// The shop; absent in servers that only stream.
+    pub shop: Option<Arc<hawker_shop::Shop>>,
+    pub(crate) sessions: Arc<auth::SessionCache>,
+    limits: Arc<limits::Limits>,
+    ready: ReadyCheck,
+}
+
+impl AppState {
+    pub fn new(
+        store: Arc<dyn Store>,
+        live: Broadcaster,
+        rooms: RoomHub,
+        settings: HttpSettings,
+        ready: ReadyCheck,
+    ) -> Self {
+        AppState {
+            store,
+            live,
+            rooms,
+            limits: Arc::new(limits::Limits::new(settings.api_per_minute)),
+            settings: Arc::new(settings),
+            shop: None,
+            sessions: Arc::new(auth::SessionCache::new()),
+            ready,
+        }
+    }
+
+    pub fn with_shop(mut self, shop: Arc<hawker_shop::Shop>) -> Self {
+        self.shop = Some(shop);
+        self
+    }
+}
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(pages::routes())
+        .merge(api::routes(state.clone()))
+        .merge(hls::routes())
+        .merge(feed::routes())
+        .merge(room::routes())
+        .merge(ops::routes())
+        .fallback(ops::not_found)
+        .layer(axum::middleware::from_fn(ops::track_requests))
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<_>| {
+                    let route = req
+                        .extensions()
+                        .get::<axum::extract::MatchedPath>()
+                        .map(|p| p.as_str().to_string())
+                        .unwrap_or_default();
+                    tracing::debug_span!("http", method = %req.method(), %route)
+                },
+            ),
+        )
+        .with_state(state)
+}

@@ -1,0 +1,587 @@
+use super::*;
+use crate::moderation::KeywordFilter;
+
+fn room(node: NodeId) -> Room {
+    Room::new(
+        RoomConfig {
+            owner: Some(1),
+            ..Default::default()
+        },
+        node,
+        format!("epoch{node}"),
+        node as u64 * 7919,
+        KeywordFilter::new(&["scamlink".into()], &["fake".into()]),
+        Sanctions::default(),
+        RoomState::default(),
+        0,
+    )
+}
+
+fn member(account: Option<i64>, badges: &[Badge]) -> Member {
+    Member {
+        account,
+        name: format!("user{}", account.unwrap_or(0)),
+        badges: badges.to_vec(),
+    }
+}
+
+fn joiner(account: Option<i64>, badges: &[Badge]) -> Joiner {
+    Joiner {
+        member: member(account, badges),
+        permissions: None,
+        ip: format!("10.0.0.{}", account.unwrap_or(0)),
+        viewer_key: format!("v{}", account.unwrap_or(0)),
+        resume: None,
+    }
+}
+
+fn drain(r: &mut Room) -> Vec<Output> {
+    std::iter::from_fn(|| r.poll_output()).collect()
+}
+
+fn sent(outs: &[Output], conn: ConnId) -> Vec<ServerFrame> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Send(c, f) if *c == conn => Some(f.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn broadcasts(outs: &[Output], lane: Lane) -> Vec<ServerFrame> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Broadcast(l, json) if *l == lane => Some(serde_json::from_str(json).unwrap()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn batch_texts(frames: &[ServerFrame]) -> Vec<String> {
+    frames
+        .iter()
+        .flat_map(|f| match f {
+            ServerFrame::Batch { items, .. } => items.clone(),
+            _ => vec![],
+        })
+        .filter_map(|s| match s.item {
+            StreamItem::Comment(c) => Some(c.text),
+            _ => None,
+        })
+        .collect()
+}
+
+fn say(r: &mut Room, conn: ConnId, text: &str, now: u64) {
+    r.client(conn, ClientMsg::Comment { text: text.into() }, now);
+}
+
+fn error_codes(outs: &[Output], conn: ConnId) -> Vec<String> {
+    sent(outs, conn)
+        .into_iter()
+        .filter_map(|f| match f {
+            ServerFrame::Error { code, .. } => Some(code),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn comments_reach_everyone_in_the_next_batch() {
+    let mut r = room(1);
+    r.join(10, joiner(Some(2), &[]), 0);
+    r.join(11, joiner(None, &[]), 0);
+    let outs = drain(&mut r);
+    assert!(matches!(
+        sent(&outs, 10)[0],
+        ServerFrame::Welcome {
+            can_comment: true,
+            ..
+        }
+    ));
+    assert!(matches!(
+        sent(&outs, 11)[0],
+        ServerFrame::Welcome {
+            can_comment: false,
+            ..
+        }
+    ));
+    say(&mut r, 10, "  how much is the jade?  ", 10);
+    say(&mut r, 11, "anonymous words", 10);
+    let outs = drain(&mut r);
+    assert_eq!(error_codes(&outs, 11), vec!["login_required"]);
+    assert!(
+        broadcasts(&outs, Lane::Stream).is_empty(),
+        "batched, not sent at once"
+    );
+    assert!(
+        outs.iter()
+            .any(|o| matches!(o, Output::Record(Record::Comment { .. }))),
+        "chat is kept"
+    );
+    r.tick(150);
+    let outs = drain(&mut r);
+    assert_eq!(
+        batch_texts(&broadcasts(&outs, Lane::Stream)),
+        vec!["how much is the jade?"]
+    );
+    assert!(outs
+        .iter()
+        .any(|o| matches!(o, Output::Publish(BusEvent::Stream { .. }))));
+}
+
+#[test]
+fn busy_rooms_are_sampled_but_staff_always_get_through() {
+    let mut r = room(1);
+    r.join(1, joiner(Some(1), &[Badge::Host]), 0);
+    for a in 2..502 {
+        r.join(a as u64, joiner(Some(a), &[]), 0);
+    }
+    drain(&mut r);
+    for a in 2..502u64 {
+        say(&mut r, a, &format!("comment {a}"), 10);
+    }
+    say(&mut r, 1, "host speaking", 10);
+    r.tick(150);
+    let outs = drain(&mut r);
+    let frames = broadcasts(&outs, Lane::Stream);
+    match &frames[0] {
+        ServerFrame::Batch { items, sampled_out } => {
+            assert_eq!(items.len(), 40);
+            assert_eq!(*sampled_out, 461);
+            let texts = batch_texts(&frames);
+            assert!(texts.contains(&"host speaking".to_string()));
+            let seqs: Vec<u64> = items.iter().map(|i| i.seq).collect();
+            assert_eq!(
+                seqs,
+                (1..=40).collect::<Vec<_>>(),
+                "sequence numbers without gaps"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    // Every accepted comment still goes to the other nodes, which sample for themselves.
+    let published = outs.iter().find_map(|o| match o {
+        Output::Publish(BusEvent::Stream { items, .. }) => Some(items.len()),
+        _ => None,
+    });
+    assert_eq!(published, Some(501));
+}
+
+#[test]
+fn resume_continues_without_gaps_or_says_what_was_skipped() {
+    let mut r = room(1);
+    r.join(1, joiner(Some(2), &[Badge::Host]), 0);
+    drain(&mut r);
+    for i in 0..30u64 {
+        say(&mut r, 1, &format!("c{i}"), i * 200);
+        r.tick(i * 200 + 150);
+    }
+    drain(&mut r);
+    let mut j = joiner(Some(3), &[]);
+    j.resume = Some(("epoch1".into(), 25));
+    r.join(2, j, 10_000);
+    match &sent(&drain(&mut r), 2)[0] {
+        ServerFrame::Welcome {
+            history,
+            resumed,
+            skipped,
+            seq,
+            ..
+        } => {
+            assert!(resumed);
+            assert_eq!(*skipped, None);
+            assert_eq!(
+                history.iter().map(|h| h.seq).collect::<Vec<_>>(),
+                vec![26, 27, 28, 29, 30]
+            );
+            assert_eq!(*seq, 30);
+        }
+        f => panic!("{f:?}"),
+    }
+    // Another node's sequence numbers mean nothing here: a fresh start.
+    let mut j = joiner(Some(4), &[]);
+    j.resume = Some(("epoch9".into(), 25));
+    r.join(3, j, 10_000);
+    assert!(matches!(
+        &sent(&drain(&mut r), 3)[0],
+        ServerFrame::Welcome { resumed: false, .. }
+    ));
+    // Too far back for the resume buffer.
+    let mut small = Room::new(
+        RoomConfig {
+            resume_len: 5,
+            ..Default::default()
+        },
+        1,
+        "e".into(),
+        3,
+        KeywordFilter::default(),
+        Sanctions::default(),
+        RoomState::default(),
+        0,
+    );
+    small.join(1, joiner(Some(2), &[Badge::Host]), 0);
+    for i in 0..20u64 {
+        say(&mut small, 1, &format!("c{i}"), i * 200);
+        small.tick(i * 200 + 150);
+    }
+    let mut j = joiner(Some(3), &[]);
+    j.resume = Some(("e".into(), 3));
+    small.join(2, j, 10_000);
+    match &sent(&drain(&mut small), 2)[0] {
+        ServerFrame::Welcome {
+            resumed, skipped, ..
+        } => {
+            assert!(!resumed);
+            assert_eq!(*skipped, Some(12), "items 4..=15 are gone");
+        }
+        f => panic!("{f:?}"),
+    }
+}
+
+#[test]
+fn only_sessions_that_play_are_viewers() {
+    let mut r = room(1);
+    for c in 1..=3u64 {
+        r.join(c, joiner(Some(c as i64 + 10), &[]), 0);
+    }
+    r.join(4, joiner(None, &[]), 0);
+    assert_eq!(r.counters(100).viewers, 0, "connected is not watching");
+    for c in 1..=4u64 {
+        r.client(
+            c,
+            ClientMsg::Heartbeat {
+                playing: true,
+                position: 1.0,
+            },
+            1_000,
+        );
+    }
+    assert_eq!(
+        r.counters(1_000).viewers,
+        0,
+        "one heartbeat proves nothing yet"
+    );
+    r.client(
+        1,
+        ClientMsg::Heartbeat {
+            playing: true,
+            position: 6.0,
+        },
+        6_000,
+    );
+    r.client(
+        2,
+        ClientMsg::Heartbeat {
+            playing: true,
+            position: 6.0,
+        },
+        6_000,
+    );
+    r.client(
+        3,
+        ClientMsg::Heartbeat {
+            playing: true,
+            position: 1.0,
+        },
+        6_000,
+    ); // stuck player
+    r.client(
+        4,
+        ClientMsg::Heartbeat {
+            playing: true,
+            position: 500.0,
+        },
+        6_000,
+    ); // impossible jump
+    assert_eq!(r.counters(6_000).viewers, 2);
+    assert_eq!(r.counters(6_000).unique_viewers, 2);
+    // Heartbeats stop: no longer counted; peak and unique remain.
+    r.tick(6_750);
+    assert_eq!(r.counters(40_000).viewers, 0);
+    assert_eq!(r.counters(40_000).peak_viewers, 2);
+    assert_eq!(r.counters(40_000).unique_viewers, 2);
+}
+
+#[test]
+fn moderation_rules() {
+    let mut r = room(1);
+    r.join(1, joiner(Some(1), &[Badge::Host]), 0);
+    let mut m = joiner(Some(2), &[Badge::Moderator]);
+    m.permissions = Some(Permissions {
+        mute: true,
+        delete: true,
+        ..Default::default()
+    });
+    r.join(2, m, 0);
+    r.join(3, joiner(Some(3), &[]), 0);
+    r.join(4, joiner(Some(4), &[]), 0);
+    r.join(5, joiner(Some(4), &[]), 0); // account 4's second tab
+    drain(&mut r);
+
+    say(&mut r, 3, "is this f a k e?", 10);
+    say(&mut r, 3, "go to SCAMLINK", 10);
+    let outs = drain(&mut r);
+    assert_eq!(
+        error_codes(&outs, 3),
+        vec!["blocked_keyword", "blocked_keyword"]
+    );
+
+    // A viewer cannot moderate; a moderator cannot ban without the right; nobody sanctions the host.
+    r.client(
+        3,
+        ClientMsg::Ban {
+            account: 4,
+            reason: RuleViolation::Spam,
+        },
+        20,
+    );
+    r.client(
+        2,
+        ClientMsg::Ban {
+            account: 4,
+            reason: RuleViolation::Spam,
+        },
+        20,
+    );
+    r.client(
+        2,
+        ClientMsg::Mute {
+            account: 1,
+            seconds: 60,
+            reason: RuleViolation::Abuse,
+        },
+        20,
+    );
+    let outs = drain(&mut r);
+    assert_eq!(error_codes(&outs, 3), vec!["forbidden"]);
+    assert_eq!(error_codes(&outs, 2), vec!["forbidden", "forbidden"]);
+
+    // Mute, audited and published.
+    r.client(
+        2,
+        ClientMsg::Mute {
+            account: 3,
+            seconds: 60,
+            reason: RuleViolation::Abuse,
+        },
+        30,
+    );
+    let outs = drain(&mut r);
+    assert!(outs.iter().any(|o| matches!(
+        o,
+        Output::Record(Record::Moderation {
+            action: "mute",
+            actor: 2,
+            ..
+        })
+    )));
+    assert!(outs
+        .iter()
+        .any(|o| matches!(o, Output::Publish(BusEvent::Sanction { .. }))));
+    say(&mut r, 3, "hello?", 40);
+    assert_eq!(error_codes(&drain(&mut r), 3), vec!["muted"]);
+    say(&mut r, 3, "hello again", 61_000);
+    assert!(
+        error_codes(&drain(&mut r), 3).is_empty(),
+        "the mute expired"
+    );
+
+    // Shadow ban: the author sees their comment (in every tab), nobody else does.
+    r.client(
+        1,
+        ClientMsg::ShadowBan {
+            account: 4,
+            reason: RuleViolation::Spam,
+        },
+        61_000,
+    );
+    say(&mut r, 4, "buy followers here", 61_100);
+    r.tick(61_200);
+    let outs = drain(&mut r);
+    assert!(matches!(sent(&outs, 4)[..], [ServerFrame::Echo { .. }]));
+    assert!(matches!(sent(&outs, 5)[..], [ServerFrame::Echo { .. }]));
+    assert!(!batch_texts(&broadcasts(&outs, Lane::Stream)).contains(&"buy followers here".into()));
+
+    // Delete: only for a rule violation, audited, and removed from history.
+    let id = match broadcasts(&outs, Lane::Stream)
+        .iter()
+        .flat_map(|f| match f {
+            ServerFrame::Batch { items, .. } => items.clone(),
+            _ => vec![],
+        })
+        .next()
+        .map(|s| s.item)
+    {
+        Some(StreamItem::Comment(c)) => c.id,
+        other => panic!("{other:?}"),
+    };
+    r.client(
+        2,
+        ClientMsg::Delete {
+            id,
+            reason: RuleViolation::Spam,
+            note: "link spam".into(),
+        },
+        61_300,
+    );
+    r.tick(61_400);
+    let outs = drain(&mut r);
+    assert!(broadcasts(&outs, Lane::Stream).iter().any(|f| matches!(f, ServerFrame::Batch { items, .. } if matches!(items[0].item, StreamItem::Deleted { .. }))));
+    r.join(9, joiner(Some(9), &[]), 62_000);
+    match &sent(&drain(&mut r), 9)[0] {
+        ServerFrame::Welcome { history, .. } => assert!(history
+            .iter()
+            .all(|h| !matches!(&h.item, StreamItem::Comment(c) if c.id == id))),
+        f => panic!("{f:?}"),
+    }
+
+    // Ban closes every connection of the account and keeps it out.
+    r.client(
+        1,
+        ClientMsg::Ban {
+            account: 4,
+            reason: RuleViolation::Scam,
+        },
+        63_000,
+    );
+    let outs = drain(&mut r);
+    let closed: Vec<ConnId> = outs
+        .iter()
+        .filter_map(|o| match o {
+            Output::Close(c, code, _) if *code == close::BANNED => Some(*c),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(closed.len(), 2);
+    r.join(6, joiner(Some(4), &[]), 64_000);
+    assert!(matches!(
+        drain(&mut r)[..],
+        [Output::Close(6, close::BANNED, _)]
+    ));
+
+    // Slow mode is state everyone sees and applies to viewers, not staff.
+    r.client(1, ClientMsg::SlowMode { seconds: 10 }, 65_000);
+    let outs = drain(&mut r);
+    assert!(broadcasts(&outs, Lane::State)
+        .iter()
+        .any(|f| matches!(f, ServerFrame::State { state, .. } if state.slow_mode_s == 10)));
+    say(&mut r, 9, "one", 66_000);
+    say(&mut r, 9, "two", 67_000);
+    say(&mut r, 1, "host one", 66_000);
+    say(&mut r, 1, "host two", 67_000);
+    let outs = drain(&mut r);
+    assert_eq!(error_codes(&outs, 9), vec!["slow_mode"]);
+    assert!(error_codes(&outs, 1).is_empty());
+}
+
+#[test]
+fn floods_are_rate_limited_then_disconnected() {
+    let mut r = room(1);
+    r.join(1, joiner(Some(5), &[]), 0);
+    drain(&mut r);
+    for i in 0..60 {
+        say(&mut r, 1, &format!("spam {i}"), 100);
+    }
+    let outs = drain(&mut r);
+    let codes = error_codes(&outs, 1);
+    assert_eq!(
+        codes.iter().filter(|c| *c == "rate_limited").count(),
+        55,
+        "5 in the burst, then refused"
+    );
+    assert!(outs
+        .iter()
+        .any(|o| matches!(o, Output::Close(1, close::FLOODING, _))));
+}
+
+#[test]
+fn nodes_share_a_room_through_bus_events() {
+    let (mut a, mut b) = (room(1), room(2));
+    a.join(1, joiner(Some(2), &[]), 0);
+    b.join(1, joiner(Some(3), &[]), 0);
+    a.client(
+        1,
+        ClientMsg::Heartbeat {
+            playing: true,
+            position: 0.0,
+        },
+        0,
+    );
+    b.client(
+        1,
+        ClientMsg::Heartbeat {
+            playing: true,
+            position: 0.0,
+        },
+        0,
+    );
+    a.client(
+        1,
+        ClientMsg::Heartbeat {
+            playing: true,
+            position: 5.0,
+        },
+        5_000,
+    );
+    b.client(
+        1,
+        ClientMsg::Heartbeat {
+            playing: true,
+            position: 5.0,
+        },
+        5_000,
+    );
+    drain(&mut a);
+    drain(&mut b);
+    say(&mut a, 1, "from node a", 5_100);
+    a.client(1, ClientMsg::Like { n: 3 }, 5_100);
+    a.set_state(
+        StateChange::Pinned(vec![PinnedProduct {
+            product_id: 7,
+            title: "Jade bracelet".into(),
+            price: "¥880.00".into(),
+            seller: "Intime".into(),
+            image_url: None,
+            sponsored: false,
+        }]),
+        5_100,
+    );
+    a.tick(5_200);
+    b.tick(5_200);
+    // Deliver a's bus events to b, and b's to a.
+    let from_a: Vec<BusEvent> = drain(&mut a)
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Publish(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    let from_b: Vec<BusEvent> = drain(&mut b)
+        .into_iter()
+        .filter_map(|o| match o {
+            Output::Publish(e) => Some(e),
+            _ => None,
+        })
+        .collect();
+    for e in from_a {
+        let wire = serde_json::to_string(&e).unwrap();
+        b.remote(serde_json::from_str(&wire).unwrap(), 5_250);
+    }
+    for e in from_b {
+        a.remote(e, 5_250);
+    }
+    b.tick(5_400);
+    let outs = drain(&mut b);
+    assert_eq!(
+        batch_texts(&broadcasts(&outs, Lane::Stream)),
+        vec!["from node a"]
+    );
+    assert!(broadcasts(&outs, Lane::State)
+        .iter()
+        .any(|f| matches!(f, ServerFrame::State { state, .. } if state.pinned.len() == 1)));
+    let c = b.counters(5_400);
+    assert_eq!((c.viewers, c.unique_viewers, c.likes), (2, 2, 3));
+    let c = a.counters(5_400);
+    assert_eq!((c.viewers, c.unique_viewers), (2, 2));
+}

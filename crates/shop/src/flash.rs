@@ -1,0 +1,298 @@
+//! The flash-sale engine: one writer task owns every open sale's book. Buy requests queue to
+//! it; it decides a whole queue-full at once, writes the accepted orders in one transaction
+//! (the group commit: one fsync for many orders), and only then answers. A failed commit
+//! undoes its reservations and answers "try again". Nothing is acknowledged that is not on disk;
+//! at start the books are rebuilt from the stored orders.
+
+use hawker_commerce::flash::{BuyOutcome, BuyRefusal, SaleBook, SaleTerms};
+use hawker_commerce::ids::OrderIdGen;
+use hawker_domain::{AccountId, UnixMillis};
+use hawker_storage::shop::{FlashSale, FlashSaleId, NewOrder, OrderId, OrderItem};
+use hawker_storage::Store;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
+
+/// What a buyer hears back.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BuyResult {
+    Reserved {
+        order: OrderId,
+        expires_at: UnixMillis,
+    },
+    Repeat {
+        order: OrderId,
+    },
+    Refused(BuyRefusal),
+    NoSuchSale,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum EngineError {
+    #[error("the sale engine is busy; try again")]
+    Busy,
+    #[error("the order could not be stored; try again")]
+    Storage,
+    #[error("the sale engine stopped")]
+    Stopped,
+}
+
+/// What the writer needs to turn a reservation into an order row.
+#[derive(Debug, Clone)]
+pub struct SaleListing {
+    pub sale: FlashSale,
+    pub product: i64,
+    pub title: String,
+    pub return_class: hawker_commerce::catalog::ReturnClass,
+}
+
+/// Stock left changed: the live room shows it.
+pub type RemainingListener = Arc<dyn Fn(&SaleListing, i64) + Send + Sync>;
+
+enum Cmd {
+    Buy {
+        sale: FlashSaleId,
+        buyer: AccountId,
+        quantity: i64,
+        key: Option<String>,
+        address: String,
+        reply: oneshot::Sender<Result<BuyResult, EngineError>>,
+    },
+    Open(
+        Box<SaleListing>,
+        Vec<(OrderId, AccountId, i64, Option<String>)>,
+    ),
+    Release {
+        sale: FlashSaleId,
+        buyer: AccountId,
+        order: OrderId,
+    },
+    Remaining(FlashSaleId, oneshot::Sender<Option<i64>>),
+}
+
+#[derive(Clone)]
+pub struct FlashEngine {
+    tx: mpsc::Sender<Cmd>,
+}
+
+const QUEUE: usize = 65_536;
+const MAX_BATCH: usize = 8_192;
+
+impl FlashEngine {
+    pub fn start(
+        store: Arc<dyn Store>,
+        node: u32,
+        reservation: Duration,
+        on_remaining: RemainingListener,
+    ) -> FlashEngine {
+        let (tx, rx) = mpsc::channel(QUEUE);
+        tokio::spawn(writer(store, node, reservation, on_remaining, rx));
+        FlashEngine { tx }
+    }
+
+    /// Opens (or re-opens after a restart) a sale with the reservations already stored.
+    pub async fn open(
+        &self,
+        listing: SaleListing,
+        reservations: Vec<(OrderId, AccountId, i64, Option<String>)>,
+    ) -> Result<(), EngineError> {
+        self.tx
+            .send(Cmd::Open(Box::new(listing), reservations))
+            .await
+            .map_err(|_| EngineError::Stopped)
+    }
+
+    pub async fn buy(
+        &self,
+        sale: FlashSaleId,
+        buyer: AccountId,
+        quantity: i64,
+        key: Option<String>,
+        address: String,
+    ) -> Result<BuyResult, EngineError> {
+        let (reply, rx) = oneshot::channel();
+        // A full queue means overload: say so at once instead of queueing without bound.
+        self.tx
+            .try_send(Cmd::Buy {
+                sale,
+                buyer,
+                quantity,
+                key,
+                address,
+                reply,
+            })
+            .map_err(|e| match e {
+                mpsc::error::TrySendError::Full(_) => EngineError::Busy,
+                mpsc::error::TrySendError::Closed(_) => EngineError::Stopped,
+            })?;
+        rx.await.map_err(|_| EngineError::Stopped)?
+    }
+
+    /// An unpaid reservation expired or was cancelled: its stock returns to the sale.
+    pub async fn release(&self, sale: FlashSaleId, buyer: AccountId, order: OrderId) {
+        let _ = self.tx.send(Cmd::Release { sale, buyer, order }).await;
+    }
+
+    pub async fn remaining(&self, sale: FlashSaleId) -> Option<i64> {
+        let (tx, rx) = oneshot::channel();
+        self.tx.send(Cmd::Remaining(sale, tx)).await.ok()?;
+        rx.await.ok().flatten()
+    }
+}
+
+struct Book {
+    listing: SaleListing,
+    book: SaleBook,
+}
+
+async fn writer(
+    store: Arc<dyn Store>,
+    node: u32,
+    reservation: Duration,
+    on_remaining: RemainingListener,
+    mut rx: mpsc::Receiver<Cmd>,
+) {
+    let mut books: HashMap<FlashSaleId, Book> = HashMap::new();
+    let mut ids = OrderIdGen::new(node);
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    loop {
+        if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
+            return;
+        }
+        let now = UnixMillis::now();
+        let mut orders: Vec<NewOrder> = Vec::new();
+        // (reply, sale, buyer, outcome) waiting for the commit.
+        let mut waiting = Vec::new();
+        let mut touched = HashSet::new();
+        for cmd in batch.drain(..) {
+            match cmd {
+                Cmd::Open(listing, reservations) => {
+                    let s = &listing.sale;
+                    let mut book = SaleBook::new(SaleTerms {
+                        id: s.id,
+                        total_stock: s.total_stock,
+                        per_buyer_limit: s.per_buyer_limit,
+                        starts_at_ms: s.starts_at.map_or(i64::MAX, |t| t.0),
+                        ends_at_ms: s.ends_at.map_or(i64::MAX, |t| t.0),
+                    });
+                    for (id, buyer, q, key) in reservations {
+                        book.restore(buyer.0, q, key.as_deref(), id);
+                    }
+                    touched.insert(s.id);
+                    books.insert(
+                        s.id,
+                        Book {
+                            listing: *listing,
+                            book,
+                        },
+                    );
+                }
+                Cmd::Release { sale, buyer, order } => {
+                    if let Some(b) = books.get_mut(&sale) {
+                        if b.book.release(buyer.0, order) {
+                            touched.insert(sale);
+                        }
+                    }
+                }
+                Cmd::Remaining(sale, reply) => {
+                    let _ = reply.send(books.get(&sale).map(|b| b.book.remaining()));
+                }
+                Cmd::Buy {
+                    sale,
+                    buyer,
+                    quantity,
+                    key,
+                    address,
+                    reply,
+                } => {
+                    let Some(b) = books.get_mut(&sale) else {
+                        let _ = reply.send(Ok(BuyResult::NoSuchSale));
+                        continue;
+                    };
+                    let outcome = b
+                        .book
+                        .try_buy(buyer.0, quantity, key.as_deref(), now.0, || ids.next(now.0));
+                    match outcome {
+                        BuyOutcome::Reserved { order_id } => {
+                            let s = &b.listing.sale;
+                            let total = s.price_minor * quantity;
+                            orders.push(NewOrder {
+                                id: order_id,
+                                buyer,
+                                org: s.org,
+                                store: s.store,
+                                channel: Some(s.channel),
+                                show: s.show,
+                                flash_sale: Some(s.id),
+                                currency: s.currency,
+                                subtotal_minor: total,
+                                discount_minor: 0,
+                                total_minor: total,
+                                coupon: None,
+                                address,
+                                exceptions_acknowledged: b.listing.return_class.is_exception(),
+                                idempotency_key: key,
+                                created_at: now,
+                                expires_at: Some(now.plus_ms(reservation.as_millis() as i64)),
+                                items: vec![OrderItem {
+                                    sku: s.sku,
+                                    product: b.listing.product,
+                                    title: b.listing.title.clone(),
+                                    quantity,
+                                    unit_price_minor: s.price_minor,
+                                    return_class: b.listing.return_class,
+                                }],
+                                take_stock: false,
+                            });
+                            touched.insert(sale);
+                            waiting.push((reply, sale, buyer, outcome));
+                        }
+                        BuyOutcome::Repeat { order_id } => {
+                            let _ = reply.send(Ok(BuyResult::Repeat { order: order_id }));
+                        }
+                        BuyOutcome::Refused(r) => {
+                            let _ = reply.send(Ok(BuyResult::Refused(r)));
+                        }
+                    }
+                }
+            }
+        }
+        if !orders.is_empty() {
+            let n = orders.len();
+            let started = std::time::Instant::now();
+            match store.place_flash_orders(&orders).await {
+                Ok(()) => {
+                    metrics::histogram!("hawker_flash_commit_orders").record(n as f64);
+                    metrics::histogram!("hawker_flash_commit_seconds")
+                        .record(started.elapsed().as_secs_f64());
+                    let expires = now.plus_ms(reservation.as_millis() as i64);
+                    for (reply, _, _, outcome) in waiting {
+                        if let BuyOutcome::Reserved { order_id } = outcome {
+                            let _ = reply.send(Ok(BuyResult::Reserved {
+                                order: order_id,
+                                expires_at: expires,
+                            }));
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, orders = n, "flash-sale commit failed; reservations undone");
+                    for (reply, sale, buyer, outcome) in waiting {
+                        if let (Some(b), BuyOutcome::Reserved { order_id }) =
+                            (books.get_mut(&sale), outcome)
+                        {
+                            b.book.release(buyer.0, order_id);
+                        }
+                        let _ = reply.send(Err(EngineError::Storage));
+                    }
+                }
+            }
+        }
+        for sale in touched {
+            if let Some(b) = books.get(&sale) {
+                on_remaining(&b.listing, b.book.remaining());
+            }
+        }
+    }
+}

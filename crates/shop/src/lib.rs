@@ -1,0 +1,12 @@
+//! The shop at the edge: checkout and orders over storage, the flash-sale engine, payments
+//! through a `PaymentProvider`, and the jobs that keep orders consistent (reservation expiry,
+//! payment reconciliation, completion after the return window).
+
+pub mod flash;
+pub mod payments;
+mod service;
+
+pub use service::{
+    BuyerAction, CheckoutItem, CheckoutRequest, MerchantAction, NewSaleRequest, Shop, ShopConfig,
+    ShopError, ShopEvents,
+};

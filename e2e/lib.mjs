@@ -1,0 +1,52 @@
+// Shared by the browser tests: Debian's Chromium (never a downloaded one), headless, with the
+// flags this sandbox needs (no background networking: the network is closed).
+import { chromium } from 'playwright-core';
+
+export const CHROMIUM = process.env.HAWKER_CHROMIUM || '/usr/bin/chromium';
+
+export async function launch() {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--autoplay-policy=no-user-gesture-required',
+    ],
+  });
+}
+
+export function check(cond, message) {
+  if (!cond) {
+    console.error(`FAIL: ${message}`);
+    process.exit(1);
+  }
+}
+
+/** Mean absolute difference between two RGBA frames grabbed from the video: > 0 means motion. */
+export async function grabFrame(page, selector) {
+  return page.evaluate((sel) => {
+    const v = document.querySelector(sel);
+    const c = document.createElement('canvas');
+    c.width = 64;
+    c.height = 36;
+    const g = c.getContext('2d');
+    g.drawImage(v, 0, 0, c.width, c.height);
+    return Array.from(g.getImageData(0, 0, c.width, c.height).data);
+  }, selector);
+}
+
+export function difference(a, b) {
+  let d = 0;
+  for (let i = 0; i < a.length; i++) d += Math.abs(a[i] - b[i]);
+  return d / a.length;
+}
+
+export function variance(a) {
+  const mean = a.reduce((s, x) => s + x, 0) / a.length;
+  return a.reduce((s, x) => s + (x - mean) ** 2, 0) / a.length;
+}
