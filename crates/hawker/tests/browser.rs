@@ -23,11 +23,15 @@ fn ensure_e2e_tools(e2e: &Path) {
 }
 
 fn node(script: &str, arg: &str) -> String {
+    node3(script, &[arg])
+}
+
+fn node3(script: &str, args: &[&str]) -> String {
     let e2e = workspace_root().join("e2e");
     ensure_e2e_tools(&e2e);
     let out = Command::new("node")
         .arg(script)
-        .arg(arg)
+        .args(args)
         .current_dir(&e2e)
         .output()
         .expect("node must be installed");
@@ -59,6 +63,78 @@ async fn chromium_plays_the_viewer_page_hlsjs_plays_ll_hls_and_viewers_chat() {
         .await
         .unwrap();
     assert!(r.contains("\"test\":\"room\""));
+    let _ = ffmpeg.kill();
+    let _ = ffmpeg.wait();
+    s.running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_viewer_buys_a_flash_sale_the_host_pinned() {
+    let s = start().await;
+    let b = s.base.clone();
+    let (host, ch) = streamer_channel(&b, "buy-test").await;
+    let org: serde_json::Value = host
+        .post(format!("{b}/api/v1/orgs"))
+        .json(&serde_json::json!({"name": "West Lake Pearls"}))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let p: serde_json::Value = host
+        .post(format!("{b}/api/v1/orgs/{}/products", org["id"]))
+        .json(
+            &serde_json::json!({"title": "Pearl stud earrings", "category": "jewellery",
+            "return_class": "normal", "currency": "CNY",
+            "skus": [{"label": "pair", "price_minor": 19900, "stock": 10}]}),
+        )
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 90);
+    let show = {
+        let (host, b) = (host.clone(), b.clone());
+        wait_until("live show", std::time::Duration::from_secs(20), || {
+            let (host, b) = (host.clone(), b.clone());
+            async move {
+                let c: serde_json::Value = host
+                    .get(format!("{b}/api/v1/channels/buy-test"))
+                    .send()
+                    .await
+                    .ok()?
+                    .json()
+                    .await
+                    .ok()?;
+                c["current_show"]["id"].as_i64()
+            }
+        })
+        .await
+    };
+    let r = host
+        .put(format!("{b}/api/v1/shows/{show}/shelf"))
+        .json(&serde_json::json!({"products": [p["id"]]}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let watch = ch["watch_url"].as_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        node3(
+            "buy.mjs",
+            &[
+                &watch,
+                "buy-test@streamers.example",
+                "correct horse battery",
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("\"test\":\"buy\""));
     let _ = ffmpeg.kill();
     let _ = ffmpeg.wait();
     s.running.shutdown().await;

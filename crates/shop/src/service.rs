@@ -325,7 +325,7 @@ impl Shop {
             Some(code) if !code.trim().is_empty() => {
                 let c = self
                     .store
-                    .coupon_by_code(code.trim())
+                    .coupon_by_code(&code.trim().to_uppercase())
                     .await?
                     .ok_or(ShopError::NotFound("coupon"))?;
                 let used = self.store.coupon_uses(c.id, buyer.id).await?;
@@ -826,10 +826,16 @@ impl Shop {
             .order(order)
             .await?
             .ok_or(ShopError::NotFound("order"))?;
-        let role = self
-            .role_in(who, o.org)
-            .await?
-            .ok_or(ShopError::NotFound("order"))?;
+        let role = match self.role_in(who, o.org).await? {
+            Some(r) => r,
+            // The buyer knows the order; to anyone else it does not exist.
+            None if o.buyer == who.id => {
+                return Err(ShopError::Forbidden(
+                    "only the seller's staff fulfil orders",
+                ))
+            }
+            None => return Err(ShopError::NotFound("order")),
+        };
         if !role.fulfils() {
             return Err(ShopError::Forbidden(
                 "your role in this shop does not include fulfilment",
