@@ -9,6 +9,7 @@
 //!
 //! Run: `cargo run --release -p hawker-bench -- ingest` (see README "Performance").
 
+mod flash;
 mod mp4;
 mod procstat;
 mod room;
@@ -56,6 +57,22 @@ enum Cmd {
         rates: String,
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+    },
+    /// Flash-sale buy attempts per second, durable before acknowledgement: Hawker over HTTP vs
+    /// Redis 7 (Lua + XADD, appendfsync always) vs PostgreSQL (hot-row UPDATE + INSERT).
+    Flash {
+        /// Seconds per design per scenario at most (the 1,000,000-stock run rarely sells out
+        /// on the slower designs).
+        #[arg(long, default_value_t = 30)]
+        seconds: u64,
+        /// Connections of the load generator in the 1,000,000-stock run.
+        #[arg(long, default_value_t = 256)]
+        concurrency: usize,
+        /// Buyers (accounts with sessions) in both runs.
+        #[arg(long, default_value_t = 20_000)]
+        buyers: usize,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
     },
     /// Glass-to-glass delay of the viewer page in headless Chromium: ffmpeg paints the wall
     /// clock into each frame at capture, the page reads it back at presentation.
@@ -352,6 +369,12 @@ async fn main() -> anyhow::Result<()> {
             latency_seconds,
         } => (streams, seconds, latency_seconds),
         Cmd::Glass { seconds } => return glass(seconds).await,
+        Cmd::Flash {
+            seconds,
+            concurrency,
+            buyers,
+            postgres,
+        } => return flash_bench(seconds, concurrency, buyers, &postgres).await,
         Cmd::Room {
             subscribers,
             rates,
@@ -557,6 +580,160 @@ async fn room_bench(n: usize, rates: &str, secs: u64) -> anyhow::Result<()> {
         root().join("bench/out/room.json"),
         serde_json::to_vec_pretty(&report)?,
     )?;
+    let _ = std::fs::remove_dir_all(&work);
+    Ok(())
+}
+
+async fn flash_bench(
+    seconds: u64,
+    concurrency: usize,
+    buyers: usize,
+    postgres: &str,
+) -> anyhow::Result<()> {
+    use flash::Scenario;
+    // Each connection is a socket in this process and one in the server's.
+    let fds = flash::raise_fd_limit(65_536);
+    let herd = buyers.min(fds.saturating_sub(1_000) as usize);
+    let work = std::env::temp_dir().join(format!("hawker-bench-flash-{}", std::process::id()));
+    std::fs::create_dir_all(&work)?;
+    let data = work.join("hawker");
+    let hawker =
+        Hawker::start_with_env(&data, &[("HAWKER_SERVER__API_REQUESTS_PER_MINUTE", "0")]).await?;
+    let t0 = Instant::now();
+    let out = std::process::Command::new(root().join("target/release/hawker"))
+        .args(["seed", "buyers", "--count", &buyers.to_string(), "--data"])
+        .arg(&data)
+        .output()?;
+    anyhow::ensure!(out.status.success(), "seeding buyers failed: {out:?}");
+    let tokens: Arc<Vec<String>> = Arc::new(
+        String::from_utf8(out.stdout)?
+            .lines()
+            .map(str::to_string)
+            .collect(),
+    );
+    eprintln!(
+        "{} buyers seeded in {:.0} s",
+        tokens.len(),
+        t0.elapsed().as_secs_f64()
+    );
+    let host = hawker.streamer_session("flash-bench").await?;
+    let c = reqwest::Client::new();
+    let post = |path: &str, body: serde_json::Value| {
+        c.post(format!("{}{path}", hawker.http))
+            .header("cookie", &host)
+            .json(&body)
+            .send()
+    };
+    let org: serde_json::Value = post("/api/v1/orgs", serde_json::json!({"name": "Bench Shop"}))
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+    let product: serde_json::Value = post(
+        &format!("/api/v1/orgs/{}/products", org["id"]),
+        serde_json::json!({"title": "Hot item", "category": "other", "return_class": "normal",
+            "currency": "CNY", "skus": [{"label": "one", "price_minor": 100, "stock": 1_001_000}]}),
+    )
+    .await?
+    .error_for_status()?
+    .json()
+    .await?;
+    let sku = product["skus"][0]["id"].as_i64().context("sku")?;
+    let redis = flash::RedisServer::start(&work.join("redis")).await?;
+    let db = data.join("hawker.db");
+
+    let scenarios = [
+        Scenario {
+            name: "1,000,000 stock",
+            stock: 1_000_000,
+            buyers,
+            per_buyer_limit: (1_000_000 / buyers as i64 + 1).max(1),
+            concurrency,
+            max_seconds: seconds,
+        },
+        Scenario {
+            name: "1,000 stock, every buyer at once",
+            stock: 1_000,
+            buyers,
+            per_buyer_limit: 1,
+            concurrency: herd,
+            max_seconds: seconds,
+        },
+    ];
+    let mut report = Vec::new();
+    println!(
+        "\nflash sale: durable buy attempts, one hot SKU, {buyers} buyers; {concurrency} connections, \
+         then {herd} at once (this machine, one run)"
+    );
+    println!(
+        "{:<34} {:<11} {:>10} {:>8} {:>8} {:>9} {:>9} {:>9}",
+        "scenario", "design", "attempts/s", "acked", "errors", "p50 ms", "p99 ms", "oversell"
+    );
+    for s in &scenarios {
+        // Hawker: a sale opening after the shortest countdown.
+        let sale: serde_json::Value = post(
+            "/api/v1/flash-sales",
+            serde_json::json!({"channel": "flash-bench", "sku": sku, "price_minor": 50,
+                "stock": s.stock, "per_buyer_limit": s.per_buyer_limit,
+                "duration_s": 1200, "countdown_s": 10}),
+        )
+        .await?
+        .error_for_status()?
+        .json()
+        .await?;
+        let sale_id = sale["id"].as_i64().context("sale id")?;
+        let starts = sale["starts_at"].as_i64().context("starts_at")?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_millis() as i64;
+        tokio::time::sleep(Duration::from_millis((starts - now).max(0) as u64 + 50)).await;
+        let h = flash::hawker(s, &hawker.http, sale_id, tokens.clone(), &db).await?;
+        // The engine's own view: orders per group commit and seconds per commit.
+        let metrics = reqwest::get(format!("{}/metrics", hawker.http))
+            .await?
+            .text()
+            .await?;
+        for l in metrics.lines().filter(|l| {
+            l.starts_with("hawker_flash_commit_") && (l.contains("_sum") || l.contains("_count"))
+        }) {
+            eprintln!("    {l}");
+        }
+        let r = flash::redis(s, redis.port).await?;
+        let p = flash::postgres(s, postgres).await?;
+        for (design, o) in [("Hawker", &h), ("Redis", &r), ("PostgreSQL", &p)] {
+            println!(
+                "{:<34} {:<11} {:>10.0} {:>8} {:>8} {:>9.1} {:>9.1} {:>9}",
+                s.name,
+                design,
+                o.per_second(),
+                o.acked,
+                o.errors,
+                o.p50_ms,
+                o.p99_ms,
+                o.oversell
+            );
+            report.push(serde_json::json!({
+                "scenario": s.name, "design": design, "attempts_per_s": o.per_second(),
+                "attempts": o.attempts, "acked": o.acked, "refused": o.refused, "errors": o.errors,
+                "recorded": o.recorded, "p50_ms": o.p50_ms, "p99_ms": o.p99_ms,
+                "oversell": o.oversell, "seconds": o.seconds,
+            }));
+        }
+        println!(
+            "{:<34} ratios: Hawker/Redis {:.2}x, Hawker/PostgreSQL {:.1}x",
+            "",
+            h.per_second() / r.per_second(),
+            h.per_second() / p.per_second()
+        );
+    }
+    let out = root().join("bench/out");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(
+        out.join("flash.json"),
+        serde_json::to_string_pretty(&report)?,
+    )?;
+    drop(redis);
+    drop(hawker);
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }

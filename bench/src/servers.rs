@@ -7,7 +7,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -38,6 +38,10 @@ pub struct Hawker {
 
 impl Hawker {
     pub async fn start(data: &Path) -> anyhow::Result<Hawker> {
+        Self::start_with_env(data, &[]).await
+    }
+
+    pub async fn start_with_env(data: &Path, env: &[(&str, &str)]) -> anyhow::Result<Hawker> {
         let st = Command::new("cargo")
             .args([
                 "build",
@@ -63,6 +67,7 @@ impl Hawker {
                 &format!("127.0.0.1:{rp}"),
             ])
             .env("RUST_LOG", "warn")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()?;

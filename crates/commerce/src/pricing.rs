@@ -9,8 +9,7 @@ pub fn lowest_recent_price(changes: &[(i64, i64)], now_ms: i64) -> Option<i64> {
     let start = now_ms - REFERENCE_WINDOW_MS;
     let before = changes
         .iter()
-        .filter(|(at, _)| *at <= start)
-        .next_back()
+        .rfind(|(at, _)| *at <= start)
         .map(|(_, p)| *p);
     changes
         .iter()

@@ -46,7 +46,10 @@ function renderSale() {
   let status;
   let canBuy = false;
   if (s.starts_at_ms && now < s.starts_at_ms) {
-    status = `Flash sale starts in ${Math.ceil((s.starts_at_ms - now) / 1000)} s`;
+    const secs = Math.ceil((s.starts_at_ms - now) / 1000);
+    status = secs <= 300
+      ? `Flash sale starts in ${secs} s`
+      : `Flash sale at ${new Date(s.starts_at_ms).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' })}`;
   } else if (s.ends_at_ms && now >= s.ends_at_ms) {
     status = 'Flash sale over';
   } else if (s.remaining <= 0) {

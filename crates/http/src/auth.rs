@@ -132,13 +132,13 @@ pub fn session_token_of(parts_headers: &axum::http::HeaderMap) -> Option<Session
 }
 
 /// Recently seen sessions, so a buyer tapping "buy" does not cost a database read per request.
-/// Entries live a few seconds: a log-out on this node takes effect at once (it evicts), on
+/// Entries live 15 seconds: a log-out on this node takes effect at once (it evicts), on
 /// other nodes and for role changes within that time.
 pub struct SessionCache {
     map: parking_lot::Mutex<std::collections::HashMap<String, (Account, std::time::Instant)>>,
 }
 
-const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(5);
+const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(15);
 const SESSION_CACHE_MAX: usize = 200_000;
 
 impl SessionCache {

@@ -114,8 +114,10 @@ pub struct NewSaleRequest {
     pub stock: i64,
     pub per_buyer_limit: i64,
     pub duration_s: i64,
-    /// Seconds of countdown before it opens; None: start later by hand.
+    /// Seconds of countdown before it opens; None: start later by hand or on schedule.
     pub countdown_s: Option<i64>,
+    /// A scheduled opening (at least 10 s ahead, at most 7 days); excludes `countdown_s`.
+    pub starts_at: Option<UnixMillis>,
 }
 
 #[derive(Debug, Clone)]
@@ -440,6 +442,18 @@ impl Shop {
             }
         }
         let now = UnixMillis::now();
+        let starts_at = match (req.countdown_s, req.starts_at) {
+            (Some(_), Some(_)) => {
+                return Err(invalid(
+                    "starts_at",
+                    "give a countdown or a start time, not both",
+                ))
+            }
+            (Some(c), None) => Some(now.plus_ms(c * 1000)),
+            (None, Some(t)) if t.0 >= now.0 + 10_000 && t.0 <= now.0 + 7 * 86_400_000 => Some(t),
+            (None, Some(_)) => return Err(invalid("starts_at", "10 seconds to 7 days from now")),
+            (None, None) => None,
+        };
         // The "was" price: never above the lowest price of the last 7 days.
         let history = self.store.price_history(sku.id).await?;
         let reference = match req.reference_minor {
@@ -469,7 +483,7 @@ impl Shop {
                     total_stock: req.stock,
                     per_buyer_limit: req.per_buyer_limit,
                     duration_ms: req.duration_s * 1000,
-                    starts_at: req.countdown_s.map(|c| now.plus_ms(c * 1000)),
+                    starts_at,
                     created_by: actor.id,
                 },
                 now,
@@ -1047,7 +1061,7 @@ impl Shop {
                 if let Err(e) = me.expire_due().await {
                     tracing::warn!(error = %e, "reservation expiry failed");
                 }
-                if tick % 15 == 0 {
+                if tick.is_multiple_of(15) {
                     if let Err(e) = me.reconcile(Duration::from_secs(30)).await {
                         tracing::warn!(error = %e, "payment reconciliation failed");
                     }

@@ -884,6 +884,9 @@ pub(crate) struct NewSaleBody {
     duration_s: i64,
     #[serde(default)]
     countdown_s: Option<i64>,
+    /// A scheduled opening, Unix milliseconds.
+    #[serde(default)]
+    starts_at: Option<i64>,
 }
 
 #[derive(Serialize)]
@@ -941,6 +944,7 @@ pub(crate) async fn create_sale(
                 per_buyer_limit: b.per_buyer_limit,
                 duration_s: b.duration_s,
                 countdown_s: b.countdown_s,
+                starts_at: b.starts_at.map(UnixMillis),
             },
         )
         .await?;
