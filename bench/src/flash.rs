@@ -255,7 +255,7 @@ pub async fn hawker(
     let mut out = drive(s, move |w, buyer, k| {
         let (conns, tokens) = (conns.clone(), tokens.clone());
         let req = format!(
-            "POST {path} HTTP/1.1\r\nhost: {host}\r\ncookie: hawker_session={}\r\ncontent-type: application/json\r\nidempotency-key: w{w}-{k}\r\ncontent-length: {}\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nhost: {host}\r\ncookie: hawker_session={}\r\ncontent-type: application/json\r\nidempotency-key: s{sale}-w{w}-{k}\r\ncontent-length: {}\r\n\r\n{body}",
             tokens[buyer],
             body.len()
         );

@@ -734,6 +734,7 @@ async fn flash_bench(
     )?;
     drop(redis);
     drop(hawker);
+    let _ = std::fs::copy(data.join("server.log"), out.join("flash-hawker-server.log"));
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }

@@ -69,7 +69,8 @@ impl Hawker {
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())
             .stdout(Stdio::null())
-            .stderr(Stdio::null())
+            // Warnings and errors of the run, for a look afterwards.
+            .stderr(std::fs::File::create(data.join("server.log"))?)
             .spawn()?;
         let http = format!("http://127.0.0.1:{hp}");
         wait_http(&format!("{http}/readyz")).await?;

@@ -28,12 +28,14 @@ pub enum BuyResult {
     NoSuchSale,
 }
 
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
     #[error("the sale engine is busy; try again")]
     Busy,
     #[error("the order could not be stored; try again")]
     Storage,
+    #[error("this idempotency key was already used for another order")]
+    KeyReused,
     #[error("the sale engine stopped")]
     Stopped,
 }
@@ -277,14 +279,38 @@ async fn writer(
                     }
                 }
                 Err(e) => {
-                    tracing::error!(error = %e, orders = n, "flash-sale commit failed; reservations undone");
-                    for (reply, sale, buyer, outcome) in waiting {
-                        if let (Some(b), BuyOutcome::Reserved { order_id }) =
-                            (books.get_mut(&sale), outcome)
-                        {
-                            b.book.release(buyer.0, order_id);
+                    // One bad order (an idempotency key this buyer already used elsewhere, a
+                    // row that changed meanwhile) must not fail the others: commit one by one,
+                    // so each buyer hears their own outcome.
+                    tracing::warn!(error = %e, orders = n, "group commit failed; committing one by one");
+                    let expires = now.plus_ms(reservation.as_millis() as i64);
+                    for ((reply, sale, buyer, outcome), order) in waiting.into_iter().zip(&orders) {
+                        let BuyOutcome::Reserved { order_id } = outcome else {
+                            continue;
+                        };
+                        match store.place_flash_orders(std::slice::from_ref(order)).await {
+                            Ok(()) => {
+                                let _ = reply.send(Ok(BuyResult::Reserved {
+                                    order: order_id,
+                                    expires_at: expires,
+                                }));
+                            }
+                            Err(e) => {
+                                if let Some(b) = books.get_mut(&sale) {
+                                    b.book.release(buyer.0, order_id);
+                                }
+                                let err = match e {
+                                    hawker_storage::StorageError::Conflict { .. } => {
+                                        EngineError::KeyReused
+                                    }
+                                    e => {
+                                        tracing::error!(error = %e, order = order_id, "flash-sale order not stored; reservation undone");
+                                        EngineError::Storage
+                                    }
+                                };
+                                let _ = reply.send(Err(err));
+                            }
                         }
-                        let _ = reply.send(Err(EngineError::Storage));
                     }
                 }
             }

@@ -155,12 +155,29 @@ async fn stampede(store: Arc<SqlStore>) {
     let (id, (b, _)) = acked.iter().next().unwrap();
     let key = stored.iter().find(|(i, ..)| i == id).unwrap().3.clone();
     assert_eq!(
-        engine.buy(sale, *b, 1, key, "{}".into()).await.unwrap(),
+        engine
+            .buy(sale, *b, 1, key.clone(), "{}".into())
+            .await
+            .unwrap(),
         BuyResult::Repeat { order: *id }
     );
     // A released reservation goes back on sale.
     engine.release(sale, *b, *id).await;
     assert_eq!(engine.remaining(sale).await, Some(acked[id].1));
+    // Its key is still on the stored order: using it again is refused (the database's unique
+    // key catches what the book forgot), the reservation is undone, and a fresh key works.
+    let remaining = engine.remaining(sale).await.unwrap();
+    assert_eq!(
+        engine.buy(sale, *b, 1, key.clone(), "{}".into()).await,
+        Err(hawker_shop::flash::EngineError::KeyReused)
+    );
+    assert_eq!(engine.remaining(sale).await, Some(remaining));
+    assert!(matches!(
+        engine
+            .buy(sale, *b, 1, Some("fresh-key".into()), "{}".into())
+            .await,
+        Ok(BuyResult::Reserved { .. })
+    ));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

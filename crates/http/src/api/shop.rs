@@ -51,6 +51,9 @@ impl From<ShopError> for ApiError {
                 "Too many buyers at once",
             )
             .detail("try again in a moment"),
+            ShopError::Engine(hawker_shop::flash::EngineError::KeyReused) => {
+                ApiError::conflict("idempotency_key_reused", msg)
+            }
             ShopError::Engine(_) => ApiError::unavailable(msg),
             ShopError::Order(_) => ApiError::conflict("transition_not_allowed", msg),
             ShopError::Return(_) => ApiError::conflict("return_not_allowed", msg),
