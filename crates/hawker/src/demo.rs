@@ -235,6 +235,12 @@ pub fn banner(running: &Running, seeded: &Seeded, data: &std::path::Path) -> Str
     s.push_str(&format!(
         "  Streamer studio         {base}/studio   (log in below)\n"
     ));
+    s.push_str(&format!(
+        "  Merchant console        {base}/shop     Buyer's orders  {base}/orders\n"
+    ));
+    s.push_str(
+        "  Buy from the show: press Buy on the pinned card; sandbox card 4242 4242 4242 4242\n",
+    );
     s.push_str(&format!("  Metrics                 {base}/metrics\n"));
     s.push_str(&format!(
         "  RTMP ingest             {}\n\n",
