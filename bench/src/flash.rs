@@ -52,6 +52,13 @@ impl Outcome {
     pub fn per_second(&self) -> f64 {
         self.attempts as f64 / self.seconds
     }
+
+    /// What the store holds after the run: `n` orders for `stock` items.
+    fn recorded(mut self, n: i64, stock: i64) -> Outcome {
+        self.recorded = n;
+        self.oversell = (n - stock).max(0);
+        self
+    }
 }
 
 fn summarise(mut lat: Vec<f64>, attempts: u64, acked: u64, errors: u64, secs: f64) -> Outcome {
@@ -252,7 +259,7 @@ pub async fn hawker(
     let conns = Arc::new(conns);
     let body = r#"{"quantity":1,"address":{"name":"Bench Buyer","line1":"1 Load Street","city":"Hangzhou"}}"#;
     let (host, path) = (addr.clone(), format!("/api/v1/flash-sales/{sale}/orders"));
-    let mut out = drive(s, move |w, buyer, k| {
+    let out = drive(s, move |w, buyer, k| {
         let (conns, tokens) = (conns.clone(), tokens.clone());
         let req = format!(
             "POST {path} HTTP/1.1\r\nhost: {host}\r\ncookie: hawker_session={}\r\ncontent-type: application/json\r\nidempotency-key: s{sale}-w{w}-{k}\r\ncontent-length: {}\r\n\r\n{body}",
@@ -288,9 +295,7 @@ pub async fn hawker(
     .fetch_one(&pool)
     .await?;
     pool.close().await;
-    out.recorded = n;
-    out.oversell = (n - s.stock).max(0);
-    Ok(out)
+    Ok(out.recorded(n, s.stock))
 }
 
 // ------------------------------------------------------------------------- Redis
@@ -381,7 +386,7 @@ pub async fn redis(s: &Scenario, port: u16) -> anyhow::Result<Outcome> {
         .query_async::<()>(&mut setup)
         .await?;
     let limit = s.per_buyer_limit;
-    let mut out = drive(s, move |w, buyer, _| {
+    let out = drive(s, move |w, buyer, _| {
         let (conns, script) = (conns.clone(), script.clone());
         async move {
             let mut c = conns[w % conns.len()].clone();
@@ -407,9 +412,7 @@ pub async fn redis(s: &Scenario, port: u16) -> anyhow::Result<Outcome> {
         .arg("orders")
         .query_async(&mut setup)
         .await?;
-    out.recorded = n;
-    out.oversell = (n - s.stock).max(0);
-    Ok(out)
+    Ok(out.recorded(n, s.stock))
 }
 
 // ------------------------------------------------------------------------- PostgreSQL
@@ -445,7 +448,7 @@ pub async fn postgres(s: &Scenario, url: &str) -> anyhow::Result<Outcome> {
         .await?;
     let limit = s.per_buyer_limit;
     let p = pool.clone();
-    let mut out = drive(s, move |_, buyer, _| {
+    let out = drive(s, move |_, buyer, _| {
         let pool = p.clone();
         async move {
             let r: Result<Answer, sqlx::Error> = async {
@@ -485,7 +488,5 @@ pub async fn postgres(s: &Scenario, url: &str) -> anyhow::Result<Outcome> {
         .fetch_one(&pool)
         .await?;
     pool.close().await;
-    out.recorded = n;
-    out.oversell = (n - s.stock).max(0);
-    Ok(out)
+    Ok(out.recorded(n, s.stock))
 }

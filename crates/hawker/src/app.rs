@@ -35,6 +35,7 @@ pub struct Running {
 pub const SERVER_FILE: &str = "server.json";
 
 pub async fn start(cfg: Config) -> anyhow::Result<Running> {
+    cfg.validate()?;
     std::fs::create_dir_all(&cfg.data)?;
     let url = if cfg.storage.url.is_empty() {
         hawker_storage::sqlite_url_for_dir(&cfg.data)
@@ -126,12 +127,14 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
             Box::pin(async move { s.ping().await.map_err(|e| format!("storage: {e}")) })
         }),
     );
+    // Order numbers carry the configured node id (0–15, see `BusConfig`), never the random one
+    // the room bus may pick: two nodes sharing an order-id space would collide.
     let shop = start_shop(
         &cfg,
         store.clone() as Arc<dyn Store>,
         &rooms,
         &public_url,
-        node,
+        cfg.bus.node_id,
     )
     .await?;
     let state = state.with_shop(shop.clone());
@@ -205,8 +208,8 @@ async fn start_shop(
         hawker_shop::ShopConfig {
             law: cfg.commerce.law()?,
             reservation: Duration::from_secs(cfg.commerce.reservation_minutes * 60),
-            // Order ids carry a node number; two per node (flash engine and checkout).
-            node: node % 16,
+            // Two order-id generators per node (flash engine and checkout).
+            node,
         },
         events,
     )

@@ -75,7 +75,8 @@ impl CommerceConfig {
 pub struct BusConfig {
     /// `nats://host:4222` to share rooms with other nodes; empty for one node (in-process).
     pub nats: String,
-    /// This node's id on the bus; random when 0.
+    /// This node's id, 0–15: in order numbers, and on the bus (random there when 0). Nodes
+    /// sharing a bus need distinct ids from 1 to 15.
     pub node_id: u32,
 }
 
@@ -244,6 +245,11 @@ impl Config {
         );
         anyhow::ensure!(m.window_segments >= 3, "media.window_segments must be ≥ 3");
         self.commerce.law()?;
+        anyhow::ensure!(self.bus.node_id <= 15, "bus.node_id must be 0–15");
+        anyhow::ensure!(
+            self.bus.nats.is_empty() || self.bus.node_id >= 1,
+            "bus.node_id (1–15, distinct per node) is required with bus.nats: order numbers carry it"
+        );
         anyhow::ensure!(
             (1..=24 * 60).contains(&self.commerce.reservation_minutes),
             "commerce.reservation_minutes must be 1–1440"
@@ -324,5 +330,20 @@ mod tests {
             assert!(Config::load(Some(Path::new("typo.toml")), &Overrides::default()).is_err());
             Ok(())
         });
+    }
+
+    #[test]
+    fn nodes_sharing_a_bus_need_their_own_order_id_node() {
+        let mut c = Config::default();
+        c.validate().expect("one node needs no id");
+        c.bus.nats = "nats://127.0.0.1:4222".into();
+        assert!(c.validate().is_err(), "a bus without a node id");
+        c.bus.node_id = 3;
+        c.validate().expect("a node id from 1 to 15");
+        c.bus.node_id = 16;
+        assert!(c.validate().is_err(), "beyond the order-id node bits");
+        c.commerce.law_profile = "mars".into();
+        c.bus.node_id = 3;
+        assert!(c.validate().is_err(), "an unknown law profile");
     }
 }

@@ -73,47 +73,32 @@ async fn chromium_viewer_buys_a_flash_sale_the_host_pinned() {
     let s = start().await;
     let b = s.base.clone();
     let (host, ch) = streamer_channel(&b, "buy-test").await;
-    let org: serde_json::Value = host
-        .post(format!("{b}/api/v1/orgs"))
-        .json(&serde_json::json!({"name": "West Lake Pearls"}))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    let p: serde_json::Value = host
-        .post(format!("{b}/api/v1/orgs/{}/products", org["id"]))
-        .json(
-            &serde_json::json!({"title": "Pearl stud earrings", "category": "jewellery",
-            "return_class": "normal", "currency": "CNY",
-            "skus": [{"label": "pair", "price_minor": 19900, "stock": 10}]}),
+    let org = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/orgs"),
+            serde_json::json!({"name": "West Lake Pearls"}),
         )
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .await,
+    )
+    .await;
+    let p = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/orgs/{}/products", org["id"]),
+            serde_json::json!({"title": "Pearl stud earrings", "category": "jewellery",
+                "return_class": "normal", "currency": "CNY",
+                "skus": [{"label": "pair", "price_minor": 19900, "stock": 10}]}),
+        )
+        .await,
+    )
+    .await;
     let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 90);
-    let show = {
-        let (host, b) = (host.clone(), b.clone());
-        wait_until("live show", std::time::Duration::from_secs(20), || {
-            let (host, b) = (host.clone(), b.clone());
-            async move {
-                let c: serde_json::Value = host
-                    .get(format!("{b}/api/v1/channels/buy-test"))
-                    .send()
-                    .await
-                    .ok()?
-                    .json()
-                    .await
-                    .ok()?;
-                c["current_show"]["id"].as_i64()
-            }
-        })
-        .await
-    };
+    let show = wait_until("live show", std::time::Duration::from_secs(20), || {
+        let (host, url) = (host.clone(), format!("{b}/api/v1/channels/buy-test"));
+        async move { poll_json(&host, url).await?["current_show"]["id"].as_i64() }
+    })
+    .await;
     let r = host
         .put(format!("{b}/api/v1/shows/{show}/shelf"))
         .json(&serde_json::json!({"products": [p["id"]]}))

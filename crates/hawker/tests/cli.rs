@@ -5,62 +5,15 @@ mod common;
 
 use common::*;
 use std::io::Read;
-use std::net::TcpListener;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Server {
-    child: Child,
-    http: String,
-    rtmp: u16,
-    log: std::path::PathBuf,
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-#[allow(clippy::zombie_processes)] // the child is waited for in Server::drop
-fn serve(data: &Path) -> Server {
-    let (hp, rp) = (free_port(), free_port());
-    let log = data.join(format!("server-{hp}.log"));
-    let child = Command::new(env!("CARGO_BIN_EXE_hawker"))
-        .args([
-            "serve",
-            "--data",
-            data.to_str().unwrap(),
-            "--http",
-            &format!("127.0.0.1:{hp}"),
-            "--rtmp",
-            &format!("127.0.0.1:{rp}"),
-        ])
-        .env("HAWKER_MEDIA__GRACE_SECS", "1")
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::null())
-        .stderr(std::fs::File::create(&log).unwrap())
-        .spawn()
-        .unwrap();
-    let http = format!("http://127.0.0.1:{hp}");
+fn serve(data: &Path) -> ServerProcess {
+    let server = spawn_server(data, free_port(), &[("HAWKER_MEDIA__GRACE_SECS", "1")]);
     for _ in 0..100 {
-        if get_ok(&format!("{http}/readyz")) {
-            return Server {
-                child,
-                http,
-                rtmp: rp,
-                log,
-            };
+        if get_ok(&format!("{}/readyz", server.http)) {
+            return server;
         }
         std::thread::sleep(Duration::from_millis(100));
     }

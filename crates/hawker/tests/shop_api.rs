@@ -19,21 +19,6 @@ async fn problem(r: reqwest::Response, status: u16, code: &str) -> Value {
     v
 }
 
-async fn post(c: &reqwest::Client, url: String, body: Value) -> reqwest::Response {
-    c.post(url).json(&body).send().await.unwrap()
-}
-
-async fn ok(r: reqwest::Response) -> Value {
-    let st = r.status();
-    let text = r.text().await.unwrap();
-    assert!(st.is_success(), "{st}: {text}");
-    if text.is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&text).unwrap()
-    }
-}
-
 const ADDRESS: &str =
     r#"{"name":"Mei Lin","line1":"12 West Lake Road","city":"Hangzhou","postcode":"310000"}"#;
 
@@ -42,11 +27,12 @@ fn address() -> Value {
 }
 
 async fn order_state(c: &reqwest::Client, b: &str, id: i64) -> String {
-    let o = ok(c
-        .get(format!("{b}/api/v1/orders/{id}"))
-        .send()
-        .await
-        .unwrap())
+    let o = json_ok(
+        c.get(format!("{b}/api/v1/orders/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
     .await;
     o["state"].as_str().unwrap().to_string()
 }
@@ -72,12 +58,14 @@ async fn shop_from_catalog_to_return() {
 
     // The farmer opens a one-person shop; the channel sells for it from then on.
     let (farmer, _ch) = streamer_channel(b, "li-wei-farm").await;
-    let org = ok(post(
-        &farmer,
-        format!("{b}/api/v1/orgs"),
-        json!({"name": "Li Wei's Orchard", "individual": true, "city": "Fenghua"}),
+    let org = json_ok(
+        post(
+            &farmer,
+            format!("{b}/api/v1/orgs"),
+            json!({"name": "Li Wei's Orchard", "individual": true, "city": "Fenghua"}),
+        )
+        .await,
     )
-    .await)
     .await;
     let org_id = org["id"].as_i64().unwrap();
     assert_eq!(org["kind"], "individual");
@@ -100,24 +88,28 @@ async fn shop_from_catalog_to_return() {
     )
     .await;
     problem(r, 422, "invalid_json").await;
-    let peaches = ok(post(
-        &farmer,
-        format!("{b}/api/v1/orgs/{org_id}/products"),
-        json!({"title": "Juicy peaches", "category": "food", "return_class": "perishable",
+    let peaches = json_ok(
+        post(
+            &farmer,
+            format!("{b}/api/v1/orgs/{org_id}/products"),
+            json!({"title": "Juicy peaches", "category": "food", "return_class": "perishable",
                "currency": "CNY", "skus": [{"label": "5 kg", "price_minor": 12800, "stock": 50}]}),
+        )
+        .await,
     )
-    .await)
     .await;
     assert_eq!(peaches["regulated"], true, "food is a regulated category");
     assert!(peaches["return_notice"].is_string());
     assert_eq!(peaches["seller"]["name"], "Li Wei's Orchard");
-    let honey = ok(post(
-        &farmer,
-        format!("{b}/api/v1/orgs/{org_id}/products"),
-        json!({"title": "Wild flower honey", "category": "food", "return_class": "normal",
+    let honey = json_ok(
+        post(
+            &farmer,
+            format!("{b}/api/v1/orgs/{org_id}/products"),
+            json!({"title": "Wild flower honey", "category": "food", "return_class": "normal",
                "currency": "CNY", "skus": [{"label": "500 g", "price_minor": 6800, "stock": 10}]}),
+        )
+        .await,
     )
-    .await)
     .await;
     let peach_sku = peaches["skus"][0]["id"].as_i64().unwrap();
     let honey_sku = honey["skus"][0]["id"].as_i64().unwrap();
@@ -132,13 +124,15 @@ async fn shop_from_catalog_to_return() {
         .await
         .unwrap();
     problem(r, 422, "invalid_field").await;
-    let img = ok(farmer
-        .post(format!("{b}/api/v1/products/{}/images", peaches["id"]))
-        .header("content-type", "image/png")
-        .body(png.to_vec())
-        .send()
-        .await
-        .unwrap())
+    let img = json_ok(
+        farmer
+            .post(format!("{b}/api/v1/products/{}/images", peaches["id"]))
+            .header("content-type", "image/png")
+            .body(png.to_vec())
+            .send()
+            .await
+            .unwrap(),
+    )
     .await;
     let r = reqwest::get(format!("{b}{}", img["url"].as_str().unwrap()))
         .await
@@ -158,17 +152,15 @@ async fn shop_from_catalog_to_return() {
     problem(r, 403, "forbidden").await;
 
     // The showcase: a shelf on a show, pins (at most three highlighted), each recorded.
-    let tomorrow = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64
-        + 86_400_000;
-    let show = ok(post(
-        &farmer,
-        format!("{b}/api/v1/channels/li-wei-farm/shows"),
-        json!({"title": "Harvest day", "scheduled_at": tomorrow}),
+    let tomorrow = now_ms() + 86_400_000;
+    let show = json_ok(
+        post(
+            &farmer,
+            format!("{b}/api/v1/channels/li-wei-farm/shows"),
+            json!({"title": "Harvest day", "scheduled_at": tomorrow}),
+        )
+        .await,
     )
-    .await)
     .await;
     let show_id = show["id"].as_i64().unwrap();
     let r = farmer
@@ -185,24 +177,30 @@ async fn shop_from_catalog_to_return() {
         .await
         .unwrap();
     problem(r, 403, "forbidden").await;
-    ok(farmer
-        .put(format!("{b}/api/v1/shows/{show_id}/shelf"))
-        .json(&json!({"products": [peaches["id"], honey["id"]]}))
-        .send()
-        .await
-        .unwrap())
-    .await;
-    let pinned = ok(post(
-        &farmer,
-        format!("{b}/api/v1/shows/{show_id}/pins"),
-        json!({"product": peaches["id"]}),
+    json_ok(
+        farmer
+            .put(format!("{b}/api/v1/shows/{show_id}/shelf"))
+            .json(&json!({"products": [peaches["id"], honey["id"]]}))
+            .send()
+            .await
+            .unwrap(),
     )
-    .await)
+    .await;
+    let pinned = json_ok(
+        post(
+            &farmer,
+            format!("{b}/api/v1/shows/{show_id}/pins"),
+            json!({"product": peaches["id"]}),
+        )
+        .await,
+    )
     .await;
     assert_eq!(pinned[0]["seller"], "Li Wei's Orchard");
-    let shelf = ok(reqwest::get(format!("{b}/api/v1/shows/{show_id}/shelf"))
-        .await
-        .unwrap())
+    let shelf = json_ok(
+        reqwest::get(format!("{b}/api/v1/shows/{show_id}/shelf"))
+            .await
+            .unwrap(),
+    )
     .await;
     assert_eq!(shelf.as_array().unwrap().len(), 2);
 
@@ -248,11 +246,8 @@ async fn shop_from_catalog_to_return() {
         .unwrap();
     problem(r, 400, "invalid_json").await;
     // An expired coupon.
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_millis() as i64;
-    ok(post(
+    let now = now_ms();
+    json_ok(post(
         &farmer,
         format!("{b}/api/v1/orgs/{org_id}/coupons"),
         json!({"code": "SUMMER", "discount": {"kind": "percent", "basis_points": 1000}, "currency": "CNY",
@@ -269,26 +264,30 @@ async fn shop_from_catalog_to_return() {
     .await;
     problem(r, 422, "coupon_not_applicable").await;
     assert_eq!(
-        ok(buyer
-            .get(format!("{b}/api/v1/me/orders"))
-            .send()
-            .await
-            .unwrap())
+        json_ok(
+            buyer
+                .get(format!("{b}/api/v1/me/orders"))
+                .send()
+                .await
+                .unwrap()
+        )
         .await,
         json!([]),
         "no bad request left an order behind"
     );
-    let honey_now = ok(reqwest::get(format!(
-        "{b}/api/v1/products/{}?store={store_id}",
-        honey["id"]
-    ))
-    .await
-    .unwrap())
+    let honey_now = json_ok(
+        reqwest::get(format!(
+            "{b}/api/v1/products/{}?store={store_id}",
+            honey["id"]
+        ))
+        .await
+        .unwrap(),
+    )
     .await;
     assert_eq!(honey_now["skus"][0]["stock"], 10, "nor took stock");
 
     // A valid coupon; the price is the server's, whatever the client thinks.
-    ok(post(
+    json_ok(post(
         &farmer,
         format!("{b}/api/v1/orgs/{org_id}/coupons"),
         json!({"code": "HARVEST", "discount": {"kind": "fixed", "minor": 500}, "currency": "CNY",
@@ -298,33 +297,39 @@ async fn shop_from_catalog_to_return() {
     .await)
     .await;
     let body = json!({"items": [{"sku": honey_sku, "quantity": 2}], "address": address(), "coupon": "harvest"});
-    let first = ok(buyer
-        .post(orders.clone())
-        .header("idempotency-key", "tap-1")
-        .json(&body)
-        .send()
-        .await
-        .unwrap())
+    let first = json_ok(
+        buyer
+            .post(orders.clone())
+            .header("idempotency-key", "tap-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
     .await;
     assert_eq!(first["state"], "created");
     assert_eq!(first["total_minor"], 2 * 6800 - 500);
     assert_eq!(first["seller"]["name"], "Li Wei's Orchard");
     // The same key again: the first order, not a second one.
-    let again = ok(buyer
-        .post(orders.clone())
-        .header("idempotency-key", "tap-1")
-        .json(&body)
-        .send()
-        .await
-        .unwrap())
+    let again = json_ok(
+        buyer
+            .post(orders.clone())
+            .header("idempotency-key", "tap-1")
+            .json(&body)
+            .send()
+            .await
+            .unwrap(),
+    )
     .await;
     assert_eq!(again["id"], first["id"]);
     assert_eq!(
-        ok(buyer
-            .get(format!("{b}/api/v1/me/orders"))
-            .send()
-            .await
-            .unwrap())
+        json_ok(
+            buyer
+                .get(format!("{b}/api/v1/me/orders"))
+                .send()
+                .await
+                .unwrap()
+        )
         .await
         .as_array()
         .unwrap()
@@ -351,23 +356,27 @@ async fn shop_from_catalog_to_return() {
     problem(r, 404, "not_found").await;
 
     // A declined card: the order stays payable; then a good card, confirmed by webhook.
-    ok(post(
-        &buyer,
-        format!("{b}/api/v1/orders/{order}/pay"),
-        json!({"card": "4000000000000002"}),
+    json_ok(
+        post(
+            &buyer,
+            format!("{b}/api/v1/orders/{order}/pay"),
+            json!({"card": "4000000000000002"}),
+        )
+        .await,
     )
-    .await)
     .await;
     {
         let (buyer, b) = (buyer.clone(), b.to_string());
         wait_until("decline arrives", Duration::from_secs(10), || {
             let (buyer, b) = (buyer.clone(), b.clone());
             async move {
-                let o = ok(buyer
-                    .get(format!("{b}/api/v1/orders/{order}"))
-                    .send()
-                    .await
-                    .unwrap())
+                let o = json_ok(
+                    buyer
+                        .get(format!("{b}/api/v1/orders/{order}"))
+                        .send()
+                        .await
+                        .unwrap(),
+                )
                 .await;
                 (o["payment"] == "failed").then_some(())
             }
@@ -375,12 +384,14 @@ async fn shop_from_catalog_to_return() {
         .await;
     }
     assert_eq!(order_state(&buyer, b, order).await, "created");
-    ok(post(
-        &buyer,
-        format!("{b}/api/v1/orders/{order}/pay"),
-        json!({"card": "4242 4242 4242 4242"}),
+    json_ok(
+        post(
+            &buyer,
+            format!("{b}/api/v1/orders/{order}/pay"),
+            json!({"card": "4242 4242 4242 4242"}),
+        )
+        .await,
     )
-    .await)
     .await;
     wait_state(&buyer, b, order, "paid").await;
 
@@ -403,11 +414,13 @@ async fn shop_from_catalog_to_return() {
     assert_eq!(order_state(&buyer, b, order).await, "paid");
 
     // The merchant's list, filtered and as CSV; a buyer may not read it.
-    let list = ok(farmer
-        .get(format!("{b}/api/v1/orgs/{org_id}/orders?state=paid"))
-        .send()
-        .await
-        .unwrap())
+    let list = json_ok(
+        farmer
+            .get(format!("{b}/api/v1/orgs/{org_id}/orders?state=paid"))
+            .send()
+            .await
+            .unwrap(),
+    )
     .await;
     assert_eq!(list.as_array().unwrap().len(), 1);
     let csv = farmer
@@ -441,12 +454,14 @@ async fn shop_from_catalog_to_return() {
     problem(r, 422, "invalid_field").await;
     let r = post(&buyer, ful.clone(), json!({"action": "deliver"})).await;
     problem(r, 403, "forbidden").await;
-    let shipped = ok(post(
-        &farmer,
-        ful.clone(),
-        json!({"action": "ship", "carrier": "SF Express", "tracking": "SF1234567890"}),
+    let shipped = json_ok(
+        post(
+            &farmer,
+            ful.clone(),
+            json!({"action": "ship", "carrier": "SF Express", "tracking": "SF1234567890"}),
+        )
+        .await,
     )
-    .await)
     .await;
     assert_eq!(shipped["state"], "shipped");
     assert_eq!(shipped["tracking"], "SF1234567890");
@@ -457,28 +472,34 @@ async fn shop_from_catalog_to_return() {
     )
     .await;
     problem(r, 409, "transition_not_allowed").await;
-    ok(post(
-        &buyer,
-        format!("{b}/api/v1/orders/{order}/actions"),
-        json!({"action": "confirm_delivery"}),
+    json_ok(
+        post(
+            &buyer,
+            format!("{b}/api/v1/orders/{order}/actions"),
+            json!({"action": "confirm_delivery"}),
+        )
+        .await,
     )
-    .await)
     .await;
-    ok(post(
-        &buyer,
-        format!("{b}/api/v1/orders/{order}/actions"),
-        json!({"action": "request_return", "reason": "changed my mind"}),
+    json_ok(
+        post(
+            &buyer,
+            format!("{b}/api/v1/orders/{order}/actions"),
+            json!({"action": "request_return", "reason": "changed my mind"}),
+        )
+        .await,
     )
-    .await)
     .await;
     for a in ["approve_return", "receive_return", "refund"] {
-        ok(post(&farmer, ful.clone(), json!({ "action": a })).await).await;
+        json_ok(post(&farmer, ful.clone(), json!({ "action": a })).await).await;
     }
-    let done = ok(buyer
-        .get(format!("{b}/api/v1/orders/{order}"))
-        .send()
-        .await
-        .unwrap())
+    let done = json_ok(
+        buyer
+            .get(format!("{b}/api/v1/orders/{order}"))
+            .send()
+            .await
+            .unwrap(),
+    )
     .await;
     assert_eq!(done["state"], "refunded");
     let trail: Vec<&str> = done["history"]
@@ -502,36 +523,44 @@ async fn shop_from_catalog_to_return() {
     );
 
     // Perishable goods cannot be returned without a defect, however recent.
-    let peach_order = ok(post(
-        &buyer,
-        orders.clone(),
-        json!({"items": [{"sku": peach_sku, "quantity": 1}], "address": address(),
+    let peach_order = json_ok(
+        post(
+            &buyer,
+            orders.clone(),
+            json!({"items": [{"sku": peach_sku, "quantity": 1}], "address": address(),
                "acknowledge_exceptions": true}),
+        )
+        .await,
     )
-    .await)
     .await;
     let po = peach_order["id"].as_i64().unwrap();
-    ok(post(
-        &buyer,
-        format!("{b}/api/v1/orders/{po}/pay"),
-        json!({"card": "4242424242424242"}),
+    json_ok(
+        post(
+            &buyer,
+            format!("{b}/api/v1/orders/{po}/pay"),
+            json!({"card": "4242424242424242"}),
+        )
+        .await,
     )
-    .await)
     .await;
     wait_state(&buyer, b, po, "paid").await;
-    ok(post(
-        &farmer,
-        format!("{b}/api/v1/orders/{po}/fulfilment"),
-        json!({"action": "ship", "carrier": "SF Express", "tracking": "SF2"}),
+    json_ok(
+        post(
+            &farmer,
+            format!("{b}/api/v1/orders/{po}/fulfilment"),
+            json!({"action": "ship", "carrier": "SF Express", "tracking": "SF2"}),
+        )
+        .await,
     )
-    .await)
     .await;
-    ok(post(
-        &farmer,
-        format!("{b}/api/v1/orders/{po}/fulfilment"),
-        json!({"action": "deliver"}),
+    json_ok(
+        post(
+            &farmer,
+            format!("{b}/api/v1/orders/{po}/fulfilment"),
+            json!({"action": "deliver"}),
+        )
+        .await,
     )
-    .await)
     .await;
     let r = post(
         &buyer,
@@ -547,51 +576,61 @@ async fn webhooks_twice_late_or_never_leave_orders_consistent() {
     let s = start().await;
     let b = &s.base;
     let (farmer, _) = streamer_channel(b, "honey-farm").await;
-    let org = ok(post(
-        &farmer,
-        format!("{b}/api/v1/orgs"),
-        json!({"name": "Honey Farm", "individual": true}),
+    let org = json_ok(
+        post(
+            &farmer,
+            format!("{b}/api/v1/orgs"),
+            json!({"name": "Honey Farm", "individual": true}),
+        )
+        .await,
     )
-    .await)
     .await;
-    let p = ok(post(
-        &farmer,
-        format!("{b}/api/v1/orgs/{}/products", org["id"]),
-        json!({"title": "Honey", "category": "food", "return_class": "normal",
+    let p = json_ok(
+        post(
+            &farmer,
+            format!("{b}/api/v1/orgs/{}/products", org["id"]),
+            json!({"title": "Honey", "category": "food", "return_class": "normal",
                "currency": "EUR", "skus": [{"label": "jar", "price_minor": 900, "stock": 100}]}),
+        )
+        .await,
     )
-    .await)
     .await;
     let sku = p["skus"][0]["id"].as_i64().unwrap();
     let buyer = browser();
     sign_up(&buyer, b, "payer@example.com", "viewer").await;
     let mut ids = Vec::new();
     for card in ["4000000000000077", "4000000000000259", "4000000000000119"] {
-        let o = ok(post(
-            &buyer,
-            format!("{b}/api/v1/orders"),
-            json!({"items": [{"sku": sku, "quantity": 1}], "address": address()}),
+        let o = json_ok(
+            post(
+                &buyer,
+                format!("{b}/api/v1/orders"),
+                json!({"items": [{"sku": sku, "quantity": 1}], "address": address()}),
+            )
+            .await,
         )
-        .await)
         .await;
         let id = o["id"].as_i64().unwrap();
-        ok(post(
-            &buyer,
-            format!("{b}/api/v1/orders/{id}/pay"),
-            json!({ "card": card }),
+        json_ok(
+            post(
+                &buyer,
+                format!("{b}/api/v1/orders/{id}/pay"),
+                json!({ "card": card }),
+            )
+            .await,
         )
-        .await)
         .await;
         ids.push(id);
     }
     // Twice: paid once, one payment, one `paid` step in the history.
     wait_state(&buyer, b, ids[0], "paid").await;
     tokio::time::sleep(Duration::from_millis(1500)).await;
-    let o = ok(buyer
-        .get(format!("{b}/api/v1/orders/{}", ids[0]))
-        .send()
-        .await
-        .unwrap())
+    let o = json_ok(
+        buyer
+            .get(format!("{b}/api/v1/orders/{}", ids[0]))
+            .send()
+            .await
+            .unwrap(),
+    )
     .await;
     let paid_steps = o["history"]
         .as_array()
@@ -614,20 +653,24 @@ async fn flash_sale_over_http() {
     let s = start().await;
     let b = &s.base;
     let (host, _) = streamer_channel(b, "flash-host").await;
-    let org = ok(post(
-        &host,
-        format!("{b}/api/v1/orgs"),
-        json!({"name": "Flash Shop"}),
+    let org = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/orgs"),
+            json!({"name": "Flash Shop"}),
+        )
+        .await,
     )
-    .await)
     .await;
-    let p = ok(post(
-        &host,
-        format!("{b}/api/v1/orgs/{}/products", org["id"]),
-        json!({"title": "Pearl earrings", "category": "jewellery", "return_class": "normal",
+    let p = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/orgs/{}/products", org["id"]),
+            json!({"title": "Pearl earrings", "category": "jewellery", "return_class": "normal",
                "currency": "CNY", "skus": [{"label": "pair", "price_minor": 19900, "stock": 20}]}),
+        )
+        .await,
     )
-    .await)
     .await;
     let sku = p["skus"][0]["id"].as_i64().unwrap();
     let sales = format!("{b}/api/v1/flash-sales");
@@ -647,13 +690,15 @@ async fn flash_sale_over_http() {
     )
     .await;
     problem(r, 409, "out_of_stock").await;
-    let sale = ok(post(
-        &host,
-        sales.clone(),
-        json!({"channel": "flash-host", "sku": sku, "price_minor": 9900, "stock": 5,
+    let sale = json_ok(
+        post(
+            &host,
+            sales.clone(),
+            json!({"channel": "flash-host", "sku": sku, "price_minor": 9900, "stock": 5,
                "per_buyer_limit": 2, "duration_s": 60, "countdown_s": 10}),
+        )
+        .await,
     )
-    .await)
     .await;
     let id = sale["id"].as_i64().unwrap();
     assert_eq!(sale["remaining"], 5);
@@ -672,10 +717,7 @@ async fn flash_sale_over_http() {
 
     let starts = sale["starts_at"].as_i64().unwrap();
     loop {
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .as_millis() as i64;
+        let now = now_ms();
         if now >= starts {
             break;
         }
@@ -688,47 +730,57 @@ async fn flash_sale_over_http() {
     )
     .await;
     problem(r, 422, "invalid_field").await;
-    let first = ok(buyer
-        .post(buy.clone())
-        .header("idempotency-key", "k1")
-        .json(&json!({"address": address()}))
-        .send()
-        .await
-        .unwrap())
+    let first = json_ok(
+        buyer
+            .post(buy.clone())
+            .header("idempotency-key", "k1")
+            .json(&json!({"address": address()}))
+            .send()
+            .await
+            .unwrap(),
+    )
     .await;
-    let again = ok(buyer
-        .post(buy.clone())
-        .header("idempotency-key", "k1")
-        .json(&json!({"address": address()}))
-        .send()
-        .await
-        .unwrap())
+    let again = json_ok(
+        buyer
+            .post(buy.clone())
+            .header("idempotency-key", "k1")
+            .json(&json!({"address": address()}))
+            .send()
+            .await
+            .unwrap(),
+    )
     .await;
     assert_eq!(first["order"], again["order"]);
-    ok(post(&buyer, buy.clone(), json!({"address": address()})).await).await;
+    json_ok(post(&buyer, buy.clone(), json!({"address": address()})).await).await;
     let r = post(&buyer, buy.clone(), json!({"address": address()})).await;
     problem(r, 409, "over_buyer_limit").await;
-    let now = ok(reqwest::get(format!("{b}/api/v1/flash-sales/{id}"))
-        .await
-        .unwrap())
+    let now = json_ok(
+        reqwest::get(format!("{b}/api/v1/flash-sales/{id}"))
+            .await
+            .unwrap(),
+    )
     .await;
     assert_eq!(now["remaining"], 3);
     // The order is real: the buyer reads it and pays it.
     let order = first["order"].as_i64().unwrap();
-    let o = ok(buyer
-        .get(format!("{b}/api/v1/orders/{order}"))
-        .send()
-        .await
-        .unwrap())
+    let o = json_ok(
+        buyer
+            .get(format!("{b}/api/v1/orders/{order}"))
+            .send()
+            .await
+            .unwrap(),
+    )
     .await;
     assert_eq!(o["total_minor"], 9900);
     assert_eq!(o["flash_sale"], id);
-    ok(post(
-        &buyer,
-        format!("{b}/api/v1/orders/{order}/pay"),
-        json!({"card": "4242424242424242"}),
+    json_ok(
+        post(
+            &buyer,
+            format!("{b}/api/v1/orders/{order}/pay"),
+            json!({"card": "4242424242424242"}),
+        )
+        .await,
     )
-    .await)
     .await;
     wait_state(&buyer, b, order, "paid").await;
 }

@@ -164,7 +164,7 @@ async fn writer(
         }
         let now = UnixMillis::now();
         let mut orders: Vec<NewOrder> = Vec::new();
-        // (reply, sale, buyer, outcome) waiting for the commit.
+        // The reply of each entry of `orders`, at the same index, waiting for the commit.
         let mut waiting = Vec::new();
         let mut touched = HashSet::new();
         for cmd in batch.drain(..) {
@@ -248,7 +248,7 @@ async fn writer(
                                 take_stock: false,
                             });
                             touched.insert(sale);
-                            waiting.push((reply, sale, buyer, outcome));
+                            waiting.push(reply);
                         }
                         BuyOutcome::Repeat { order_id } => {
                             let _ = reply.send(Ok(BuyResult::Repeat { order: order_id }));
@@ -268,14 +268,11 @@ async fn writer(
                     metrics::histogram!("hawker_flash_commit_orders").record(n as f64);
                     metrics::histogram!("hawker_flash_commit_seconds")
                         .record(started.elapsed().as_secs_f64());
-                    let expires = now.plus_ms(reservation.as_millis() as i64);
-                    for (reply, _, _, outcome) in waiting {
-                        if let BuyOutcome::Reserved { order_id } = outcome {
-                            let _ = reply.send(Ok(BuyResult::Reserved {
-                                order: order_id,
-                                expires_at: expires,
-                            }));
-                        }
+                    for (reply, order) in waiting.into_iter().zip(&orders) {
+                        let _ = reply.send(Ok(BuyResult::Reserved {
+                            order: order.id,
+                            expires_at: order.expires_at.expect("flash orders expire"),
+                        }));
                     }
                 }
                 Err(e) => {
@@ -283,34 +280,34 @@ async fn writer(
                     // row that changed meanwhile) must not fail the others: commit one by one,
                     // so each buyer hears their own outcome.
                     tracing::warn!(error = %e, orders = n, "group commit failed; committing one by one");
-                    let expires = now.plus_ms(reservation.as_millis() as i64);
-                    for ((reply, sale, buyer, outcome), order) in waiting.into_iter().zip(&orders) {
-                        let BuyOutcome::Reserved { order_id } = outcome else {
-                            continue;
-                        };
-                        match store.place_flash_orders(std::slice::from_ref(order)).await {
-                            Ok(()) => {
-                                let _ = reply.send(Ok(BuyResult::Reserved {
-                                    order: order_id,
-                                    expires_at: expires,
-                                }));
-                            }
+                    for (reply, order) in waiting.into_iter().zip(&orders) {
+                        let result = match store
+                            .place_flash_orders(std::slice::from_ref(order))
+                            .await
+                        {
+                            Ok(()) => Ok(BuyResult::Reserved {
+                                order: order.id,
+                                expires_at: order.expires_at.expect("flash orders expire"),
+                            }),
                             Err(e) => {
+                                let sale = order.flash_sale.expect("flash orders name their sale");
                                 if let Some(b) = books.get_mut(&sale) {
-                                    b.book.release(buyer.0, order_id);
+                                    b.book.release(order.buyer.0, order.id);
                                 }
-                                let err = match e {
+                                // Order ids are unique by construction (one generator per
+                                // node); a conflict is the buyer's (buyer, key) pair.
+                                Err(match e {
                                     hawker_storage::StorageError::Conflict { .. } => {
                                         EngineError::KeyReused
                                     }
                                     e => {
-                                        tracing::error!(error = %e, order = order_id, "flash-sale order not stored; reservation undone");
+                                        tracing::error!(error = %e, order = order.id, "flash-sale order not stored; reservation undone");
                                         EngineError::Storage
                                     }
-                                };
-                                let _ = reply.send(Err(err));
+                                })
                             }
-                        }
+                        };
+                        let _ = reply.send(result);
                     }
                 }
             }

@@ -301,8 +301,9 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// Whatever arrives at the webhook endpoint: an error or an event, never a panic; and
-        /// a body signed with the right secret is read back as the event it says.
+        /// Whatever arrives at the webhook endpoint: an error or an event, never a panic; a body
+        /// signed with the right secret passes the signature check (then stands or falls on
+        /// its JSON), and the same body with any other signature header does not.
         #[test]
         fn webhook_input_never_panics(
             sig in proptest::option::of("[ -~]{0,80}"),
@@ -310,9 +311,13 @@ mod tests {
             t in 0i64..4_000_000_000,
         ) {
             let p = SandboxProvider::new(b"secret-secret-secret-secret-1234".to_vec(), String::new());
-            let _ = p.verify_webhook(sig.as_deref(), &body, t);
             let signed = sign(b"secret-secret-secret-secret-1234", t, &body);
-            let _ = p.verify_webhook(Some(&signed), &body, t);
+            let forged = p.verify_webhook(sig.as_deref(), &body, t);
+            if sig.as_deref() != Some(signed.as_str()) {
+                proptest::prop_assert!(matches!(forged, Err(PaymentError::BadSignature)), "{forged:?}");
+            }
+            let genuine = p.verify_webhook(Some(&signed), &body, t);
+            proptest::prop_assert!(!matches!(genuine, Err(PaymentError::BadSignature)), "{genuine:?}");
         }
     }
 

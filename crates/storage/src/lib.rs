@@ -178,6 +178,12 @@ pub struct SqlStore {
     flash_conn: std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
 }
 
+/// Every SQLite connection, the pool's and the flash-sale writer's: wait for the writer instead
+/// of failing, enforce foreign keys, and fsync every commit — an acknowledged order survives
+/// power loss, not only a crash. Hot paths batch many rows per commit instead.
+pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; \
+     PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
+
 /// The embedded default: `{dir}/hawker.db`.
 pub fn sqlite_url_for_dir(dir: &Path) -> String {
     format!("sqlite://{}?mode=rwc", dir.join("hawker.db").display())
@@ -208,17 +214,7 @@ impl SqlStore {
         let opts = if backend == Backend::Sqlite {
             opts.after_connect(|conn, _meta| {
                 Box::pin(async move {
-                    // Per connection: wait for the writer instead of failing, enforce foreign
-                    // keys, and fsync every commit: an acknowledged order survives power loss,
-                    // not only a crash. Hot paths batch many rows per commit instead.
-                    conn.execute("PRAGMA journal_mode = WAL").await?;
-                    conn.execute("PRAGMA busy_timeout = 5000").await?;
-                    conn.execute("PRAGMA foreign_keys = ON").await?;
-                    conn.execute("PRAGMA synchronous = FULL").await?;
-                    // A 64 MiB page cache and memory-mapped reads: the order indexes of a busy
-                    // flash sale stay in memory instead of being re-read through syscalls.
-                    conn.execute("PRAGMA cache_size = -65536").await?;
-                    conn.execute("PRAGMA mmap_size = 268435456").await?;
+                    conn.execute(SQLITE_PRAGMAS).await?;
                     Ok(())
                 })
             })

@@ -591,10 +591,10 @@ fn actor_parse(s: &str) -> Result<ActorKind> {
     })
 }
 
-/// `($1, $2, …), (…)` for `rows` rows of `cols` columns.
-/// `VALUES` lists for multi-row inserts. SQLite gets nameless `?`s: with numbered parameters
-/// sqlx resolves each one through `sqlite3_bind_parameter_name`, a linear scan, which makes a
-/// statement of thousands of parameters quadratic (measured: 57% of the flash-sale writer's CPU).
+/// `($1, $2, …), (…)` for `rows` rows of `cols` columns; `(?, ?, …)` on SQLite, where sqlx
+/// resolves each numbered parameter through `sqlite3_bind_parameter_name`, a linear scan, which
+/// makes a statement of thousands of parameters quadratic (it was 57% of the flash-sale
+/// writer's CPU in a profile).
 fn placeholders(rows: usize, cols: usize, sqlite: bool) -> String {
     if sqlite {
         let row = format!("({})", vec!["?"; cols].join(", "));
@@ -1666,9 +1666,11 @@ async fn insert_items_and_events(
     Ok(())
 }
 
-/// The flash-sale group commit on SQLite: one transaction, three cached prepared statements
-/// executed per order. Through sqlx's Any driver the same commit cost ~75 µs per order, all in
-/// argument conversion and statement preparation (see ARCHITECTURE.md, "flash sales").
+/// The flash-sale group commit on an SQLite file: one transaction, three cached prepared
+/// statements executed per order, on a connection of its own whose automatic checkpoints are
+/// off (the store's checkpoint task does them beside it). Measured in `hawker-bench flash`:
+/// ~81 µs per order through sqlx's Any driver, ~69 µs here, ~57 µs without checkpoints in the
+/// commit. The order columns must stay in `ORDER_INSERT_COLS` order, as in `bind_order`.
 async fn place_flash_orders_sqlite(
     path: &std::path::Path,
     conn: &std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
@@ -1679,11 +1681,8 @@ async fn place_flash_orders_sqlite(
         let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             let c = rusqlite::Connection::open(&path)?;
-            c.execute_batch(
-                "PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;
-                 PRAGMA synchronous = FULL; PRAGMA cache_size = -65536;
-                 PRAGMA wal_autocheckpoint = 0;",
-            )?;
+            c.execute_batch(crate::SQLITE_PRAGMAS)?;
+            c.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
             *guard = Some(c);
         }
         let c = guard.as_mut().expect("opened above");

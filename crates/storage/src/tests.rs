@@ -378,6 +378,18 @@ async fn sqlite_file_is_wal_and_reopens_with_its_data() {
             .await
             .unwrap();
         assert_eq!(mode.0.to_lowercase(), "wal");
+        // Every pooled connection fsyncs each commit (FULL = 2) and enforces foreign keys.
+        let mut c = s.pool().acquire().await.unwrap();
+        let sync: (i64,) = sqlx::query_as("PRAGMA synchronous")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        let fk: (i64,) = sqlx::query_as("PRAGMA foreign_keys")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap();
+        assert_eq!((sync.0, fk.0), (2, 1));
+        drop(c);
         s.pool().close().await;
     }
     let s = SqlStore::open(&url).await.unwrap(); // migrations run again: a no-op

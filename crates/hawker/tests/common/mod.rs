@@ -189,3 +189,99 @@ pub fn workspace_root() -> PathBuf {
         .canonicalize()
         .unwrap()
 }
+
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// `hawker serve` as a child process (the real binary, for crash and CLI tests); killed when
+/// dropped, so a failing test leaves no server behind. Logs go to `log` in the data directory.
+pub struct ServerProcess {
+    pub child: Child,
+    pub http: String,
+    pub rtmp: u16,
+    pub log: PathBuf,
+}
+
+impl Drop for ServerProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary on `data` with HTTP on `http_port` (the same port again after a restart)
+/// and RTMP on a free port; not yet ready when it returns.
+pub fn spawn_server(data: &Path, http_port: u16, env: &[(&str, &str)]) -> ServerProcess {
+    let rtmp = free_port();
+    let log = data.join(format!("server-{http_port}-{rtmp}.log"));
+    let child = Command::new(env!("CARGO_BIN_EXE_hawker"))
+        .args([
+            "serve",
+            "--data",
+            data.to_str().unwrap(),
+            "--http",
+            &format!("127.0.0.1:{http_port}"),
+            "--rtmp",
+            &format!("127.0.0.1:{rtmp}"),
+        ])
+        .env("RUST_LOG", "info")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(std::fs::File::create(&log).unwrap())
+        .spawn()
+        .unwrap();
+    ServerProcess {
+        child,
+        http: format!("http://127.0.0.1:{http_port}"),
+        rtmp,
+        log,
+    }
+}
+
+/// Waits until `base` answers /readyz.
+pub async fn wait_ready(base: &str) {
+    let base = base.to_string();
+    wait_until("server ready", Duration::from_secs(30), || {
+        let base = base.clone();
+        async move {
+            match reqwest::get(format!("{base}/readyz")).await {
+                Ok(r) if r.status().is_success() => Some(()),
+                _ => None,
+            }
+        }
+    })
+    .await;
+}
+
+pub async fn post(c: &reqwest::Client, url: String, body: Value) -> reqwest::Response {
+    c.post(url).json(&body).send().await.unwrap()
+}
+
+/// The JSON of a successful response (Null for an empty body); fails the test otherwise.
+pub async fn json_ok(r: reqwest::Response) -> Value {
+    let st = r.status();
+    let text = r.text().await.unwrap();
+    assert!(st.is_success(), "{st}: {text}");
+    if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap()
+    }
+}
+
+/// GET as JSON, None on any failure: for polling with `wait_until`.
+pub async fn poll_json(c: &reqwest::Client, url: String) -> Option<Value> {
+    c.get(url).send().await.ok()?.json().await.ok()
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as i64
+}
