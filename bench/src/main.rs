@@ -10,6 +10,7 @@
 //! Run: `cargo run --release -p hawker-bench -- ingest` (see README "Performance").
 
 mod flash;
+mod ledger;
 mod mp4;
 mod procstat;
 mod room;
@@ -49,6 +50,21 @@ enum Cmd {
         latency_seconds: u64,
     },
     /// One room, many WebSocket subscribers: Hawker vs nats-server's WebSocket listener.
+    /// Balanced ledger transactions per second, durable (order paid → commission split), on
+    /// SQLite and PostgreSQL; then settlement of 1,000,000 orders: seconds and peak memory.
+    Ledger {
+        /// Orders paid and then settled on SQLite.
+        #[arg(long, default_value_t = 1_000_000)]
+        orders: i64,
+        /// Orders paid on PostgreSQL (slower: fewer, for the rate).
+        #[arg(long, default_value_t = 50_000)]
+        postgres_orders: i64,
+        /// Transactions per batch (one database commit each).
+        #[arg(long, default_value_t = 10_000)]
+        batch: i64,
+        #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+        postgres: String,
+    },
     Room {
         #[arg(long, default_value_t = 10_000)]
         subscribers: usize,
@@ -73,6 +89,12 @@ enum Cmd {
         buyers: usize,
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres: String,
+        /// Run only these designs' turns (the comparison wants all three).
+        #[arg(long, value_delimiter = ',', default_value = "hawker,redis,postgres")]
+        designs: Vec<String>,
+        /// Run only the first scenario (1,000,000 stock).
+        #[arg(long)]
+        first_only: bool,
     },
     /// Glass-to-glass delay of the viewer page in headless Chromium: ffmpeg paints the wall
     /// clock into each frame at capture, the page reads it back at presentation.
@@ -374,7 +396,33 @@ async fn main() -> anyhow::Result<()> {
             concurrency,
             buyers,
             postgres,
-        } => return flash_bench(seconds, concurrency, buyers, &postgres).await,
+            designs,
+            first_only,
+        } => {
+            // The load generator on one thread, as wrk runs one per core: a multi-threaded
+            // runtime spent more CPU waking its own workers than making requests.
+            return std::thread::spawn(move || {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?
+                    .block_on(flash_bench(
+                        seconds,
+                        concurrency,
+                        buyers,
+                        &postgres,
+                        &designs,
+                        first_only,
+                    ))
+            })
+            .join()
+            .map_err(|_| anyhow::anyhow!("flash bench panicked"))?;
+        }
+        Cmd::Ledger {
+            orders,
+            postgres_orders,
+            batch,
+            postgres,
+        } => return ledger_bench(orders, postgres_orders, batch, &postgres).await,
         Cmd::Room {
             subscribers,
             rates,
@@ -539,6 +587,89 @@ async fn glass(seconds: u64) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn ledger_bench(
+    orders: i64,
+    postgres_orders: i64,
+    batch: i64,
+    postgres: &str,
+) -> anyhow::Result<()> {
+    use hawker_money::Ledger;
+    let dir = tempfile::tempdir()?;
+    let sqlite =
+        hawker_storage::SqlStore::open(&hawker_storage::sqlite_url_for_dir(dir.path())).await?;
+    let mut on_sqlite = Ledger::new();
+    eprintln!("SQLite: paying {orders} orders, {batch} per commit ...");
+    let paid = ledger::pay(&sqlite, &mut on_sqlite, orders, batch).await?;
+    ledger::reset_peak_rss();
+    eprintln!("SQLite: settling them ...");
+    let settled = ledger::settle(&sqlite, &mut on_sqlite, orders, batch).await?;
+    let peak = ledger::peak_rss();
+    let accounts = ledger::verify(&sqlite, &on_sqlite).await?;
+
+    // PostgreSQL: a database of its own.
+    use sqlx::postgres::PgPoolOptions;
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(postgres)
+        .await?;
+    sqlx::query("DROP DATABASE IF EXISTS hawker_bench_ledger")
+        .execute(&admin)
+        .await?;
+    sqlx::query("CREATE DATABASE hawker_bench_ledger")
+        .execute(&admin)
+        .await?;
+    admin.close().await;
+    let url = format!(
+        "{}/hawker_bench_ledger",
+        postgres.rsplit_once('/').map_or(postgres, |(a, _)| a)
+    );
+    let pg = hawker_storage::SqlStore::open(&url).await?;
+    let mut on_pg = Ledger::new();
+    eprintln!("PostgreSQL: paying {postgres_orders} orders ...");
+    let pg_paid = ledger::pay(&pg, &mut on_pg, postgres_orders, batch).await?;
+    ledger::verify(&pg, &on_pg).await?;
+
+    println!("\nledger: balanced transactions (order paid: clearing → merchant, host, agency, platform fee), durable, {batch} per commit (this machine, one run)");
+    println!(
+        "{:<42} {:>12} {:>10} {:>14}",
+        "run", "transactions", "seconds", "transactions/s"
+    );
+    for (name, r) in [
+        ("SQLite (embedded): orders paid", &paid),
+        ("SQLite (embedded): settlement", &settled),
+        ("PostgreSQL: orders paid", &pg_paid),
+    ] {
+        println!(
+            "{:<42} {:>12} {:>10.1} {:>14.0}",
+            name,
+            r.transactions,
+            r.seconds,
+            r.per_second()
+        );
+    }
+    println!(
+        "settlement of {orders} orders: {:.1} s, peak resident memory {:.0} MiB (whole process); {accounts} accounts, stored balances = in-memory, every currency sums to zero",
+        settled.seconds,
+        peak as f64 / (1024.0 * 1024.0)
+    );
+    println!(
+        "ratio SQLite/PostgreSQL (orders paid): {:.1}x",
+        paid.per_second() / pg_paid.per_second()
+    );
+    let out = root().join("bench/out");
+    std::fs::create_dir_all(&out)?;
+    std::fs::write(
+        out.join("ledger.json"),
+        serde_json::to_string_pretty(&serde_json::json!({
+            "batch": batch,
+            "sqlite_paid": {"transactions": paid.transactions, "seconds": paid.seconds, "per_s": paid.per_second()},
+            "sqlite_settlement": {"transactions": settled.transactions, "seconds": settled.seconds, "per_s": settled.per_second(), "peak_rss_bytes": peak},
+            "postgres_paid": {"transactions": pg_paid.transactions, "seconds": pg_paid.seconds, "per_s": pg_paid.per_second()},
+        }))?,
+    )?;
+    Ok(())
+}
+
 async fn room_bench(n: usize, rates: &str, secs: u64) -> anyhow::Result<()> {
     room::raise_fd_limit();
     let rates: Vec<u64> = rates
@@ -589,8 +720,11 @@ async fn flash_bench(
     concurrency: usize,
     buyers: usize,
     postgres: &str,
+    designs: &[String],
+    first_only: bool,
 ) -> anyhow::Result<()> {
     use flash::Scenario;
+    let runs = |d: &str| designs.iter().any(|x| x == d);
     // Each connection is a socket in this process and one in the server's.
     let fds = flash::raise_fd_limit(65_536);
     let herd = buyers.min(fds.saturating_sub(1_000) as usize);
@@ -666,43 +800,66 @@ async fn flash_bench(
          then {herd} at once (this machine, one run)"
     );
     println!(
-        "{:<34} {:<11} {:>10} {:>8} {:>8} {:>9} {:>9} {:>9}",
+        "{:<34} {:<16} {:>10} {:>8} {:>8} {:>9} {:>9} {:>9}",
         "scenario", "design", "attempts/s", "acked", "errors", "p50 ms", "p99 ms", "oversell"
     );
-    for s in &scenarios {
-        // Hawker: a sale opening after the shortest countdown.
-        let sale: serde_json::Value = post(
-            "/api/v1/flash-sales",
-            serde_json::json!({"channel": "flash-bench", "sku": sku, "price_minor": 50,
-                "stock": s.stock, "per_buyer_limit": s.per_buyer_limit,
-                "duration_s": 1200, "countdown_s": 10}),
-        )
-        .await?
-        .error_for_status()?
-        .json()
-        .await?;
-        let sale_id = sale["id"].as_i64().context("sale id")?;
-        let starts = sale["starts_at"].as_i64().context("starts_at")?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)?
-            .as_millis() as i64;
-        tokio::time::sleep(Duration::from_millis((starts - now).max(0) as u64 + 50)).await;
-        let h = flash::hawker(s, &hawker.http, sale_id, tokens.clone(), &db).await?;
-        // The engine's own view: orders per group commit and seconds per commit.
-        let metrics = reqwest::get(format!("{}/metrics", hawker.http))
+    let scenarios = if first_only {
+        &scenarios[..1]
+    } else {
+        &scenarios[..]
+    };
+    for s in scenarios {
+        let mut ran: Vec<(&str, flash::Outcome)> = Vec::new();
+        if runs("hawker") {
+            // Hawker: a sale opening after the shortest countdown.
+            let sale: serde_json::Value = post(
+                "/api/v1/flash-sales",
+                serde_json::json!({"channel": "flash-bench", "sku": sku, "price_minor": 50,
+                    "stock": s.stock, "per_buyer_limit": s.per_buyer_limit,
+                    "duration_s": 1200, "countdown_s": 10}),
+            )
             .await?
-            .text()
+            .error_for_status()?
+            .json()
             .await?;
-        for l in metrics.lines().filter(|l| {
-            l.starts_with("hawker_flash_commit_") && (l.contains("_sum") || l.contains("_count"))
-        }) {
-            eprintln!("    {l}");
+            let sale_id = sale["id"].as_i64().context("sale id")?;
+            let starts = sale["starts_at"].as_i64().context("starts_at")?;
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis() as i64;
+            tokio::time::sleep(Duration::from_millis((starts - now).max(0) as u64 + 50)).await;
+            ran.push((
+                "Hawker",
+                flash::hawker(s, &hawker.http, sale_id, tokens.clone(), &db).await?,
+            ));
+            // The engine's own view: orders per group commit and seconds per commit.
+            let metrics = reqwest::get(format!("{}/metrics", hawker.http))
+                .await?
+                .text()
+                .await?;
+            for l in metrics.lines().filter(|l| {
+                l.starts_with("hawker_flash_commit_")
+                    && (l.contains("_sum") || l.contains("_count"))
+            }) {
+                eprintln!("    {l}");
+            }
         }
-        let r = flash::redis(s, redis.port).await?;
-        let p = flash::postgres(s, postgres).await?;
-        for (design, o) in [("Hawker", &h), ("Redis", &r), ("PostgreSQL", &p)] {
+        if runs("redis") {
+            ran.push((
+                "Redis",
+                flash::redis(s, redis.port, flash::RedisClients::PerBuyer).await?,
+            ));
+            ran.push((
+                "Redis pipelined",
+                flash::redis(s, redis.port, flash::RedisClients::Pipelined).await?,
+            ));
+        }
+        if runs("postgres") {
+            ran.push(("PostgreSQL", flash::postgres(s, postgres).await?));
+        }
+        for (design, o) in &ran {
             println!(
-                "{:<34} {:<11} {:>10.0} {:>8} {:>8} {:>9.1} {:>9.1} {:>9}",
+                "{:<34} {:<16} {:>10.0} {:>8} {:>8} {:>9.1} {:>9.1} {:>9}",
                 s.name,
                 design,
                 o.per_second(),
@@ -716,15 +873,23 @@ async fn flash_bench(
                 "scenario": s.name, "design": design, "attempts_per_s": o.per_second(),
                 "attempts": o.attempts, "acked": o.acked, "refused": o.refused, "errors": o.errors,
                 "recorded": o.recorded, "p50_ms": o.p50_ms, "p99_ms": o.p99_ms,
-                "oversell": o.oversell, "seconds": o.seconds,
+                "oversell": o.oversell, "seconds": o.seconds, "settle_seconds": o.settle_seconds,
             }));
         }
-        println!(
-            "{:<34} ratios: Hawker/Redis {:.2}x, Hawker/PostgreSQL {:.1}x",
-            "",
-            h.per_second() / r.per_second(),
-            h.per_second() / p.per_second()
-        );
+        let rate = |d: &str| {
+            ran.iter()
+                .find(|(x, _)| *x == d)
+                .map(|(_, o)| o.per_second())
+        };
+        if let Some(h) = rate("Hawker") {
+            let ratios: Vec<String> = ["Redis", "Redis pipelined", "PostgreSQL"]
+                .iter()
+                .filter_map(|d| rate(d).map(|r| format!("Hawker/{d} {:.2}x", h / r)))
+                .collect();
+            if !ratios.is_empty() {
+                println!("{:<34} ratios: {}", "", ratios.join(", "));
+            }
+        }
     }
     let out = root().join("bench/out");
     std::fs::create_dir_all(&out)?;

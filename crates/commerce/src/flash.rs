@@ -58,6 +58,9 @@ struct Buyer {
     quantity: i64,
     /// (hash of idempotency key, order id, quantity) of the buyer's live reservations.
     orders: Vec<(u64, i64, i64)>,
+    /// (hash of idempotency key, order id) of released reservations: a key names one order
+    /// for good, so its repeat is that order again, never a second one.
+    released: Vec<(u64, i64)>,
 }
 
 /// FNV-1a: stable, cheap, and keys are already per buyer.
@@ -106,6 +109,14 @@ impl SaleBook {
         b.orders.push((key.map_or(0, key_hash), order_id, quantity));
     }
 
+    /// Replays a released (expired, cancelled) reservation's key (at start-up).
+    pub fn restore_released(&mut self, buyer: i64, key: Option<&str>, order_id: i64) {
+        if let Some(k) = key {
+            let b = self.buyers.entry(buyer).or_default();
+            b.released.push((key_hash(k), order_id));
+        }
+    }
+
     pub fn try_buy(
         &mut self,
         buyer: i64,
@@ -117,6 +128,9 @@ impl SaleBook {
         let kh = key.map(key_hash);
         if let (Some(kh), Some(b)) = (kh, self.buyers.get(&buyer)) {
             if let Some((_, id, _)) = b.orders.iter().find(|(h, _, _)| *h == kh) {
+                return BuyOutcome::Repeat { order_id: *id };
+            }
+            if let Some((_, id)) = b.released.iter().find(|(h, _)| *h == kh) {
                 return BuyOutcome::Repeat { order_id: *id };
             }
         }
@@ -156,10 +170,13 @@ impl SaleBook {
         let Some(i) = b.orders.iter().position(|(_, id, _)| *id == order_id) else {
             return false;
         };
-        let (_, _, q) = b.orders.swap_remove(i);
+        let (kh, id, q) = b.orders.swap_remove(i);
         b.quantity -= q;
         self.remaining += q;
-        if b.orders.is_empty() {
+        if kh != 0 {
+            b.released.push((kh, id));
+        }
+        if b.orders.is_empty() && b.released.is_empty() {
             self.buyers.remove(&buyer);
         }
         true
@@ -216,6 +233,12 @@ mod tests {
         );
         assert_eq!(b.remaining(), 0);
         assert!(b.release(7, 1), "the reservation expired");
+        assert_eq!(b.remaining(), 2);
+        assert_eq!(
+            b.try_buy(7, 1, Some("k1"), 106, &mut id),
+            BuyOutcome::Repeat { order_id: 1 },
+            "a released order's key still names it"
+        );
         assert_eq!(b.remaining(), 2);
         assert_eq!(
             b.try_buy(9, 0, None, 105, &mut id),

@@ -13,6 +13,8 @@ impl Currency {
     pub const CNY: Currency = Currency(*b"CNY");
     pub const EUR: Currency = Currency(*b"EUR");
     pub const USD: Currency = Currency(*b"USD");
+    /// Hawker coins: the viewers' gift currency (an X code, as ISO 4217 reserves for such).
+    pub const COIN: Currency = Currency(*b"XHC");
 
     pub fn parse(s: &str) -> Option<Currency> {
         let b = s.as_bytes();
@@ -26,7 +28,7 @@ impl Currency {
     /// Minor units per major unit (¥1 = 100 fen; ¥ JPY has none).
     pub fn minor_digits(self) -> u32 {
         match &self.0 {
-            b"JPY" | b"KRW" | b"VND" => 0,
+            b"JPY" | b"KRW" | b"VND" | b"XHC" => 0,
             b"BHD" | b"KWD" | b"OMR" => 3,
             _ => 2,
         }

@@ -7,7 +7,9 @@
 use hawker_commerce::flash::{BuyOutcome, BuyRefusal, SaleBook, SaleTerms};
 use hawker_commerce::ids::OrderIdGen;
 use hawker_domain::{AccountId, UnixMillis};
-use hawker_storage::shop::{FlashSale, FlashSaleId, NewOrder, OrderId, OrderItem};
+use hawker_storage::shop::{
+    FlashReservation, FlashSale, FlashSaleId, NewOrder, OrderId, OrderItem,
+};
 use hawker_storage::Store;
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -61,10 +63,7 @@ enum Cmd {
         address: String,
         reply: oneshot::Sender<Result<BuyResult, EngineError>>,
     },
-    Open(
-        Box<SaleListing>,
-        Vec<(OrderId, AccountId, i64, Option<String>)>,
-    ),
+    Open(Box<SaleListing>, Vec<FlashReservation>),
     Release {
         sale: FlashSaleId,
         buyer: AccountId,
@@ -80,6 +79,11 @@ pub struct FlashEngine {
 
 const QUEUE: usize = 65_536;
 const MAX_BATCH: usize = 8_192;
+/// Buying paused this long: move journalled orders into the order tables.
+const IDLE: Duration = Duration::from_millis(200);
+/// Orders moved per transaction when idle: small enough that a buy arriving meanwhile waits
+/// a fraction of a second at most.
+const MATERIALISE_CHUNK: usize = 4_096;
 
 impl FlashEngine {
     pub fn start(
@@ -93,11 +97,11 @@ impl FlashEngine {
         FlashEngine { tx }
     }
 
-    /// Opens (or re-opens after a restart) a sale with the reservations already stored.
+    /// Opens (or re-opens after a restart) a sale with the orders already stored.
     pub async fn open(
         &self,
         listing: SaleListing,
-        reservations: Vec<(OrderId, AccountId, i64, Option<String>)>,
+        reservations: Vec<FlashReservation>,
     ) -> Result<(), EngineError> {
         self.tx
             .send(Cmd::Open(Box::new(listing), reservations))
@@ -114,6 +118,9 @@ impl FlashEngine {
         address: String,
     ) -> Result<BuyResult, EngineError> {
         let (reply, rx) = oneshot::channel();
+        // A key names one buy in one sale: stored under the sale's name, it never meets the
+        // same buyer's checkout keys or another sale's in the orders' unique index.
+        let key = key.map(|k| format!("flash-{sale}:{k}"));
         // A full queue means overload: say so at once instead of queueing without bound.
         self.tx
             .try_send(Cmd::Buy {
@@ -158,8 +165,29 @@ async fn writer(
     let mut books: HashMap<FlashSaleId, Book> = HashMap::new();
     let mut ids = OrderIdGen::new(node);
     let mut batch = Vec::with_capacity(MAX_BATCH);
+    // Orders acknowledged into the store's journal and not yet moved into the order tables
+    // (SQLite); the move waits until buying pauses, so it never competes with a sale.
+    let mut journalled: usize = 0;
     loop {
-        if rx.recv_many(&mut batch, MAX_BATCH).await == 0 {
+        let received = if journalled == 0 {
+            rx.recv_many(&mut batch, MAX_BATCH).await
+        } else {
+            match tokio::time::timeout(IDLE, rx.recv_many(&mut batch, MAX_BATCH)).await {
+                Ok(n) => n,
+                Err(_) => {
+                    match store.materialise_flash_orders(MATERIALISE_CHUNK).await {
+                        Ok(n) if n < MATERIALISE_CHUNK => journalled = 0,
+                        Ok(n) => journalled = journalled.saturating_sub(n).max(1),
+                        Err(e) => {
+                            tracing::error!(error = %e, "moving flash orders out of the journal failed; reads will retry");
+                            journalled = 0;
+                        }
+                    }
+                    continue;
+                }
+            }
+        };
+        if received == 0 {
             return;
         }
         let now = UnixMillis::now();
@@ -178,8 +206,12 @@ async fn writer(
                         starts_at_ms: s.starts_at.map_or(i64::MAX, |t| t.0),
                         ends_at_ms: s.ends_at.map_or(i64::MAX, |t| t.0),
                     });
-                    for (id, buyer, q, key) in reservations {
-                        book.restore(buyer.0, q, key.as_deref(), id);
+                    for r in reservations {
+                        if r.live {
+                            book.restore(r.buyer.0, r.quantity, r.key.as_deref(), r.order);
+                        } else {
+                            book.restore_released(r.buyer.0, r.key.as_deref(), r.order);
+                        }
                     }
                     touched.insert(s.id);
                     books.insert(
@@ -265,6 +297,7 @@ async fn writer(
             let started = std::time::Instant::now();
             match store.place_flash_orders(&orders).await {
                 Ok(()) => {
+                    journalled += n;
                     metrics::histogram!("hawker_flash_commit_orders").record(n as f64);
                     metrics::histogram!("hawker_flash_commit_seconds")
                         .record(started.elapsed().as_secs_f64());
@@ -285,10 +318,13 @@ async fn writer(
                             .place_flash_orders(std::slice::from_ref(order))
                             .await
                         {
-                            Ok(()) => Ok(BuyResult::Reserved {
-                                order: order.id,
-                                expires_at: order.expires_at.expect("flash orders expire"),
-                            }),
+                            Ok(()) => {
+                                journalled += 1;
+                                Ok(BuyResult::Reserved {
+                                    order: order.id,
+                                    expires_at: order.expires_at.expect("flash orders expire"),
+                                })
+                            }
                             Err(e) => {
                                 let sale = order.flash_sale.expect("flash orders name their sale");
                                 if let Some(b) = books.get_mut(&sale) {

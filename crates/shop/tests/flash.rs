@@ -2,6 +2,7 @@
 //! never oversold, never above the per-buyer limit, every acknowledged order stored.
 
 use hawker_commerce::catalog::{Category, ReturnClass};
+use hawker_commerce::order::{ActorKind, OrderState};
 use hawker_commerce::org::OrgKind;
 use hawker_domain::*;
 use hawker_shop::flash::{BuyResult, FlashEngine, SaleListing};
@@ -148,12 +149,20 @@ async fn stampede(store: Arc<SqlStore>) {
     // Every acknowledged order is stored, and nothing else.
     let stored = store.flash_reservations(sale).await.unwrap();
     assert_eq!(stored.len(), acked.len());
-    for (id, b, q, _) in &stored {
-        assert_eq!(acked.get(id), Some(&(*b, *q)));
+    for r in &stored {
+        assert!(r.live);
+        assert_eq!(acked.get(&r.order), Some(&(r.buyer, r.quantity)));
     }
     // A repeated request with the same key is the same order.
     let (id, (b, _)) = acked.iter().next().unwrap();
-    let key = stored.iter().find(|(i, ..)| i == id).unwrap().3.clone();
+    let key = stored
+        .iter()
+        .find(|r| r.order == *id)
+        .unwrap()
+        .key
+        .clone()
+        .and_then(|k| k.split_once(':').map(|(_, k)| k.to_string()));
+    assert!(key.is_some(), "stored under the sale's name");
     assert_eq!(
         engine
             .buy(sale, *b, 1, key.clone(), "{}".into())
@@ -164,12 +173,11 @@ async fn stampede(store: Arc<SqlStore>) {
     // A released reservation goes back on sale.
     engine.release(sale, *b, *id).await;
     assert_eq!(engine.remaining(sale).await, Some(acked[id].1));
-    // Its key is still on the stored order: using it again is refused (the database's unique
-    // key catches what the book forgot), the reservation is undone, and a fresh key works.
+    // Its key still names that order, now and after a restart: never a second order.
     let remaining = engine.remaining(sale).await.unwrap();
     assert_eq!(
         engine.buy(sale, *b, 1, key.clone(), "{}".into()).await,
-        Err(hawker_shop::flash::EngineError::KeyReused)
+        Ok(BuyResult::Repeat { order: *id })
     );
     assert_eq!(engine.remaining(sale).await, Some(remaining));
     assert!(matches!(
@@ -204,12 +212,33 @@ async fn restart_rebuilds_the_book_from_stored_orders() {
         Arc::new(|_: &SaleListing, _| {}),
     );
     engine.open(listing.clone(), vec![]).await.unwrap();
+    let mut first = Vec::new();
     for b in &buyers {
-        engine
-            .buy(sale, *b, 2, Some("a".into()), "{}".into())
-            .await
-            .unwrap();
+        first.push(
+            engine
+                .buy(sale, *b, 2, Some("a".into()), "{}".into())
+                .await
+                .unwrap(),
+        );
     }
+    // The last buyer's reservation expires: its 2 items go back, its key stays spent.
+    let BuyResult::Reserved { order: expired, .. } = first[4] else {
+        panic!("reserved: {:?}", first[4]);
+    };
+    let t = UnixMillis::now();
+    store
+        .transition_order(
+            expired,
+            OrderState::Created,
+            OrderState::Expired,
+            ActorKind::System,
+            None,
+            "reservation ran out",
+            &Default::default(),
+            t,
+        )
+        .await
+        .unwrap();
     drop(engine);
     // A new engine (a restarted server) knows the sale is sold out and who bought what.
     let engine = FlashEngine::start(
@@ -222,7 +251,7 @@ async fn restart_rebuilds_the_book_from_stored_orders() {
         .open(listing, store.flash_reservations(sale).await.unwrap())
         .await
         .unwrap();
-    assert_eq!(engine.remaining(sale).await, Some(0));
+    assert_eq!(engine.remaining(sale).await, Some(2));
     assert!(matches!(
         engine
             .buy(sale, buyers[0], 1, Some("a".into()), "{}".into())
@@ -230,4 +259,22 @@ async fn restart_rebuilds_the_book_from_stored_orders() {
             .unwrap(),
         BuyResult::Repeat { .. }
     ));
+    assert_eq!(
+        engine
+            .buy(sale, buyers[4], 1, Some("a".into()), "{}".into())
+            .await
+            .unwrap(),
+        BuyResult::Repeat { order: expired },
+        "an expired order's key still names it after a restart"
+    );
+    assert_eq!(engine.remaining(sale).await, Some(2));
+    // Every acknowledged order is an order row with its item and its audit event.
+    for r in &first {
+        let BuyResult::Reserved { order, .. } = r else {
+            panic!("reserved: {r:?}")
+        };
+        assert!(store.order(*order).await.unwrap().is_some());
+        assert_eq!(store.order_items(*order).await.unwrap().len(), 1);
+        assert!(!store.order_events(*order).await.unwrap().is_empty());
+    }
 }

@@ -6,6 +6,7 @@
 //! Invariants the schema enforces, whichever node writes: e-mails, slugs and stream keys are
 //! unique; a channel has at most one live show (partial unique index).
 
+pub mod ledger;
 mod room;
 mod rows;
 pub mod shop;
@@ -162,7 +163,10 @@ pub use room::{ModerationEntry, ModeratorRow, RoomStore, SanctionRow, StoredComm
 
 pub use shop::ShopStore;
 
-pub trait Store: AccountStore + ChannelStore + ShowStore + RoomStore + ShopStore {}
+pub trait Store:
+    AccountStore + ChannelStore + ShowStore + RoomStore + ShopStore + ledger::LedgerStore
+{
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -175,7 +179,8 @@ pub struct SqlStore {
     backend: Backend,
     /// SQLite only: the file, for the flash-sale writer's own connection.
     sqlite_path: Option<std::path::PathBuf>,
-    flash_conn: std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
+    flash_conn: crate::shop::FlashConn,
+    ledger_ids: crate::ledger::AccountIds,
 }
 
 /// Every SQLite connection, the pool's and the flash-sale writer's: wait for the writer instead
@@ -258,6 +263,7 @@ impl SqlStore {
             backend,
             sqlite_path,
             flash_conn: Default::default(),
+            ledger_ids: Default::default(),
         })
     }
 

@@ -136,6 +136,17 @@ pub struct OrderItem {
     pub return_class: ReturnClass,
 }
 
+/// A flash-sale order as the sale engine rebuilds its book from it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FlashReservation {
+    pub order: OrderId,
+    pub buyer: AccountId,
+    pub quantity: i64,
+    pub key: Option<String>,
+    /// Holds stock (not cancelled, expired or refunded).
+    pub live: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewOrder {
     pub id: OrderId,
@@ -348,11 +359,13 @@ pub trait ShopStore: Send + Sync {
         channel: ChannelId,
         limit: i64,
     ) -> Result<Vec<FlashSale>>;
-    /// `(order id, buyer, quantity, idempotency key)` of the sale's orders that hold stock.
-    async fn flash_reservations(
-        &self,
-        sale: FlashSaleId,
-    ) -> Result<Vec<(OrderId, AccountId, i64, Option<String>)>>;
+    /// Every order of the sale: those that hold stock (`live`) and those released, whose
+    /// idempotency keys still name them.
+    async fn flash_reservations(&self, sale: FlashSaleId) -> Result<Vec<FlashReservation>>;
+    /// Moves up to `max` flash-sale orders from the SQLite journal into the order tables (see
+    /// `place_flash_orders`); how many it moved. Nothing to do on PostgreSQL. Every read of
+    /// orders does this as needed, so it only decides *when* the work is done.
+    async fn materialise_flash_orders(&self, max: usize) -> Result<usize>;
 
     async fn create_coupon(&self, c: &Coupon, now: UnixMillis) -> Result<CouponRow>;
     async fn coupon_by_code(&self, code: &str) -> Result<Option<CouponRow>>;
@@ -361,7 +374,9 @@ pub trait ShopStore: Send + Sync {
     async fn order_by_key(&self, buyer: AccountId, key: &str) -> Result<Option<Order>>;
     /// One transaction: stock, coupon budget and limit, idempotency, order, items, event.
     async fn place_order(&self, o: &NewOrder) -> std::result::Result<Order, PlaceError>;
-    /// Many flash-sale orders in one transaction (the group commit): all or none.
+    /// Many flash-sale orders in one transaction (the group commit): all or none. Durable when
+    /// it returns. On an SQLite file they are appended to a journal and become order rows later
+    /// (`materialise_flash_orders`); on PostgreSQL they are order rows at once.
     async fn place_flash_orders(&self, orders: &[NewOrder]) -> Result<()>;
     async fn order(&self, id: OrderId) -> Result<Option<Order>>;
     async fn order_items(&self, id: OrderId) -> Result<Vec<OrderItem>>;
@@ -1198,27 +1213,31 @@ impl ShopStore for SqlStore {
         rows.iter().map(flash_from).collect()
     }
 
-    async fn flash_reservations(
-        &self,
-        sale: FlashSaleId,
-    ) -> Result<Vec<(OrderId, AccountId, i64, Option<String>)>> {
+    async fn flash_reservations(&self, sale: FlashSaleId) -> Result<Vec<FlashReservation>> {
+        self.materialise_all().await?;
         let rows = sqlx::query(
-            "SELECT o.id, o.buyer_id, i.quantity, o.idempotency_key FROM orders o JOIN order_items i ON i.order_id = o.id \
-             WHERE o.flash_sale_id = $1 AND o.state NOT IN ('cancelled', 'expired', 'refunded') ORDER BY o.id",
+            "SELECT o.id, o.buyer_id, i.quantity, o.idempotency_key, o.state FROM orders o JOIN order_items i ON i.order_id = o.id \
+             WHERE o.flash_sale_id = $1 ORDER BY o.id",
         )
         .bind(sale)
         .fetch_all(self.pool())
         .await?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    r.try_get(0)?,
-                    AccountId(r.try_get(1)?),
-                    r.try_get(2)?,
-                    r.try_get(3)?,
-                ))
+                let state: String = r.try_get(4)?;
+                Ok(FlashReservation {
+                    order: r.try_get(0)?,
+                    buyer: AccountId(r.try_get(1)?),
+                    quantity: r.try_get(2)?,
+                    key: r.try_get(3)?,
+                    live: !matches!(state.as_str(), "cancelled" | "expired" | "refunded"),
+                })
             })
             .collect()
+    }
+
+    async fn materialise_flash_orders(&self, max: usize) -> Result<usize> {
+        self.settle_journal(JournalSlice::Oldest(max)).await
     }
 
     async fn create_coupon(&self, c: &Coupon, now: UnixMillis) -> Result<CouponRow> {
@@ -1399,14 +1418,16 @@ impl ShopStore for SqlStore {
     }
 
     async fn order(&self, id: OrderId) -> Result<Option<Order>> {
-        let r = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(self.pool())
-            .await?;
+        let q = format!("SELECT {ORDER_COLS} FROM orders WHERE id = $1");
+        let mut r = sqlx::query(&q).bind(id).fetch_optional(self.pool()).await?;
+        if r.is_none() && self.materialise_order(id).await? {
+            r = sqlx::query(&q).bind(id).fetch_optional(self.pool()).await?;
+        }
         r.as_ref().map(order_from).transpose()
     }
 
     async fn order_items(&self, id: OrderId) -> Result<Vec<OrderItem>> {
+        self.materialise_order(id).await?;
         let rows = sqlx::query("SELECT sku_id, product_id, title, quantity, unit_price_minor, return_class FROM order_items WHERE order_id = $1").bind(id).fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
@@ -1425,6 +1446,7 @@ impl ShopStore for SqlStore {
     }
 
     async fn order_events(&self, id: OrderId) -> Result<Vec<OrderEvent>> {
+        self.materialise_order(id).await?;
         let rows = sqlx::query("SELECT from_state, to_state, actor_kind, actor_id, note, at FROM order_events WHERE order_id = $1 ORDER BY id").bind(id).fetch_all(self.pool()).await?;
         rows.iter()
             .map(|r| {
@@ -1446,6 +1468,7 @@ impl ShopStore for SqlStore {
     }
 
     async fn orders_of_buyer(&self, buyer: AccountId, limit: i64) -> Result<Vec<Order>> {
+        self.materialise_all().await?;
         let rows = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE buyer_id = $1 ORDER BY created_at DESC, id DESC LIMIT $2")).bind(buyer.0).bind(limit).fetch_all(self.pool()).await?;
         rows.iter().map(order_from).collect()
     }
@@ -1457,6 +1480,7 @@ impl ShopStore for SqlStore {
         limit: i64,
         offset: i64,
     ) -> Result<Vec<Order>> {
+        self.materialise_all().await?;
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLS} FROM orders WHERE org_id = $1 AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR show_id = $3) \
              AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR created_at < $5) ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7"
@@ -1484,6 +1508,7 @@ impl ShopStore for SqlStore {
         fields: &TransitionFields,
         now: UnixMillis,
     ) -> Result<()> {
+        self.materialise_order(id).await?;
         let mut tx = self.pool().begin().await?;
         let r = sqlx::query(
             "UPDATE orders SET state = $1, updated_at = $2, carrier = COALESCE($3, carrier), tracking = COALESCE($4, tracking), \
@@ -1531,6 +1556,7 @@ impl ShopStore for SqlStore {
     }
 
     async fn expired_reservations(&self, now: UnixMillis, limit: i64) -> Result<Vec<Order>> {
+        self.materialise_all().await?;
         let rows = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE state = 'created' AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2"))
             .bind(now.0)
             .bind(limit)
@@ -1548,6 +1574,7 @@ impl ShopStore for SqlStore {
         currency: Currency,
         now: UnixMillis,
     ) -> Result<Payment> {
+        self.materialise_order(order).await?;
         let r = sqlx::query("INSERT INTO payments (order_id, provider, provider_ref, state, amount_minor, currency, created_at, updated_at) VALUES ($1, $2, $3, 'pending', $4, $5, $6, $6) RETURNING id")
             .bind(order)
             .bind(provider)
@@ -1666,78 +1693,198 @@ async fn insert_items_and_events(
     Ok(())
 }
 
-/// The flash-sale group commit on an SQLite file: one transaction, three cached prepared
-/// statements executed per order, on a connection of its own whose automatic checkpoints are
-/// off (the store's checkpoint task does them beside it). Measured in `hawker-bench flash`:
-/// ~81 µs per order through sqlx's Any driver, ~69 µs here, ~57 µs without checkpoints in the
-/// commit. The order columns must stay in `ORDER_INSERT_COLS` order, as in `bind_order`.
+/// The flash-sale writer's connection to an SQLite file, opened on first use: automatic
+/// checkpoints off (the store's checkpoint task does them beside it, so a commit never waits for
+/// one).
+fn flash_connection(
+    path: &std::path::Path,
+    guard: &mut Option<rusqlite::Connection>,
+) -> Result<()> {
+    if guard.is_none() {
+        let c = rusqlite::Connection::open(path)?;
+        c.execute_batch(crate::SQLITE_PRAGMAS)?;
+        // 64 MiB of page cache: the ledger's per-account index takes appends at one leaf per
+        // active account (thousands), which a 2 MiB default cache re-reads on every batch.
+        c.execute_batch("PRAGMA wal_autocheckpoint = 0; PRAGMA cache_size = -65536;")?;
+        *guard = Some(c);
+    }
+    Ok(())
+}
+
+/// Runs `f` on the flash-sale writer's connection in the blocking pool.
+pub(crate) async fn with_flash_conn<T: Send + 'static>(
+    path: &std::path::Path,
+    conn: &FlashConn,
+    f: impl FnOnce(&mut rusqlite::Connection) -> Result<T> + Send + 'static,
+) -> Result<T> {
+    let (path, conn) = (path.to_path_buf(), conn.clone());
+    tokio::task::spawn_blocking(move || -> Result<T> {
+        let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+        flash_connection(&path, &mut guard)?;
+        f(guard.as_mut().expect("opened above"))
+    })
+    .await
+    .map_err(|e| StorageError::Corrupt(format!("flash writer: {e}")))?
+}
+
+pub(crate) type FlashConn = std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>;
+
+/// The flash-sale group commit on an SQLite file: one transaction appending one
+/// `flash_journal` row per order. The journal's only key is the order id, which grows, so a
+/// commit dirties a few tail pages however many orders it holds; the orders' own indexes (two
+/// of them keyed by buyer, i.e. random) are written later by [`move_flash_journal`]. Measured in
+/// `hawker-bench flash`: writing orders, items and events here directly cost ~39 µs per order,
+/// most of it WAL frames of the buyer-keyed index pages each commit dirtied.
 async fn place_flash_orders_sqlite(
     path: &std::path::Path,
-    conn: &std::sync::Arc<std::sync::Mutex<Option<rusqlite::Connection>>>,
+    conn: &FlashConn,
     orders: &[NewOrder],
 ) -> Result<()> {
-    let (path, conn, orders) = (path.to_path_buf(), conn.clone(), orders.to_vec());
-    tokio::task::spawn_blocking(move || -> Result<()> {
-        let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            let c = rusqlite::Connection::open(&path)?;
-            c.execute_batch(crate::SQLITE_PRAGMAS)?;
-            c.execute_batch("PRAGMA wal_autocheckpoint = 0;")?;
-            *guard = Some(c);
-        }
-        let c = guard.as_mut().expect("opened above");
+    let orders = orders.to_vec();
+    with_flash_conn(path, conn, move |c| {
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
-            let mut order = tx.prepare_cached(&format!(
-                "INSERT INTO orders ({ORDER_INSERT_COLS}) VALUES ({})",
-                vec!["?"; ORDER_INSERT_N].join(", ")
-            ))?;
-            let mut item = tx.prepare_cached("INSERT INTO order_items (order_id, sku_id, product_id, title, quantity, unit_price_minor, return_class) VALUES (?, ?, ?, ?, ?, ?, ?)")?;
-            let mut event = tx.prepare_cached("INSERT INTO order_events (order_id, from_state, to_state, actor_kind, actor_id, note, at) VALUES (?, NULL, 'created', 'buyer', ?, 'placed', ?)")?;
+            let mut row = tx.prepare_cached(
+                // An id already among the order rows is refused here, as the journal's own key
+                // refuses one still in the journal: a row that could never move is never taken.
+                "INSERT INTO flash_journal (order_id, sale_id, buyer_id, quantity, unit_price_minor, title, return_class, \
+                 exceptions_acknowledged, idempotency_key, address, created_at, expires_at) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = ?1)",
+            )?;
             for o in &orders {
-                order
-                    .execute(rusqlite::params![
-                        o.id,
-                        o.buyer.0,
-                        o.org,
-                        o.store,
-                        o.channel.map(|c| c.0),
-                        o.show.map(|s| s.0),
-                        o.flash_sale,
-                        OrderState::Created.as_str(),
-                        o.currency.as_str(),
-                        o.subtotal_minor,
-                        o.discount_minor,
-                        o.total_minor,
-                        o.coupon,
-                        o.address,
-                        o.exceptions_acknowledged as i64,
-                        o.idempotency_key,
-                        o.created_at.0,
-                        o.expires_at.map(|t| t.0),
-                        o.created_at.0,
-                    ])
-                    .map_err(|e| embedded(e, "order", "buyer, organisation or store"))?;
-                for i in &o.items {
-                    item.execute(rusqlite::params![
-                        o.id,
-                        i.sku,
-                        i.product,
-                        i.title,
-                        i.quantity,
-                        i.unit_price_minor,
-                        i.return_class.as_str(),
-                    ])
-                    .map_err(|e| embedded(e, "order item", "sku or product"))?;
+                let (Some(sale), [item], Some(expires)) = (o.flash_sale, o.items.as_slice(), o.expires_at)
+                else {
+                    return Err(StorageError::Corrupt(format!(
+                        "flash order {} needs a sale, one item and an expiry",
+                        o.id
+                    )));
+                };
+                if row.execute(rusqlite::params![
+                    o.id,
+                    sale,
+                    o.buyer.0,
+                    item.quantity,
+                    item.unit_price_minor,
+                    item.title,
+                    item.return_class.as_str(),
+                    o.exceptions_acknowledged as i64,
+                    o.idempotency_key,
+                    o.address,
+                    o.created_at.0,
+                    expires.0,
+                ])
+                .map_err(|e| embedded(e, "order", "sale"))?
+                    == 0
+                {
+                    return Err(StorageError::Conflict { entity: "order" });
                 }
-                event.execute(rusqlite::params![o.id, o.buyer.0, o.created_at.0])?;
             }
         }
         tx.commit()?;
         Ok(())
     })
     .await
-    .map_err(|e| StorageError::Corrupt(format!("flash writer: {e}")))?
+}
+
+impl SqlStore {
+    /// Moves a slice of the flash journal (SQLite files only; nothing elsewhere).
+    async fn settle_journal(&self, slice: JournalSlice) -> Result<usize> {
+        let Some(path) = &self.sqlite_path else {
+            return Ok(0);
+        };
+        with_flash_conn(path, &self.flash_conn, move |c| {
+            move_flash_journal(c, slice)
+        })
+        .await
+    }
+
+    /// Before a read over many orders: every journalled order becomes an order row.
+    async fn materialise_all(&self) -> Result<()> {
+        const CHUNK: usize = 20_000;
+        while self.settle_journal(JournalSlice::Oldest(CHUNK)).await? == CHUNK {}
+        Ok(())
+    }
+
+    /// Before a read or write of one order: if it is still journalled, it becomes a row now.
+    async fn materialise_order(&self, id: OrderId) -> Result<bool> {
+        Ok(self.settle_journal(JournalSlice::Order(id)).await? > 0)
+    }
+}
+
+/// Which journal rows to move.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum JournalSlice {
+    /// The oldest `n`.
+    Oldest(usize),
+    /// One order, if it is still in the journal.
+    Order(OrderId),
+}
+
+/// Moves journal rows into `orders`, `order_items` and `order_events` and deletes them from the
+/// journal, all in one transaction: a flash order is in exactly one of the two places, and a
+/// crash at any point leaves it in one of them. Set-based statements over the slice, on the
+/// writer's connection (the one that appends), so the two never wait on each other's locks.
+fn move_flash_journal(c: &mut rusqlite::Connection, slice: JournalSlice) -> Result<usize> {
+    // Most calls find nothing to move: answer that without taking the write lock.
+    let any: bool = match slice {
+        JournalSlice::Oldest(_) => c
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM flash_journal)")?
+            .query_row([], |r| r.get(0))?,
+        JournalSlice::Order(id) => c
+            .prepare_cached("SELECT EXISTS (SELECT 1 FROM flash_journal WHERE order_id = ?)")?
+            .query_row([id], |r| r.get(0))?,
+    };
+    if !any {
+        return Ok(0);
+    }
+    let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let (cond, arg) = match slice {
+        JournalSlice::Oldest(n) => {
+            let upto: Option<i64> = tx.query_row(
+                "SELECT MAX(order_id) FROM (SELECT order_id FROM flash_journal ORDER BY order_id LIMIT ?)",
+                [n as i64],
+                |r| r.get(0),
+            )?;
+            let Some(upto) = upto else {
+                return Ok(0);
+            };
+            ("j.order_id <= ?1", upto)
+        }
+        JournalSlice::Order(id) => ("j.order_id = ?1", id),
+    };
+    let moved = tx
+        .prepare_cached(&format!(
+            "INSERT INTO orders ({ORDER_INSERT_COLS}) \
+             SELECT j.order_id, j.buyer_id, s.org_id, s.store_id, s.channel_id, s.show_id, j.sale_id, 'created', s.currency, \
+             j.unit_price_minor * j.quantity, 0, j.unit_price_minor * j.quantity, NULL, j.address, j.exceptions_acknowledged, \
+             j.idempotency_key, j.created_at, j.expires_at, j.created_at \
+             FROM flash_journal j JOIN flash_sales s ON s.id = j.sale_id WHERE {cond} ORDER BY j.order_id"
+        ))?
+        .execute([arg])
+        .map_err(|e| embedded(e, "order", "buyer, organisation or store"))?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO order_items (order_id, sku_id, product_id, title, quantity, unit_price_minor, return_class) \
+         SELECT j.order_id, s.sku_id, k.product_id, j.title, j.quantity, j.unit_price_minor, j.return_class \
+         FROM flash_journal j JOIN flash_sales s ON s.id = j.sale_id JOIN skus k ON k.id = s.sku_id WHERE {cond} ORDER BY j.order_id"
+    ))?
+    .execute([arg])
+    .map_err(|e| embedded(e, "order item", "sku or product"))?;
+    tx.prepare_cached(&format!(
+        "INSERT INTO order_events (order_id, from_state, to_state, actor_kind, actor_id, note, at) \
+         SELECT j.order_id, NULL, 'created', 'buyer', j.buyer_id, 'placed', j.created_at FROM flash_journal j WHERE {cond} ORDER BY j.order_id"
+    ))?
+    .execute([arg])?;
+    let deleted = tx
+        .prepare_cached(&format!("DELETE FROM flash_journal AS j WHERE {cond}"))?
+        .execute([arg])?;
+    if deleted != moved {
+        // A journal row whose sale is gone: keep everything where it was and say so.
+        return Err(StorageError::Corrupt(format!(
+            "flash journal: {deleted} rows, {moved} orders (a sale missing?)"
+        )));
+    }
+    tx.commit()?;
+    Ok(moved)
 }
 
 fn embedded(e: rusqlite::Error, entity: &'static str, referenced: &'static str) -> StorageError {

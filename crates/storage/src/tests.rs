@@ -936,7 +936,24 @@ mod shop_tests {
             })
             .collect();
         s.place_flash_orders(&batch).await.unwrap();
-        assert_eq!(s.flash_reservations(fs.id).await.unwrap().len(), 450);
+        // Readable at once, one order at a time (on SQLite it is still in the journal)...
+        let o = s.order(1_449).await.unwrap().expect("acknowledged order");
+        assert_eq!(
+            (o.flash_sale, o.total_minor),
+            (Some(fs.id), batch[449].total_minor)
+        );
+        assert_eq!(s.order_items(1_449).await.unwrap(), batch[449].items);
+        assert_eq!(s.order_events(1_449).await.unwrap().len(), 1);
+        // ... and all together.
+        assert_eq!(s.materialise_flash_orders(100).await.unwrap() % 100, 0);
+        let all = s.flash_reservations(fs.id).await.unwrap();
+        assert_eq!(all.len(), 450);
+        assert!(all.iter().all(|r| r.live && r.quantity == 1));
+        assert_eq!(
+            s.materialise_flash_orders(100).await.unwrap(),
+            0,
+            "nothing left"
+        );
         assert_eq!(
             s.stock(sku.id, st.id).await.unwrap(),
             10,
@@ -1004,3 +1021,88 @@ mod shop_tests {
             .unwrap());
     });
 }
+
+both_backends!(ledger_posts_once_and_sums_balances, |store| async move {
+    use crate::ledger::LedgerStore;
+    use hawker_domain::Currency;
+    use hawker_money::postings::{self, OrderTerms};
+    use hawker_money::{AccountRef, Party, Posted, Purpose};
+    let s = &*store;
+    let terms = |order: i64| OrderTerms {
+        order,
+        show: Some(5),
+        slot: None,
+        currency: Currency::CNY,
+        total: 10_000,
+        merchant: 1,
+        host: Some((10, 2_000)),
+        agency: Some((20, 3_000)),
+        platform_fee_bps: 500,
+    };
+    let paid: Vec<_> = (1..=3)
+        .map(|o| postings::order_paid(&terms(o), UnixMillis(100 + o)).unwrap())
+        .collect();
+    assert_eq!(s.post_ledger(&paid).await.unwrap(), vec![Posted::New; 3]);
+    // The same keys again: nothing written.
+    assert_eq!(
+        s.post_ledger(&paid[..2]).await.unwrap(),
+        vec![Posted::Already; 2]
+    );
+    // A key reused for other entries fails the whole batch, the good one in it included.
+    let settled = postings::order_settled(&terms(1), false, UnixMillis(200)).unwrap();
+    let mut forged = paid[2].clone();
+    forged.entries[0].amount -= 1;
+    forged.entries[1].amount += 1;
+    assert!(matches!(
+        s.post_ledger(&[settled.clone(), forged]).await,
+        Err(StorageError::Conflict {
+            entity: "posting key"
+        })
+    ));
+    let merchant_pending = AccountRef::new(Party::Org(1), Purpose::Pending, Currency::CNY);
+    let balances: std::collections::HashMap<_, _> =
+        s.ledger_balances().await.unwrap().into_iter().collect();
+    // 10,000 − 20% commission − 5% fee = 7,500 each; host 1,400 and agency 600 of the 2,000.
+    assert_eq!(balances[&merchant_pending], 3 * 7_500);
+    assert_eq!(
+        balances[&AccountRef::new(Party::Account(10), Purpose::Pending, Currency::CNY)],
+        3 * 1_400
+    );
+    assert_eq!(
+        balances[&AccountRef::new(Party::Agency(20), Purpose::Pending, Currency::CNY)],
+        3 * 600
+    );
+    assert_eq!(balances.values().sum::<i64>(), 0, "balanced");
+    assert!(!balances.contains_key(&AccountRef::new(
+        Party::Org(1),
+        Purpose::Available,
+        Currency::CNY
+    )));
+    // Settled after all: the statement of the merchant's pending account shows every line.
+    s.post_ledger(&[settled]).await.unwrap();
+    let lines = s
+        .ledger_statement(&merchant_pending, UnixMillis(0), UnixMillis(1_000), 100)
+        .await
+        .unwrap();
+    assert_eq!(
+        lines
+            .iter()
+            .map(|l| (l.kind.as_str(), l.amount, l.order))
+            .collect::<Vec<_>>(),
+        vec![
+            ("order_paid", 7_500, Some(1)),
+            ("order_paid", 7_500, Some(2)),
+            ("order_paid", 7_500, Some(3)),
+            ("order_settled", -7_500, Some(1)),
+        ]
+    );
+    // Entries are immutable in the database itself.
+    assert!(sqlx::query("UPDATE ledger_entries SET amount = amount + 1")
+        .execute(s.pool())
+        .await
+        .is_err());
+    assert!(sqlx::query("DELETE FROM ledger_transactions")
+        .execute(s.pool())
+        .await
+        .is_err());
+});

@@ -1,0 +1,43 @@
+-- The double-entry ledger. Balances and statements are sums over ledger_entries, never a
+-- counter kept beside them; entries and transactions are never changed or removed
+-- (corrections are reversing transactions), which the triggers below enforce.
+CREATE TABLE ledger_accounts (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    code TEXT NOT NULL UNIQUE,
+    party_kind TEXT NOT NULL,
+    party_id BIGINT NOT NULL,
+    purpose TEXT NOT NULL,
+    currency TEXT NOT NULL
+);
+CREATE INDEX ledger_accounts_party ON ledger_accounts(party_kind, party_id);
+
+CREATE TABLE ledger_transactions (
+    id INTEGER PRIMARY KEY, -- no AUTOINCREMENT: rows are never deleted, so rowids only grow
+    posting_key TEXT NOT NULL UNIQUE,
+    kind TEXT NOT NULL,
+    fingerprint BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    order_id BIGINT,
+    show_id BIGINT,
+    gift_id BIGINT,
+    slot_id BIGINT,
+    batch TEXT
+);
+CREATE INDEX ledger_transactions_order ON ledger_transactions(order_id) WHERE order_id IS NOT NULL;
+
+CREATE TABLE ledger_entries (
+    tx_id BIGINT NOT NULL REFERENCES ledger_transactions(id),
+    account_id BIGINT NOT NULL REFERENCES ledger_accounts(id),
+    amount BIGINT NOT NULL CHECK (amount <> 0),
+    PRIMARY KEY (tx_id, account_id)
+);
+CREATE INDEX ledger_entries_account ON ledger_entries(account_id, tx_id);
+
+CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
+BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
+CREATE TRIGGER ledger_entries_no_delete BEFORE DELETE ON ledger_entries
+BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
+CREATE TRIGGER ledger_transactions_no_update BEFORE UPDATE ON ledger_transactions
+BEGIN SELECT RAISE(ABORT, 'ledger transactions are immutable'); END;
+CREATE TRIGGER ledger_transactions_no_delete BEFORE DELETE ON ledger_transactions
+BEGIN SELECT RAISE(ABORT, 'ledger transactions are immutable'); END;

@@ -1,0 +1,300 @@
+//! The ledger's record: accounts, transactions (unique posting keys with a fingerprint of what
+//! they move) and entries. The caller's `hawker_money::Ledger` decides what may be posted; this
+//! writes it, all of a batch or nothing, and answers replays of a posting key. On an SQLite
+//! file the batch goes through the embedded writer connection (rusqlite, prepared statements),
+//! the same one the flash-sale journal uses; elsewhere through sqlx.
+
+use crate::shop::{with_flash_conn, FlashConn};
+use crate::{Result, SqlStore, StorageError};
+use async_trait::async_trait;
+use hawker_domain::UnixMillis;
+use hawker_money::{AccountRef, Posted, Transaction};
+use sqlx::Row;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+/// One line of a statement: a transaction as it touched one account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatementLine {
+    pub tx: i64,
+    pub key: String,
+    pub kind: String,
+    pub at: UnixMillis,
+    pub amount: i64,
+    pub order: Option<i64>,
+    pub show: Option<i64>,
+    pub gift: Option<i64>,
+    pub slot: Option<i64>,
+    pub batch: Option<String>,
+}
+
+#[async_trait]
+pub trait LedgerStore: Send + Sync {
+    /// Writes transactions in one database transaction. A posting key already stored with the
+    /// same fingerprint is [`Posted::Already`] and writes nothing; with another fingerprint the
+    /// whole batch fails with `Conflict { entity: "posting key" }`.
+    async fn post_ledger(&self, txs: &[Transaction]) -> Result<Vec<Posted>>;
+    /// Every account's balance, summed from its entries.
+    async fn ledger_balances(&self) -> Result<Vec<(AccountRef, i64)>>;
+    /// One account's lines in `[from, to)`, oldest first.
+    async fn ledger_statement(
+        &self,
+        account: &AccountRef,
+        from: UnixMillis,
+        to: UnixMillis,
+        limit: i64,
+    ) -> Result<Vec<StatementLine>>;
+}
+
+/// Account ids by account, shared by every writer of the store; filled after commits only.
+pub(crate) type AccountIds = Arc<Mutex<HashMap<AccountRef, i64>>>;
+
+fn ids_lock(ids: &AccountIds) -> std::sync::MutexGuard<'_, HashMap<AccountRef, i64>> {
+    ids.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// Accounts a batch created, with their ids: cached once the batch committed.
+type NewAccountIds = Vec<(AccountRef, i64)>;
+
+const TX_COLS: &str =
+    "posting_key, kind, fingerprint, at, order_id, show_id, gift_id, slot_id, batch";
+
+fn post_embedded(
+    c: &mut rusqlite::Connection,
+    known: &HashMap<AccountRef, i64>,
+    txs: &[Transaction],
+) -> Result<(Vec<Posted>, NewAccountIds)> {
+    let db = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+    let mut created = Vec::new();
+    let mut out = Vec::with_capacity(txs.len());
+    {
+        let mut ins_tx = db.prepare_cached(&format!(
+            "INSERT INTO ledger_transactions ({TX_COLS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(posting_key) DO NOTHING"
+        ))?;
+        let mut fp =
+            db.prepare_cached("SELECT fingerprint FROM ledger_transactions WHERE posting_key = ?")?;
+        let mut ins_acct = db.prepare_cached(
+            "INSERT INTO ledger_accounts (code, party_kind, party_id, purpose, currency) VALUES (?, ?, ?, ?, ?) \
+             ON CONFLICT(code) DO NOTHING",
+        )?;
+        let mut acct_id = db.prepare_cached("SELECT id FROM ledger_accounts WHERE code = ?")?;
+        let mut ins_entry = db.prepare_cached(
+            "INSERT INTO ledger_entries (tx_id, account_id, amount) VALUES (?, ?, ?)",
+        )?;
+        let mut local: HashMap<AccountRef, i64> = HashMap::new();
+        for t in txs {
+            let n = ins_tx.execute(rusqlite::params![
+                t.key,
+                t.kind,
+                t.fingerprint(),
+                t.at.0,
+                t.refs.order,
+                t.refs.show,
+                t.refs.gift,
+                t.refs.slot,
+                t.refs.batch,
+            ])?;
+            if n == 0 {
+                let f: i64 = fp.query_row([&t.key], |r| r.get(0))?;
+                if f == t.fingerprint() {
+                    out.push(Posted::Already);
+                    continue;
+                }
+                return Err(StorageError::Conflict {
+                    entity: "posting key",
+                });
+            }
+            let id = db.last_insert_rowid();
+            for (a, amount) in t.net() {
+                if amount == 0 {
+                    continue;
+                }
+                let aid = match known.get(&a).or_else(|| local.get(&a)) {
+                    Some(i) => *i,
+                    None => {
+                        ins_acct.execute(rusqlite::params![
+                            a.code(),
+                            a.party.kind(),
+                            a.party.id(),
+                            a.purpose.as_str(),
+                            a.currency.as_str(),
+                        ])?;
+                        let i: i64 = acct_id.query_row([a.code()], |r| r.get(0))?;
+                        local.insert(a, i);
+                        created.push((a, i));
+                        i
+                    }
+                };
+                ins_entry.execute(rusqlite::params![id, aid, amount])?;
+            }
+            out.push(Posted::New);
+        }
+    }
+    db.commit()?;
+    Ok((out, created))
+}
+
+impl SqlStore {
+    async fn post_pooled(&self, txs: &[Transaction]) -> Result<Vec<Posted>> {
+        let known = ids_lock(&self.ledger_ids).clone();
+        let mut created = Vec::new();
+        let mut local: HashMap<AccountRef, i64> = HashMap::new();
+        let mut db = self.pool().begin().await?;
+        let mut out = Vec::with_capacity(txs.len());
+        for t in txs {
+            let row = sqlx::query(&format!(
+                "INSERT INTO ledger_transactions ({TX_COLS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                 ON CONFLICT (posting_key) DO NOTHING RETURNING id"
+            ))
+            .bind(&t.key)
+            .bind(&t.kind)
+            .bind(t.fingerprint())
+            .bind(t.at.0)
+            .bind(t.refs.order)
+            .bind(t.refs.show)
+            .bind(t.refs.gift)
+            .bind(t.refs.slot)
+            .bind(t.refs.batch.as_deref())
+            .fetch_optional(&mut *db)
+            .await?;
+            let Some(row) = row else {
+                let f: i64 = sqlx::query(
+                    "SELECT fingerprint FROM ledger_transactions WHERE posting_key = $1",
+                )
+                .bind(&t.key)
+                .fetch_one(&mut *db)
+                .await?
+                .try_get(0)?;
+                if f == t.fingerprint() {
+                    out.push(Posted::Already);
+                    continue;
+                }
+                return Err(StorageError::Conflict {
+                    entity: "posting key",
+                });
+            };
+            let id: i64 = row.try_get(0)?;
+            for (a, amount) in t.net() {
+                if amount == 0 {
+                    continue;
+                }
+                let aid = match known.get(&a).or_else(|| local.get(&a)) {
+                    Some(i) => *i,
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO ledger_accounts (code, party_kind, party_id, purpose, currency) VALUES ($1, $2, $3, $4, $5) \
+                             ON CONFLICT (code) DO NOTHING",
+                        )
+                        .bind(a.code())
+                        .bind(a.party.kind())
+                        .bind(a.party.id())
+                        .bind(a.purpose.as_str())
+                        .bind(a.currency.as_str())
+                        .execute(&mut *db)
+                        .await?;
+                        let i: i64 = sqlx::query("SELECT id FROM ledger_accounts WHERE code = $1")
+                            .bind(a.code())
+                            .fetch_one(&mut *db)
+                            .await?
+                            .try_get(0)?;
+                        local.insert(a, i);
+                        created.push((a, i));
+                        i
+                    }
+                };
+                sqlx::query(
+                    "INSERT INTO ledger_entries (tx_id, account_id, amount) VALUES ($1, $2, $3)",
+                )
+                .bind(id)
+                .bind(aid)
+                .bind(amount)
+                .execute(&mut *db)
+                .await?;
+            }
+            out.push(Posted::New);
+        }
+        db.commit().await?;
+        ids_lock(&self.ledger_ids).extend(created);
+        Ok(out)
+    }
+}
+
+pub(crate) async fn post_on_file(
+    path: &std::path::Path,
+    conn: &FlashConn,
+    ids: &AccountIds,
+    txs: &[Transaction],
+) -> Result<Vec<Posted>> {
+    let known = ids_lock(ids).clone();
+    let txs = txs.to_vec();
+    let (out, created) =
+        with_flash_conn(path, conn, move |c| post_embedded(c, &known, &txs)).await?;
+    ids_lock(ids).extend(created);
+    Ok(out)
+}
+
+#[async_trait]
+impl LedgerStore for SqlStore {
+    async fn post_ledger(&self, txs: &[Transaction]) -> Result<Vec<Posted>> {
+        if txs.is_empty() {
+            return Ok(Vec::new());
+        }
+        match &self.sqlite_path {
+            Some(path) => post_on_file(path, &self.flash_conn, &self.ledger_ids, txs).await,
+            None => self.post_pooled(txs).await,
+        }
+    }
+
+    async fn ledger_balances(&self) -> Result<Vec<(AccountRef, i64)>> {
+        let rows = sqlx::query(
+            "SELECT a.code, CAST(SUM(e.amount) AS BIGINT) FROM ledger_entries e JOIN ledger_accounts a ON a.id = e.account_id GROUP BY a.code ORDER BY a.code",
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let code: String = r.try_get(0)?;
+                let account = AccountRef::parse(&code)
+                    .ok_or_else(|| StorageError::Corrupt(format!("ledger account {code:?}")))?;
+                Ok((account, r.try_get(1)?))
+            })
+            .collect()
+    }
+
+    async fn ledger_statement(
+        &self,
+        account: &AccountRef,
+        from: UnixMillis,
+        to: UnixMillis,
+        limit: i64,
+    ) -> Result<Vec<StatementLine>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.posting_key, t.kind, t.at, e.amount, t.order_id, t.show_id, t.gift_id, t.slot_id, t.batch \
+             FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id \
+             WHERE e.account_id = (SELECT id FROM ledger_accounts WHERE code = $1) AND t.at >= $2 AND t.at < $3 \
+             ORDER BY t.id LIMIT $4",
+        )
+        .bind(account.code())
+        .bind(from.0)
+        .bind(to.0)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(StatementLine {
+                    tx: r.try_get(0)?,
+                    key: r.try_get(1)?,
+                    kind: r.try_get(2)?,
+                    at: UnixMillis(r.try_get(3)?),
+                    amount: r.try_get(4)?,
+                    order: r.try_get(5)?,
+                    show: r.try_get(6)?,
+                    gift: r.try_get(7)?,
+                    slot: r.try_get(8)?,
+                    batch: r.try_get(9)?,
+                })
+            })
+            .collect()
+    }
+}
