@@ -210,6 +210,7 @@ async fn start_shop(
             reservation: Duration::from_secs(cfg.commerce.reservation_minutes * 60),
             // Two order-id generators per node (flash engine and checkout).
             node,
+            money: cfg.money.clone(),
         },
         events,
     )

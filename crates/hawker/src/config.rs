@@ -18,6 +18,8 @@ pub struct Config {
     pub recording: RecordingConfig,
     pub bus: BusConfig,
     pub commerce: CommerceConfig,
+    /// Commission, platform fee and payout minimum (basis points, minor units).
+    pub money: hawker_shop::books::MoneyConfig,
     pub log: LogConfig,
 }
 
@@ -147,6 +149,7 @@ impl Default for Config {
             recording: RecordingConfig::default(),
             bus: BusConfig::default(),
             commerce: CommerceConfig::default(),
+            money: Default::default(),
             log: LogConfig::default(),
         }
     }

@@ -569,6 +569,81 @@ async fn shop_from_catalog_to_return() {
     )
     .await;
     problem(r, 409, "return_not_allowed").await;
+
+    // The books followed: the refunded order's money went back, the peaches' is pending for
+    // the seller (the farmer hosts their own shop: no commission; the platform's 5% fee).
+    let earnings = wait_until(
+        "the ledger to book the orders",
+        Duration::from_secs(15),
+        || {
+            let (farmer, url) = (farmer.clone(), format!("{b}/api/v1/orgs/{org_id}/earnings"));
+            async move {
+                let e = poll_json(&farmer, url).await?;
+                let pending = e["accounts"]
+                    .as_array()?
+                    .iter()
+                    .find(|a| a["purpose"] == "pending")?["balance_minor"]
+                    .as_i64()?;
+                (pending == 12_800 - 640).then_some(e)
+            }
+        },
+    )
+    .await;
+    assert!(
+        earnings["accounts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|a| a["purpose"] != "available"),
+        "nothing settles inside the return window"
+    );
+    let csv = farmer
+        .get(format!(
+            "{b}/api/v1/orgs/{org_id}/statement?purpose=pending&format=csv"
+        ))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let mut kinds: Vec<&str> = csv
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').nth(2).unwrap())
+        .collect();
+    kinds.sort();
+    assert_eq!(
+        kinds,
+        ["order_paid", "order_paid", "order_refunded"],
+        "{csv}"
+    );
+    // Someone else's earnings are not theirs to see; the platform's books balance.
+    let r = stranger
+        .get(format!("{b}/api/v1/orgs/{org_id}/earnings"))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 403, "forbidden").await;
+    let token = std::fs::read_to_string(&s.running.admin_token_file).unwrap();
+    let ledger = json_ok(
+        reqwest::Client::new()
+            .get(format!("{b}/api/v1/admin/ledger"))
+            .bearer_auth(token.trim())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(ledger["totals_minor"]["CNY"], 0, "{ledger}");
+    let fees = ledger["accounts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["purpose"] == "fees")
+        .unwrap()["balance_minor"]
+        .as_i64();
+    assert_eq!(fees, Some(640));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -242,6 +242,18 @@ impl Ledger {
         }
     }
 
+    /// Takes back an applied transaction that storage then did not keep.
+    pub fn unapply(&mut self, tx: &Transaction) {
+        for e in &tx.entries {
+            *self.balances.entry(e.account).or_insert(0) -= e.amount;
+        }
+    }
+
+    /// Sets a balance read back from storage (the sum of the account's stored entries).
+    pub fn restore(&mut self, account: AccountRef, balance: i64) {
+        self.balances.insert(account, balance);
+    }
+
     /// Check then apply (for replay and for tests; services store between the two).
     pub fn post(&mut self, tx: &Transaction) -> Result<(), LedgerError> {
         self.check(tx)?;

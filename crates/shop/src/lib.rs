@@ -2,6 +2,7 @@
 //! through a `PaymentProvider`, and the jobs that keep orders consistent (reservation expiry,
 //! payment reconciliation, completion after the return window).
 
+pub mod books;
 pub mod flash;
 pub mod payments;
 mod service;

@@ -28,6 +28,8 @@ pub struct ShopConfig {
     pub reservation: Duration,
     /// Node id for order numbers (two ids are used: this one and the next).
     pub node: u32,
+    /// Commission, fees and payouts (the books).
+    pub money: crate::books::MoneyConfig,
 }
 
 /// What the rest of the platform hears from the shop (the live room shows it).
@@ -64,6 +66,8 @@ pub enum ShopError {
     Conflict,
     #[error("storage: {0}")]
     Storage(StorageError),
+    #[error(transparent)]
+    Books(#[from] crate::books::BooksError),
 }
 
 impl From<StorageError> for ShopError {
@@ -145,6 +149,7 @@ pub struct Shop {
     cfg: ShopConfig,
     ids: Mutex<OrderIdGen>,
     events: Arc<dyn ShopEvents>,
+    books: Arc<crate::books::Books>,
 }
 
 fn check_address(a: &serde_json::Value) -> Result<String, ShopError> {
@@ -190,8 +195,11 @@ impl Shop {
             cfg.reservation,
             Arc::new(move |l: &SaleListing, remaining| ev.sale_remaining(&l.sale, remaining)),
         );
+        let books =
+            crate::books::Books::open(store.clone(), cfg.money.clone(), cfg.law.clone()).await?;
         let shop = Arc::new(Shop {
             ids: Mutex::new(OrderIdGen::new(cfg.node * 2 + 1)),
+            books,
             store,
             engine,
             provider,
@@ -206,6 +214,11 @@ impl Shop {
 
     pub fn law(&self) -> &LawProfile {
         &self.cfg.law
+    }
+
+    /// The ledger: balances, statements, payouts.
+    pub fn books(&self) -> &Arc<crate::books::Books> {
+        &self.books
     }
 
     pub fn engine(&self) -> &FlashEngine {
@@ -1064,6 +1077,16 @@ impl Shop {
                 if tick.is_multiple_of(15) {
                     if let Err(e) = me.reconcile(Duration::from_secs(30)).await {
                         tracing::warn!(error = %e, "payment reconciliation failed");
+                    }
+                }
+                // The ledger follows the orders (paid, refunded, settled), every 2 s.
+                if tick.is_multiple_of(2) {
+                    match me.books.catch_up(UnixMillis::now()).await {
+                        Ok(c) if c != crate::books::CatchUp::default() => {
+                            tracing::debug!(?c, "books caught up")
+                        }
+                        Ok(_) => {}
+                        Err(e) => tracing::warn!(error = %e, "books catch-up failed"),
                     }
                 }
             }

@@ -4,10 +4,10 @@
 //! file the batch goes through the embedded writer connection (rusqlite, prepared statements),
 //! the same one the flash-sale journal uses; elsewhere through sqlx.
 
-use crate::shop::{with_flash_conn, FlashConn};
+use crate::shop::{order_from, with_flash_conn, FlashConn, Order, OrgId, ORDER_COLS};
 use crate::{Result, SqlStore, StorageError};
 use async_trait::async_trait;
-use hawker_domain::UnixMillis;
+use hawker_domain::{AccountId, UnixMillis};
 use hawker_money::{AccountRef, Posted, Transaction};
 use sqlx::Row;
 use std::collections::HashMap;
@@ -28,8 +28,57 @@ pub struct StatementLine {
     pub batch: Option<String>,
 }
 
+/// An agency's share of a streamer's earnings.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgencyContract {
+    pub id: i64,
+    pub agency: OrgId,
+    pub streamer: AccountId,
+    pub share_bps: u32,
+    pub starts_at: UnixMillis,
+    pub ends_at: Option<UnixMillis>,
+    pub created_by: AccountId,
+    pub created_at: UnixMillis,
+}
+
+impl AgencyContract {
+    pub fn in_force(&self, at: UnixMillis) -> bool {
+        self.starts_at <= at && self.ends_at.is_none_or(|e| at < e)
+    }
+}
+
 #[async_trait]
 pub trait LedgerStore: Send + Sync {
+    /// `(kind, fingerprint)` of the transaction posted under `key`, if any.
+    async fn ledger_posted(&self, key: &str) -> Result<Option<(String, i64)>>;
+    /// Orders whose payment succeeded (even if it went back since) and is not in the ledger
+    /// yet (oldest first).
+    async fn orders_unbooked(&self, limit: i64) -> Result<Vec<Order>>;
+    /// Cancelled, refunded or expired (a late payment sent back) orders whose payment is in
+    /// the ledger and whose refund is not.
+    async fn refunds_unbooked(&self, limit: i64) -> Result<Vec<Order>>;
+    /// Delivered (or completed) orders delivered before `delivered_before`, booked, unsettled.
+    async fn orders_to_settle(
+        &self,
+        delivered_before: UnixMillis,
+        limit: i64,
+    ) -> Result<Vec<Order>>;
+    #[allow(clippy::too_many_arguments)]
+    async fn create_agency_contract(
+        &self,
+        agency: OrgId,
+        streamer: AccountId,
+        share_bps: u32,
+        starts_at: UnixMillis,
+        ends_at: Option<UnixMillis>,
+        by: AccountId,
+        now: UnixMillis,
+    ) -> Result<AgencyContract>;
+    async fn agency_contracts_of_streamer(
+        &self,
+        streamer: AccountId,
+    ) -> Result<Vec<AgencyContract>>;
+    async fn agency_contracts_of_agency(&self, agency: OrgId) -> Result<Vec<AgencyContract>>;
     /// Writes transactions in one database transaction. A posting key already stored with the
     /// same fingerprint is [`Posted::Already`] and writes nothing; with another fingerprint the
     /// whole batch fails with `Conflict { entity: "posting key" }`.
@@ -233,8 +282,132 @@ pub(crate) async fn post_on_file(
     Ok(out)
 }
 
+const CONTRACT_COLS: &str =
+    "id, agency_org_id, streamer_id, share_bps, starts_at, ends_at, created_by, created_at";
+
+fn contract_from(r: &sqlx::any::AnyRow) -> Result<AgencyContract> {
+    Ok(AgencyContract {
+        id: r.try_get(0)?,
+        agency: r.try_get(1)?,
+        streamer: AccountId(r.try_get(2)?),
+        share_bps: r.try_get::<i64, _>(3)? as u32,
+        starts_at: UnixMillis(r.try_get(4)?),
+        ends_at: r.try_get::<Option<i64>, _>(5)?.map(UnixMillis),
+        created_by: AccountId(r.try_get(6)?),
+        created_at: UnixMillis(r.try_get(7)?),
+    })
+}
+
+fn key_sql(alias: &str, step: &str) -> String {
+    format!("'order:' || CAST({alias}.id AS TEXT) || ':{step}'")
+}
+
 #[async_trait]
 impl LedgerStore for SqlStore {
+    async fn ledger_posted(&self, key: &str) -> Result<Option<(String, i64)>> {
+        let r =
+            sqlx::query("SELECT kind, fingerprint FROM ledger_transactions WHERE posting_key = $1")
+                .bind(key)
+                .fetch_optional(self.pool())
+                .await?;
+        r.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    async fn orders_unbooked(&self, limit: i64) -> Result<Vec<Order>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLS} FROM orders o WHERE EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.state IN ('succeeded', 'refunded')) \
+             AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.posting_key = {}) ORDER BY o.id LIMIT $1",
+            key_sql("o", "paid")
+        ))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(order_from).collect()
+    }
+
+    async fn refunds_unbooked(&self, limit: i64) -> Result<Vec<Order>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLS} FROM orders o WHERE o.state IN ('cancelled', 'refunded', 'expired') \
+             AND EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.posting_key = {}) \
+             AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.posting_key = {}) ORDER BY o.id LIMIT $1",
+            key_sql("o", "paid"),
+            key_sql("o", "refunded")
+        ))
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(order_from).collect()
+    }
+
+    async fn orders_to_settle(
+        &self,
+        delivered_before: UnixMillis,
+        limit: i64,
+    ) -> Result<Vec<Order>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {ORDER_COLS} FROM orders o WHERE o.state IN ('delivered', 'completed') AND o.delivered_at IS NOT NULL AND o.delivered_at < $1 \
+             AND EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.posting_key = {}) \
+             AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.posting_key = {}) ORDER BY o.id LIMIT $2",
+            key_sql("o", "paid"),
+            key_sql("o", "settled")
+        ))
+        .bind(delivered_before.0)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(order_from).collect()
+    }
+
+    async fn create_agency_contract(
+        &self,
+        agency: OrgId,
+        streamer: AccountId,
+        share_bps: u32,
+        starts_at: UnixMillis,
+        ends_at: Option<UnixMillis>,
+        by: AccountId,
+        now: UnixMillis,
+    ) -> Result<AgencyContract> {
+        let r = sqlx::query(&format!(
+            "INSERT INTO agency_contracts (agency_org_id, streamer_id, share_bps, starts_at, ends_at, created_by, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING {CONTRACT_COLS}"
+        ))
+        .bind(agency)
+        .bind(streamer.0)
+        .bind(share_bps as i64)
+        .bind(starts_at.0)
+        .bind(ends_at.map(|t| t.0))
+        .bind(by.0)
+        .bind(now.0)
+        .fetch_one(self.pool())
+        .await
+        .map_err(|e| crate::classify(e, "agency contract", "agency or streamer"))?;
+        contract_from(&r)
+    }
+
+    async fn agency_contracts_of_streamer(
+        &self,
+        streamer: AccountId,
+    ) -> Result<Vec<AgencyContract>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CONTRACT_COLS} FROM agency_contracts WHERE streamer_id = $1 ORDER BY id"
+        ))
+        .bind(streamer.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(contract_from).collect()
+    }
+
+    async fn agency_contracts_of_agency(&self, agency: OrgId) -> Result<Vec<AgencyContract>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {CONTRACT_COLS} FROM agency_contracts WHERE agency_org_id = $1 ORDER BY id"
+        ))
+        .bind(agency)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(contract_from).collect()
+    }
+
     async fn post_ledger(&self, txs: &[Transaction]) -> Result<Vec<Posted>> {
         if txs.is_empty() {
             return Ok(Vec::new());

@@ -503,8 +503,8 @@ fn flash_from(r: &AnyRow) -> Result<FlashSale> {
     })
 }
 
-const ORDER_COLS: &str = "id, buyer_id, org_id, store_id, channel_id, show_id, flash_sale_id, state, currency, subtotal_minor, discount_minor, total_minor, coupon_id, address, exceptions_acknowledged, idempotency_key, created_at, expires_at, updated_at, carrier, tracking, delivered_at, return_reason";
-fn order_from(r: &AnyRow) -> Result<Order> {
+pub(crate) const ORDER_COLS: &str = "id, buyer_id, org_id, store_id, channel_id, show_id, flash_sale_id, state, currency, subtotal_minor, discount_minor, total_minor, coupon_id, address, exceptions_acknowledged, idempotency_key, created_at, expires_at, updated_at, carrier, tracking, delivered_at, return_reason";
+pub(crate) fn order_from(r: &AnyRow) -> Result<Order> {
     let state: String = r.try_get(7)?;
     let cur: String = r.try_get(8)?;
     Ok(Order {

@@ -2,6 +2,7 @@
 
 mod accounts;
 pub(crate) mod channels;
+mod money;
 mod room;
 mod shop;
 mod shows;
@@ -78,6 +79,16 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/shows", get(shows::list))
         .route("/api/v1/shows/{id}", get(shows::get_one))
         // The shop: sellers and their catalog.
+        .route("/api/v1/me/earnings", get(money::my_earnings))
+        .route("/api/v1/me/statement", get(money::my_statement))
+        .route("/api/v1/orgs/{id}/earnings", get(money::org_earnings))
+        .route("/api/v1/orgs/{id}/statement", get(money::org_statement))
+        .route(
+            "/api/v1/orgs/{id}/agency-contracts",
+            post(money::create_contract),
+        )
+        .route("/api/v1/admin/ledger", get(money::platform_ledger))
+        .route("/api/v1/admin/payouts", post(money::payouts))
         .route("/api/v1/orgs", post(shop::create_org))
         .route("/api/v1/me/orgs", get(shop::my_orgs))
         .route("/api/v1/orgs/{id}/stores", post(shop::create_store))

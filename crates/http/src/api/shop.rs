@@ -79,11 +79,17 @@ impl From<ShopError> for ApiError {
             .detail(msg),
             ShopError::Conflict => ApiError::conflict("changed", msg),
             ShopError::Storage(e) => e.into(),
+            ShopError::Books(hawker_shop::books::BooksError::Ledger(l)) => {
+                ApiError::conflict(l.code(), msg)
+            }
+            ShopError::Books(hawker_shop::books::BooksError::Invalid(_)) => invalid(msg),
+            ShopError::Books(hawker_shop::books::BooksError::Storage(e)) => e.into(),
+            ShopError::Books(hawker_shop::books::BooksError::Split(_)) => invalid(msg),
         }
     }
 }
 
-fn shop(state: &AppState) -> ApiResult<&std::sync::Arc<hawker_shop::Shop>> {
+pub(crate) fn shop(state: &AppState) -> ApiResult<&std::sync::Arc<hawker_shop::Shop>> {
     state
         .shop
         .as_ref()
@@ -210,7 +216,7 @@ pub(crate) async fn my_orgs(
     Ok(Json(out))
 }
 
-async fn staff(
+pub(crate) async fn staff(
     state: &AppState,
     who: &Account,
     org: i64,
@@ -1459,7 +1465,7 @@ fn hundred() -> i64 {
     100
 }
 
-fn csv_field(s: &str) -> String {
+pub(crate) fn csv_field(s: &str) -> String {
     // Quote everything; a leading formula character is neutralised for spreadsheets.
     let s = if s.starts_with(['=', '+', '-', '@']) {
         format!("'{s}")

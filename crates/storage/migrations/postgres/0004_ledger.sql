@@ -39,3 +39,17 @@ CREATE TRIGGER ledger_entries_immutable BEFORE UPDATE OR DELETE ON ledger_entrie
 FOR EACH ROW EXECUTE FUNCTION ledger_immutable();
 CREATE TRIGGER ledger_transactions_immutable BEFORE UPDATE OR DELETE ON ledger_transactions
 FOR EACH ROW EXECUTE FUNCTION ledger_immutable();
+
+-- An agency's share of a streamer's earnings, visible to both; the platform pays each its part.
+CREATE TABLE agency_contracts (
+    id BIGSERIAL PRIMARY KEY,
+    agency_org_id BIGINT NOT NULL REFERENCES organisations(id),
+    streamer_id BIGINT NOT NULL REFERENCES accounts(id),
+    share_bps BIGINT NOT NULL CHECK (share_bps BETWEEN 1 AND 9000),
+    starts_at BIGINT NOT NULL,
+    ends_at BIGINT,
+    created_by BIGINT NOT NULL REFERENCES accounts(id),
+    created_at BIGINT NOT NULL
+);
+CREATE INDEX agency_contracts_streamer ON agency_contracts(streamer_id);
+CREATE INDEX agency_contracts_agency ON agency_contracts(agency_org_id);

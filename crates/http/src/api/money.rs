@@ -1,0 +1,315 @@
+//! Money over HTTP: earnings (balances from the ledger), statements (HTML tables come from
+//! the pages; here JSON and CSV, every line naming its ledger transaction and order), agency
+//! contracts, and the platform's ledger and payout batches.
+
+use super::shop::{csv_field, shop, staff};
+use crate::auth::Caller;
+use crate::json::ApiJson;
+use crate::problem::{ApiError, ApiResult};
+use crate::AppState;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use hawker_commerce::org::OrgRole;
+use hawker_domain::{Currency, Role, UnixMillis};
+use hawker_money::{AccountRef, Party, Purpose};
+use hawker_storage::ledger::AgencyContract;
+use serde::Deserialize;
+
+fn account_json(a: &AccountRef, balance: i64) -> serde_json::Value {
+    serde_json::json!({
+        "account": a.code(), "party": a.party, "purpose": a.purpose.as_str(),
+        "currency": a.currency, "balance_minor": balance,
+    })
+}
+
+fn contract_json(c: &AgencyContract) -> serde_json::Value {
+    serde_json::json!({
+        "id": c.id, "agency": c.agency, "streamer": c.streamer.0, "share_bps": c.share_bps,
+        "starts_at": c.starts_at.0, "ends_at": c.ends_at.map(|t| t.0),
+    })
+}
+
+/// `GET /api/v1/me/earnings`: the caller's accounts and agency contracts.
+pub(crate) async fn my_earnings(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<serde_json::Value>> {
+    let me = caller.require()?;
+    let books = shop(&state)?.books();
+    let accounts: Vec<_> = books
+        .balances_of(Party::Account(me.id.0))
+        .await
+        .iter()
+        .map(|(a, b)| account_json(a, *b))
+        .collect();
+    let contracts: Vec<_> = state
+        .store
+        .agency_contracts_of_streamer(me.id)
+        .await?
+        .iter()
+        .map(contract_json)
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "accounts": accounts, "agency_contracts": contracts }),
+    ))
+}
+
+/// `GET /api/v1/orgs/{id}/earnings`: the organisation's accounts as seller and as agency
+/// (owner and managers).
+pub(crate) async fn org_earnings(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let me = caller.require()?;
+    staff(&state, me, org, |r| {
+        matches!(r, OrgRole::Owner | OrgRole::Manager)
+    })
+    .await?;
+    let books = shop(&state)?.books();
+    let mut accounts = Vec::new();
+    for p in [Party::Org(org), Party::Agency(org)] {
+        for (a, b) in books.balances_of(p).await {
+            accounts.push(account_json(&a, b));
+        }
+    }
+    let contracts: Vec<_> = state
+        .store
+        .agency_contracts_of_agency(org)
+        .await?
+        .iter()
+        .map(contract_json)
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "accounts": accounts, "agency_contracts": contracts }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct StatementQuery {
+    /// For organisations: `org` (seller, the default) or `agency`.
+    #[serde(default)]
+    r#as: Option<String>,
+    #[serde(default = "available")]
+    purpose: String,
+    #[serde(default = "cny")]
+    currency: String,
+    #[serde(default)]
+    from: i64,
+    #[serde(default)]
+    to: Option<i64>,
+    #[serde(default)]
+    format: Option<String>,
+}
+
+fn available() -> String {
+    "available".into()
+}
+fn cny() -> String {
+    "CNY".into()
+}
+
+async fn statement(state: &AppState, party: Party, q: &StatementQuery) -> ApiResult<Response> {
+    let purpose = Purpose::parse(&q.purpose).ok_or_else(|| {
+        ApiError::bad_request(
+            "purpose: pending, available, held, payouts_in_transit, wallet, owed, ...",
+        )
+    })?;
+    let currency =
+        Currency::parse(&q.currency).ok_or_else(|| ApiError::bad_request("currency: e.g. CNY"))?;
+    let account = AccountRef::new(party, purpose, currency);
+    let to = UnixMillis(q.to.unwrap_or(i64::MAX));
+    let lines = state
+        .store
+        .ledger_statement(&account, UnixMillis(q.from), to, 10_000)
+        .await?;
+    if q.format.as_deref() == Some("csv") {
+        let mut out = String::from(
+            "transaction,posting_key,kind,at,amount_minor,currency,order,show,gift,slot,batch\n",
+        );
+        for l in &lines {
+            out.push_str(&format!(
+                "{},{},{},{},{},{},{},{},{},{},{}\n",
+                l.tx,
+                csv_field(&l.key),
+                l.kind,
+                hawker_media::hls::rfc3339_millis(l.at.0),
+                l.amount,
+                currency,
+                l.order.map(|v| v.to_string()).unwrap_or_default(),
+                l.show.map(|v| v.to_string()).unwrap_or_default(),
+                l.gift.map(|v| v.to_string()).unwrap_or_default(),
+                l.slot.map(|v| v.to_string()).unwrap_or_default(),
+                csv_field(l.batch.as_deref().unwrap_or("")),
+            ));
+        }
+        return Ok((
+            [
+                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+                (
+                    header::CONTENT_DISPOSITION,
+                    "attachment; filename=\"statement.csv\"",
+                ),
+            ],
+            out,
+        )
+            .into_response());
+    }
+    let total: i64 = lines.iter().map(|l| l.amount).sum();
+    let lines: Vec<_> = lines
+        .iter()
+        .map(|l| {
+            serde_json::json!({
+                "transaction": l.tx, "posting_key": l.key, "kind": l.kind, "at": l.at.0,
+                "amount_minor": l.amount, "order": l.order, "show": l.show, "gift": l.gift,
+                "slot": l.slot, "batch": l.batch,
+            })
+        })
+        .collect();
+    Ok(Json(serde_json::json!({
+        "account": account.code(), "lines": lines, "net_minor": total,
+    }))
+    .into_response())
+}
+
+/// `GET /api/v1/me/statement?purpose=available&currency=CNY[&from&to][&format=csv]`
+pub(crate) async fn my_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<StatementQuery>,
+) -> ApiResult<Response> {
+    let me = caller.require()?;
+    statement(&state, Party::Account(me.id.0), &q).await
+}
+
+/// `GET /api/v1/orgs/{id}/statement?as=org|agency&purpose=...`
+pub(crate) async fn org_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<i64>,
+    Query(q): Query<StatementQuery>,
+) -> ApiResult<Response> {
+    let me = caller.require()?;
+    staff(&state, me, org, |r| {
+        matches!(r, OrgRole::Owner | OrgRole::Manager)
+    })
+    .await?;
+    let party = match q.r#as.as_deref() {
+        None | Some("org") => Party::Org(org),
+        Some("agency") => Party::Agency(org),
+        Some(_) => return Err(ApiError::bad_request("as: org or agency")),
+    };
+    statement(&state, party, &q).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewContract {
+    /// The streamer, by their channel.
+    channel: String,
+    /// The agency's share of the streamer's earnings (basis points, 1–9000).
+    share_bps: u32,
+    #[serde(default)]
+    starts_at: Option<i64>,
+    #[serde(default)]
+    ends_at: Option<i64>,
+}
+
+/// `POST /api/v1/orgs/{id}/agency-contracts`: the agency's owner records a contract; the
+/// streamer sees it under `GET /api/v1/me/earnings`.
+pub(crate) async fn create_contract(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<i64>,
+    ApiJson(b): ApiJson<NewContract>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let me = caller.require()?;
+    staff(&state, me, org, |r| r == OrgRole::Owner).await?;
+    if !(1..=9_000).contains(&b.share_bps) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "A field is invalid",
+        )
+        .detail("share_bps: 1 to 9000 (0.01% to 90%)"));
+    }
+    let now = UnixMillis::now();
+    let starts = UnixMillis(b.starts_at.unwrap_or(now.0));
+    if b.ends_at.is_some_and(|e| e <= starts.0) {
+        return Err(ApiError::bad_request("ends_at: after starts_at"));
+    }
+    let c = super::channels::find(&state, &b.channel).await?;
+    let k = state
+        .store
+        .create_agency_contract(
+            org,
+            c.owner,
+            b.share_bps,
+            starts,
+            b.ends_at.map(UnixMillis),
+            me.id,
+            now,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(contract_json(&k))))
+}
+
+/// `GET /api/v1/admin/ledger`: the platform's accounts and every currency's total (zero).
+pub(crate) async fn platform_ledger(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require_role(|r| r == Role::PlatformAdmin, "the platform ledger")?;
+    let books = shop(&state)?.books();
+    let accounts: Vec<_> = books
+        .balances_of(Party::Platform)
+        .await
+        .iter()
+        .map(|(a, b)| account_json(a, *b))
+        .collect();
+    let mut totals = std::collections::BTreeMap::new();
+    for (a, b) in state.store.ledger_balances().await? {
+        *totals.entry(a.currency.to_string()).or_insert(0i64) += b;
+    }
+    Ok(Json(
+        serde_json::json!({ "accounts": accounts, "totals_minor": totals }),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PayoutBody {
+    /// Names the batch: running it again pays nobody twice.
+    batch: String,
+}
+
+/// `POST /api/v1/admin/payouts`: pays every available balance above the minimum through the
+/// sandbox payout provider (which confirms at once).
+pub(crate) async fn payouts(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<PayoutBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require_role(|r| r == Role::PlatformAdmin, "payouts")?;
+    let books = shop(&state)?.books();
+    let now = UnixMillis::now();
+    let paid = books
+        .payout_batch(&b.batch, now)
+        .await
+        .map_err(hawker_shop::ShopError::from)?;
+    books
+        .confirm_payouts(&paid, now)
+        .await
+        .map_err(hawker_shop::ShopError::from)?;
+    let lines: Vec<_> = paid
+        .iter()
+        .filter_map(|t| t.entries.iter().find(|e| e.amount > 0))
+        .map(|e| serde_json::json!({ "party": e.account.party, "currency": e.account.currency, "amount_minor": e.amount }))
+        .collect();
+    Ok(Json(
+        serde_json::json!({ "batch": b.batch, "payouts": lines }),
+    ))
+}

@@ -1,0 +1,341 @@
+//! The books: the ledger at the edge. One `Ledger` in memory (restored from the stored entries
+//! at start) checks every transaction before storage writes it and applies it after, under one
+//! lock, so no two postings race on a balance.
+//!
+//! The ledger follows the orders: `catch_up` posts what each order's state implies and has not
+//! been posted (paid → `order_paid`; cancelled or refunded after payment → `order_refunded`;
+//! delivered and past the return window → `order_settled`). Posting keys make each exactly
+//! once, so a crash between an order's transition and its posting loses nothing: the next run
+//! posts it. Payout batches are keyed too: a batch re-run after a crash pays each party once.
+
+use hawker_commerce::law::LawProfile;
+use hawker_domain::{AccountId, UnixMillis};
+use hawker_money::postings::{self, EarningsAt, OrderTerms};
+use hawker_money::split::SplitError;
+use hawker_money::{AccountRef, Ledger, LedgerError, Party, Posted, Purpose, Transaction};
+use hawker_storage::shop::Order;
+use hawker_storage::{StorageError, Store};
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+use tokio::sync::Mutex;
+
+/// Commission and fee terms (basis points), and payouts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MoneyConfig {
+    /// The platform's fee on every order's total.
+    pub platform_fee_bps: u32,
+    /// A host's commission on orders from their show when the host is not staff of the seller
+    /// (1–80%; a seller's own clerks and owners earn none).
+    pub host_commission_bps: u32,
+    /// Available balances below this (minor units) wait for the next payout batch.
+    pub payout_minimum_minor: i64,
+}
+
+impl Default for MoneyConfig {
+    fn default() -> Self {
+        MoneyConfig {
+            platform_fee_bps: 500,
+            host_commission_bps: 2_000,
+            payout_minimum_minor: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BooksError {
+    #[error(transparent)]
+    Ledger(#[from] LedgerError),
+    #[error(transparent)]
+    Split(#[from] SplitError),
+    #[error(transparent)]
+    Storage(#[from] StorageError),
+    #[error("{0}")]
+    Invalid(String),
+}
+
+/// What one `catch_up` posted.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct CatchUp {
+    pub booked: usize,
+    pub refunded: usize,
+    pub settled: usize,
+}
+
+pub struct Books {
+    store: Arc<dyn Store>,
+    ledger: Mutex<Ledger>,
+    cfg: MoneyConfig,
+    law: LawProfile,
+}
+
+const DAY_MS: i64 = 86_400_000;
+const CHUNK: i64 = 1_000;
+
+impl Books {
+    /// Restores the balances from the stored entries.
+    pub async fn open(
+        store: Arc<dyn Store>,
+        cfg: MoneyConfig,
+        law: LawProfile,
+    ) -> Result<Arc<Books>, BooksError> {
+        if !(1..=8_000).contains(&cfg.host_commission_bps) || cfg.platform_fee_bps > 5_000 {
+            return Err(BooksError::Invalid(
+                "[money] host_commission_bps 1–8000 (1–80%), platform_fee_bps at most 5000".into(),
+            ));
+        }
+        let mut ledger = Ledger::new();
+        for (a, b) in store.ledger_balances().await? {
+            ledger.restore(a, b);
+        }
+        Ok(Arc::new(Books {
+            store,
+            ledger: Mutex::new(ledger),
+            cfg,
+            law,
+        }))
+    }
+
+    pub fn config(&self) -> &MoneyConfig {
+        &self.cfg
+    }
+
+    /// Checks, stores and applies `txs`, all or nothing. A key already stored with the same
+    /// entries is `Posted::Already`, even where the balances would no longer allow it.
+    pub async fn post(&self, txs: &[Transaction]) -> Result<Vec<Posted>, BooksError> {
+        let mut ledger = self.ledger.lock().await;
+        let mut out: Vec<Option<Posted>> = vec![None; txs.len()];
+        let mut todo: Vec<usize> = Vec::new();
+        let undo = |ledger: &mut Ledger, todo: &[usize]| {
+            for i in todo.iter().rev() {
+                ledger.unapply(&txs[*i]);
+            }
+        };
+        for (i, t) in txs.iter().enumerate() {
+            match ledger.check(t) {
+                Ok(()) => {
+                    ledger.apply(t);
+                    todo.push(i);
+                }
+                Err(e) => match self.store.ledger_posted(&t.key).await {
+                    Ok(Some((_, f))) if f == t.fingerprint() => out[i] = Some(Posted::Already),
+                    Ok(Some(_)) => {
+                        undo(&mut ledger, &todo);
+                        return Err(LedgerError::KeyConflict(t.key.clone()).into());
+                    }
+                    Ok(None) => {
+                        undo(&mut ledger, &todo);
+                        return Err(e.into());
+                    }
+                    Err(s) => {
+                        undo(&mut ledger, &todo);
+                        return Err(s.into());
+                    }
+                },
+            }
+        }
+        let batch: Vec<Transaction> = todo.iter().map(|i| txs[*i].clone()).collect();
+        match self.store.post_ledger(&batch).await {
+            Ok(posted) => {
+                for (i, p) in todo.iter().zip(posted) {
+                    if p == Posted::Already {
+                        ledger.unapply(&txs[*i]); // stored before: applied at restore
+                    }
+                    out[*i] = Some(p);
+                }
+                Ok(out
+                    .into_iter()
+                    .map(|p| p.unwrap_or(Posted::Already))
+                    .collect())
+            }
+            Err(e) => {
+                undo(&mut ledger, &todo);
+                Err(match e {
+                    StorageError::Conflict { .. } => {
+                        LedgerError::KeyConflict("a key in the batch".into()).into()
+                    }
+                    e => e.into(),
+                })
+            }
+        }
+    }
+
+    pub async fn balance(&self, a: &AccountRef) -> i64 {
+        self.ledger.lock().await.balance(a)
+    }
+
+    /// Every account of `party` with its balance.
+    pub async fn balances_of(&self, party: Party) -> Vec<(AccountRef, i64)> {
+        let ledger = self.ledger.lock().await;
+        let mut v: Vec<(AccountRef, i64)> = ledger
+            .balances()
+            .filter(|(a, _)| a.party == party)
+            .map(|(a, b)| (*a, *b))
+            .collect();
+        v.sort();
+        v
+    }
+
+    /// Who earns what on `o`: the seller of record; the show's host unless they are the
+    /// seller's own staff; the host's agency under a contract in force when the order was placed.
+    pub async fn terms_for(&self, o: &Order) -> Result<OrderTerms, BooksError> {
+        let mut host = None;
+        let mut agency = None;
+        if let Some(ch) = o.channel {
+            if let Some(c) = self.store.channel(ch).await? {
+                let staff = self.store.membership(o.org, c.owner).await?.is_some();
+                if !staff {
+                    host = Some((c.owner.0, self.cfg.host_commission_bps));
+                    agency = self
+                        .store
+                        .agency_contracts_of_streamer(c.owner)
+                        .await?
+                        .into_iter()
+                        .filter(|k| k.in_force(o.created_at))
+                        .max_by_key(|k| k.id)
+                        .map(|k| (k.agency, k.share_bps));
+                }
+            }
+        }
+        Ok(OrderTerms {
+            order: o.id,
+            show: o.show.map(|s| s.0),
+            slot: None,
+            currency: o.currency,
+            total: o.total_minor,
+            merchant: o.org,
+            host,
+            agency,
+            platform_fee_bps: self.cfg.platform_fee_bps,
+        })
+    }
+
+    /// Days after delivery until earnings settle: the return window of the law profile.
+    pub fn settle_after_ms(&self) -> i64 {
+        let days = if self.law.no_reason_return_days > 0 {
+            self.law.no_reason_return_days
+        } else {
+            self.law.merchant_policy_days
+        };
+        days as i64 * DAY_MS
+    }
+
+    /// Posts what the orders' states imply and the ledger does not have yet.
+    pub async fn catch_up(&self, now: UnixMillis) -> Result<CatchUp, BooksError> {
+        let mut done = CatchUp::default();
+        loop {
+            let orders = self.store.orders_unbooked(CHUNK).await?;
+            let mut txs = Vec::with_capacity(orders.len());
+            for o in &orders {
+                let t = self.terms_for(o).await?;
+                txs.push(postings::order_paid(&t, o.updated_at)?);
+            }
+            self.post(&txs).await?;
+            done.booked += txs.len();
+            if (orders.len() as i64) < CHUNK {
+                break;
+            }
+        }
+        for o in self.store.refunds_unbooked(CHUNK).await? {
+            let t = self.terms_for(&o).await?;
+            let stage = match self
+                .store
+                .ledger_posted(&format!("order:{}:settled", o.id))
+                .await?
+            {
+                None => EarningsAt::Pending,
+                Some((kind, _)) if kind == "order_held" => EarningsAt::Held,
+                Some(_) => EarningsAt::Available,
+            };
+            let tx = {
+                let ledger = self.ledger.lock().await;
+                postings::order_refunded(&t, stage, |a| ledger.balance(a), now)?
+            };
+            self.post(&[tx]).await?;
+            done.refunded += 1;
+        }
+        loop {
+            let due = self
+                .store
+                .orders_to_settle(UnixMillis(now.0 - self.settle_after_ms()), CHUNK)
+                .await?;
+            let mut txs = Vec::with_capacity(due.len());
+            for o in &due {
+                let t = self.terms_for(o).await?;
+                txs.push(postings::order_settled(&t, false, now)?);
+            }
+            self.post(&txs).await?;
+            done.settled += txs.len();
+            if (due.len() as i64) < CHUNK {
+                break;
+            }
+        }
+        Ok(done)
+    }
+
+    /// Pays out every available balance at or above the minimum (parties other than the
+    /// platform, not blocked), in one transaction under the batch key. Re-running a batch
+    /// (after a crash, say) pays nobody twice: a party this batch already paid is skipped.
+    pub async fn payout_batch(
+        &self,
+        batch: &str,
+        now: UnixMillis,
+    ) -> Result<Vec<Transaction>, BooksError> {
+        if batch.is_empty() || batch.len() > 64 || batch.contains(':') {
+            return Err(BooksError::Invalid(
+                "batch: 1 to 64 characters, no colon".into(),
+            ));
+        }
+        let due: Vec<(AccountRef, i64)> = {
+            let ledger = self.ledger.lock().await;
+            ledger
+                .balances()
+                .filter(|(a, b)| {
+                    a.purpose == Purpose::Available
+                        && a.party != Party::Platform
+                        && **b >= self.cfg.payout_minimum_minor
+                        && !ledger.is_blocked(a.party)
+                })
+                .map(|(a, b)| (*a, *b))
+                .collect()
+        };
+        let mut txs = Vec::new();
+        for (a, amount) in due {
+            let tx = postings::payout(batch, a.party, amount, a.currency, now);
+            if self.store.ledger_posted(&tx.key).await?.is_none() {
+                txs.push(tx);
+            }
+        }
+        txs.sort_by(|a, b| a.key.cmp(&b.key));
+        self.post(&txs).await?;
+        Ok(txs)
+    }
+
+    /// The payout provider confirmed these payouts (the sandbox does at once).
+    pub async fn confirm_payouts(
+        &self,
+        payouts: &[Transaction],
+        now: UnixMillis,
+    ) -> Result<(), BooksError> {
+        let txs: Vec<Transaction> = payouts
+            .iter()
+            .map(|p| postings::payout_confirmed(p, now))
+            .collect();
+        self.post(&txs).await?;
+        Ok(())
+    }
+
+    /// Nothing more becomes available to, or is paid out to, `party` (trust rules).
+    pub async fn block(&self, party: Party) {
+        self.ledger.lock().await.block(party);
+    }
+
+    pub async fn unblock(&self, party: Party) {
+        self.ledger.lock().await.unblock(party);
+    }
+
+    /// The party's own account as a streamer or viewer.
+    pub fn person(a: AccountId) -> Party {
+        Party::Account(a.0)
+    }
+}

@@ -1,0 +1,300 @@
+//! The books against real storage (SQLite and PostgreSQL): orders paid, refunded, delivered and
+//! settled become balanced ledger transactions exactly once; payouts are keyed by batch; a
+//! restart restores the same balances.
+
+use hawker_commerce::catalog::{Category, ReturnClass};
+use hawker_commerce::law::LawProfile;
+use hawker_commerce::order::{ActorKind, OrderState};
+use hawker_commerce::org::OrgKind;
+use hawker_domain::*;
+use hawker_money::{AccountRef, Party, Purpose};
+use hawker_shop::books::{Books, CatchUp, MoneyConfig};
+use hawker_storage::ledger::LedgerStore;
+use hawker_storage::shop::{NewOrder, NewProduct, OrderItem, ShopStore, TransitionFields};
+use hawker_storage::{AccountStore, ChannelStore, NewAccount, NewChannel, SqlStore, Store};
+use std::sync::Arc;
+
+const DAY: i64 = 86_400_000;
+
+struct World {
+    merchant_org: i64,
+    store_id: i64,
+    host: AccountId,
+    agency_org: i64,
+    buyer: AccountId,
+    channel: ChannelId,
+    sku: i64,
+    product: i64,
+}
+
+async fn world(s: &SqlStore) -> World {
+    let mk = |e: &str| NewAccount {
+        email: Email::parse(e).unwrap(),
+        display_name: DisplayName::parse("Someone").unwrap(),
+        password: PasswordHash::from_stored("x".into()),
+        role: Role::Streamer,
+        created_at: UnixMillis(0),
+    };
+    let merchant = s.create_account(mk("owner@brand.example")).await.unwrap();
+    let host = s.create_account(mk("host@live.example")).await.unwrap();
+    let agent = s.create_account(mk("agent@mcn.example")).await.unwrap();
+    let buyer = s.create_account(mk("buyer@example.com")).await.unwrap();
+    let org = s
+        .create_org("Brand", OrgKind::Business, merchant.id, UnixMillis(0))
+        .await
+        .unwrap();
+    let agency = s
+        .create_org("Star MCN", OrgKind::Business, agent.id, UnixMillis(0))
+        .await
+        .unwrap();
+    let st = s
+        .create_store(org.id, "Warehouse", "Hangzhou", UnixMillis(0))
+        .await
+        .unwrap();
+    let ch = s
+        .create_channel(NewChannel {
+            slug: Slug::parse("host-live").unwrap(),
+            title: "t".into(),
+            owner: host.id,
+            stream_key: StreamKey::generate(),
+            created_at: UnixMillis(0),
+        })
+        .await
+        .unwrap();
+    let p = s
+        .create_product(
+            &NewProduct {
+                org: org.id,
+                title: "Serum".into(),
+                description: String::new(),
+                category: Category::Other,
+                return_class: ReturnClass::Normal,
+                currency: Currency::CNY,
+                sponsored: false,
+            },
+            UnixMillis(0),
+        )
+        .await
+        .unwrap();
+    let sku = s
+        .add_sku(p.id, "30 ml", 10_000, UnixMillis(0))
+        .await
+        .unwrap();
+    s.create_agency_contract(
+        agency.id,
+        host.id,
+        3_000,
+        UnixMillis(0),
+        None,
+        agent.id,
+        UnixMillis(0),
+    )
+    .await
+    .unwrap();
+    World {
+        merchant_org: org.id,
+        store_id: st.id,
+        host: host.id,
+        agency_org: agency.id,
+        buyer: buyer.id,
+        channel: ch.id,
+        sku: sku.id,
+        product: p.id,
+    }
+}
+
+async fn paid_order(s: &SqlStore, w: &World, id: i64, total: i64) {
+    s.place_order(&NewOrder {
+        id,
+        buyer: w.buyer,
+        org: w.merchant_org,
+        store: w.store_id,
+        channel: Some(w.channel),
+        show: None,
+        flash_sale: None,
+        currency: Currency::CNY,
+        subtotal_minor: total,
+        discount_minor: 0,
+        total_minor: total,
+        coupon: None,
+        address: "{}".into(),
+        exceptions_acknowledged: false,
+        idempotency_key: None,
+        created_at: UnixMillis(10),
+        expires_at: None,
+        items: vec![OrderItem {
+            sku: w.sku,
+            product: w.product,
+            title: "Serum — 30 ml".into(),
+            quantity: 1,
+            unit_price_minor: total,
+            return_class: ReturnClass::Normal,
+        }],
+        take_stock: false,
+    })
+    .await
+    .unwrap();
+    let p = s
+        .create_payment(
+            id,
+            "sandbox",
+            &format!("pay_{id}"),
+            total,
+            Currency::CNY,
+            UnixMillis(11),
+        )
+        .await
+        .unwrap();
+    assert!(s
+        .set_payment_state(p.id, "pending", "succeeded", UnixMillis(12))
+        .await
+        .unwrap());
+    step(s, id, OrderState::Created, OrderState::Paid, None).await;
+}
+
+async fn step(s: &SqlStore, id: i64, from: OrderState, to: OrderState, delivered: Option<i64>) {
+    s.transition_order(
+        id,
+        from,
+        to,
+        ActorKind::System,
+        None,
+        "test",
+        &TransitionFields {
+            delivered_at: delivered.map(UnixMillis),
+            ..Default::default()
+        },
+        UnixMillis(20),
+    )
+    .await
+    .unwrap();
+}
+
+fn cny(p: Party, purpose: Purpose) -> AccountRef {
+    AccountRef::new(p, purpose, Currency::CNY)
+}
+
+async fn books_follow_orders(store: Arc<SqlStore>) {
+    let w = world(&store).await;
+    let cfg = MoneyConfig {
+        payout_minimum_minor: 1_000,
+        ..MoneyConfig::default()
+    };
+    let books = Books::open(
+        store.clone() as Arc<dyn Store>,
+        cfg.clone(),
+        LawProfile::cn(),
+    )
+    .await
+    .unwrap();
+    let (org, host, agency) = (
+        Party::Org(w.merchant_org),
+        Party::Account(w.host.0),
+        Party::Agency(w.agency_org),
+    );
+    paid_order(&store, &w, 1, 10_000).await;
+    paid_order(&store, &w, 2, 10_001).await;
+    let now = UnixMillis(100 * DAY);
+    assert_eq!(
+        books.catch_up(now).await.unwrap(),
+        CatchUp {
+            booked: 2,
+            ..Default::default()
+        }
+    );
+    assert_eq!(
+        books.catch_up(now).await.unwrap(),
+        CatchUp::default(),
+        "once"
+    );
+    // 10,000: 20% commission (host 70% of it, agency 30%), 5% fee, the merchant the rest;
+    // 10,001: every share rounds down, the merchant takes the extra fen.
+    assert_eq!(
+        books.balance(&cny(org, Purpose::Pending)).await,
+        7_500 + 7_501
+    );
+    assert_eq!(books.balance(&cny(host, Purpose::Pending)).await, 1_400 * 2);
+    assert_eq!(books.balance(&cny(agency, Purpose::Pending)).await, 600 * 2);
+    assert_eq!(
+        books.balance(&cny(Party::Platform, Purpose::Fees)).await,
+        500 * 2
+    );
+
+    // Order 2 is cancelled after payment (its money went back): reversed from pending.
+    step(&store, 2, OrderState::Paid, OrderState::Cancelled, None).await;
+    // Order 1 is delivered; the cn return window is 7 days.
+    step(&store, 1, OrderState::Paid, OrderState::Shipped, None).await;
+    step(
+        &store,
+        1,
+        OrderState::Shipped,
+        OrderState::Delivered,
+        Some(now.0 - 6 * DAY),
+    )
+    .await;
+    assert_eq!(
+        books.catch_up(now).await.unwrap(),
+        CatchUp {
+            refunded: 1,
+            ..Default::default()
+        },
+        "not settled inside the return window"
+    );
+    let later = UnixMillis(now.0 + 2 * DAY);
+    assert_eq!(
+        books.catch_up(later).await.unwrap(),
+        CatchUp {
+            settled: 1,
+            ..Default::default()
+        }
+    );
+    assert_eq!(books.balance(&cny(org, Purpose::Pending)).await, 0);
+    assert_eq!(books.balance(&cny(org, Purpose::Available)).await, 7_500);
+    assert_eq!(books.balance(&cny(host, Purpose::Available)).await, 1_400);
+    assert_eq!(books.balance(&cny(agency, Purpose::Available)).await, 600);
+
+    // A payout batch; the agency is below the minimum of 1,000 and waits.
+    books.block(host).await;
+    let paid = books.payout_batch("2026-11-w1", later).await.unwrap();
+    assert_eq!(paid.len(), 1, "the blocked host is not paid: {paid:?}");
+    books.unblock(host).await;
+    books.confirm_payouts(&paid, later).await.unwrap();
+    assert_eq!(books.balance(&cny(org, Purpose::Available)).await, 0);
+    // Re-running the batch pays nobody it paid, and now pays the unblocked host.
+    let again = books.payout_batch("2026-11-w1", later).await.unwrap();
+    assert_eq!(again.len(), 1);
+    assert!(again[0].key.contains(":account:"));
+    assert!(books
+        .payout_batch("2026-11-w1", later)
+        .await
+        .unwrap()
+        .is_empty());
+
+    // A restart restores the same balances from the stored entries.
+    let reopened = Books::open(store.clone() as Arc<dyn Store>, cfg, LawProfile::cn())
+        .await
+        .unwrap();
+    for p in [org, host, agency, Party::Platform] {
+        assert_eq!(books.balances_of(p).await, reopened.balances_of(p).await);
+    }
+    let all: i64 = store
+        .ledger_balances()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|(a, _)| a.currency == Currency::CNY)
+        .map(|(_, b)| b)
+        .sum();
+    assert_eq!(all, 0, "balanced");
+}
+
+#[tokio::test]
+async fn books_follow_orders_on_sqlite() {
+    let (s, _d) = hawker_storage::testing::sqlite_store().await;
+    books_follow_orders(Arc::new(s)).await;
+}
+
+#[tokio::test]
+async fn books_follow_orders_on_postgres() {
+    books_follow_orders(Arc::new(hawker_storage::testing::postgres_store().await)).await;
+}
