@@ -9,10 +9,12 @@
 //! posts it. Payout batches are keyed too: a batch re-run after a crash pays each party once.
 
 use hawker_commerce::law::LawProfile;
-use hawker_domain::{AccountId, UnixMillis};
+use hawker_domain::{AccountId, Currency, UnixMillis};
 use hawker_money::postings::{self, EarningsAt, OrderTerms};
+use hawker_money::postings::{Gift, GiftSplit};
 use hawker_money::split::SplitError;
 use hawker_money::{AccountRef, Ledger, LedgerError, Party, Posted, Purpose, Transaction};
+use hawker_storage::gifts::{GiftRow, NewGift, TopUp};
 use hawker_storage::shop::Order;
 use hawker_storage::{StorageError, Store};
 use serde::{Deserialize, Serialize};
@@ -30,6 +32,47 @@ pub struct MoneyConfig {
     pub host_commission_bps: u32,
     /// Available balances below this (minor units) wait for the next payout batch.
     pub payout_minimum_minor: i64,
+    pub gifts: GiftConfig,
+}
+
+/// Coins, gifts and their caps (all amounts in minor units of `currency`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct GiftConfig {
+    /// The money coins are bought with, and the price of one coin.
+    pub currency: Currency,
+    pub coin_price_minor: i64,
+    /// The streamer's and the tax office's parts of a gift's value (the platform keeps the rest).
+    pub streamer_bps: u32,
+    pub tax_bps: u32,
+    /// Gifts are credited late: the streamer's part becomes available after this many hours
+    /// and can be taken back until then.
+    pub credit_after_hours: u32,
+    /// Caps per payer: one gift, a calendar day (UTC), 30 days.
+    pub max_per_gift_minor: i64,
+    pub max_per_day_minor: i64,
+    pub max_per_month_minor: i64,
+    /// A payer's daily spend above this raises an alert (log and metric).
+    pub alert_daily_minor: i64,
+    /// Most coins in one top-up.
+    pub max_topup_coins: i64,
+}
+
+impl Default for GiftConfig {
+    fn default() -> Self {
+        GiftConfig {
+            currency: Currency::CNY,
+            coin_price_minor: 10,
+            streamer_bps: 4_000,
+            tax_bps: 1_000,
+            credit_after_hours: 72,
+            max_per_gift_minor: 100_000,
+            max_per_day_minor: 500_000,
+            max_per_month_minor: 2_000_000,
+            alert_daily_minor: 100_000,
+            max_topup_coins: 100_000,
+        }
+    }
 }
 
 impl Default for MoneyConfig {
@@ -38,6 +81,7 @@ impl Default for MoneyConfig {
             platform_fee_bps: 500,
             host_commission_bps: 2_000,
             payout_minimum_minor: 10_000,
+            gifts: GiftConfig::default(),
         }
     }
 }
@@ -52,6 +96,11 @@ pub enum BooksError {
     Storage(#[from] StorageError),
     #[error("{0}")]
     Invalid(String),
+    /// A payer's cap would be passed (`gift`, `day`, `month`).
+    #[error("over the {which} spending cap of {cap_minor}")]
+    OverCap { which: &'static str, cap_minor: i64 },
+    #[error("not enough coins")]
+    NotEnoughCoins,
 }
 
 /// What one `catch_up` posted.
@@ -60,6 +109,8 @@ pub struct CatchUp {
     pub booked: usize,
     pub refunded: usize,
     pub settled: usize,
+    pub topups: usize,
+    pub gifts_settled: usize,
 }
 
 pub struct Books {
@@ -270,6 +321,7 @@ impl Books {
                 break;
             }
         }
+        self.catch_up_gifts(now, &mut done).await?;
         Ok(done)
     }
 
@@ -322,6 +374,205 @@ impl Books {
             .map(|p| postings::payout_confirmed(p, now))
             .collect();
         self.post(&txs).await?;
+        Ok(())
+    }
+
+    fn gift_of(row: &GiftRow) -> Gift {
+        let g = &row.gift;
+        Gift {
+            id: row.id,
+            show: g.show,
+            viewer: g.viewer.0,
+            streamer: g.streamer.0,
+            agency: g.agency,
+            coins: g.coins,
+            value_minor: g.value_minor,
+            currency: g.currency,
+            split: GiftSplit {
+                streamer_bps: g.streamer_bps,
+                tax_bps: g.tax_bps,
+                agency_bps: g.agency_bps,
+            },
+        }
+    }
+
+    /// Coins in `viewer`'s wallet.
+    pub async fn coins(&self, viewer: AccountId) -> i64 {
+        self.balance(&AccountRef::new(
+            Party::Account(viewer.0),
+            Purpose::Wallet,
+            hawker_money::account::COIN,
+        ))
+        .await
+    }
+
+    /// The money a number of coins stands for.
+    pub fn coin_value(&self, coins: i64) -> Option<i64> {
+        coins.checked_mul(self.cfg.gifts.coin_price_minor)
+    }
+
+    /// A top-up whose payment succeeded: its coins into the wallet.
+    pub async fn book_topup(&self, t: &TopUp) -> Result<Posted, BooksError> {
+        let tx = postings::coins_topped_up(
+            t.id,
+            t.account.0,
+            t.amount_minor,
+            t.currency,
+            t.coins,
+            t.created_at,
+        );
+        Ok(self.post(&[tx]).await?[0])
+    }
+
+    /// Sends a gift: caps checked against what the payer already sent, coins out of the
+    /// wallet, the value split into pending earnings (credited late).
+    #[allow(clippy::too_many_arguments)]
+    pub async fn send_gift(
+        &self,
+        viewer: AccountId,
+        streamer: AccountId,
+        channel: i64,
+        show: Option<i64>,
+        kind: i64,
+        coins: i64,
+        now: UnixMillis,
+    ) -> Result<GiftRow, BooksError> {
+        let c = &self.cfg.gifts;
+        let value = self
+            .coin_value(coins)
+            .ok_or_else(|| BooksError::Invalid("too many coins".into()))?;
+        if value > c.max_per_gift_minor {
+            return Err(BooksError::OverCap {
+                which: "gift",
+                cap_minor: c.max_per_gift_minor,
+            });
+        }
+        let day_start = UnixMillis(now.0 - now.0.rem_euclid(DAY_MS));
+        let today = self.store.gift_spend(viewer, day_start).await?;
+        if today + value > c.max_per_day_minor {
+            return Err(BooksError::OverCap {
+                which: "day",
+                cap_minor: c.max_per_day_minor,
+            });
+        }
+        let month = self
+            .store
+            .gift_spend(viewer, UnixMillis(now.0 - 30 * DAY_MS))
+            .await?;
+        if month + value > c.max_per_month_minor {
+            return Err(BooksError::OverCap {
+                which: "month",
+                cap_minor: c.max_per_month_minor,
+            });
+        }
+        if self.coins(viewer).await < coins {
+            return Err(BooksError::NotEnoughCoins);
+        }
+        let agency = self
+            .store
+            .agency_contracts_of_streamer(streamer)
+            .await?
+            .into_iter()
+            .filter(|k| k.in_force(now))
+            .max_by_key(|k| k.id);
+        let row = self
+            .store
+            .create_gift(&NewGift {
+                show,
+                channel,
+                viewer,
+                streamer,
+                agency: agency.as_ref().map(|k| k.agency),
+                kind,
+                coins,
+                value_minor: value,
+                currency: c.currency,
+                streamer_bps: c.streamer_bps,
+                tax_bps: c.tax_bps,
+                agency_bps: agency.as_ref().map_or(0, |k| k.share_bps),
+                created_at: now,
+            })
+            .await?;
+        match self
+            .post(&[postings::gift_sent(&Self::gift_of(&row), now)?])
+            .await
+        {
+            Ok(_) => {}
+            Err(e) => {
+                self.store
+                    .set_gift_state(row.id, "pending", "refused")
+                    .await?;
+                return Err(match e {
+                    BooksError::Ledger(LedgerError::Overdraw { ref account, .. })
+                        if account.contains(":wallet:") =>
+                    {
+                        BooksError::NotEnoughCoins
+                    }
+                    e => e,
+                });
+            }
+        }
+        if today < c.alert_daily_minor && today + value >= c.alert_daily_minor {
+            metrics::counter!("hawker_gift_spend_alerts_total").increment(1);
+            tracing::warn!(
+                viewer = viewer.0,
+                spent_today_minor = today + value,
+                "a payer passed the daily gift alert threshold"
+            );
+        }
+        Ok(row)
+    }
+
+    /// Takes back a gift still pending (the host broke the rules; a minor's spending): coins
+    /// back in the wallet, the earnings reversed. Settled gifts cannot be taken back here.
+    pub async fn refund_gift(&self, id: i64, now: UnixMillis) -> Result<GiftRow, BooksError> {
+        let row = self
+            .store
+            .gift(id)
+            .await?
+            .ok_or_else(|| BooksError::Invalid("no such gift".into()))?;
+        if row.state != "pending" {
+            return Err(BooksError::Invalid(format!(
+                "a {} gift cannot be taken back",
+                row.state
+            )));
+        }
+        self.post(&[postings::gift_refunded(&Self::gift_of(&row), now)?])
+            .await?;
+        self.store.set_gift_state(id, "pending", "refunded").await?;
+        Ok(GiftRow {
+            state: "refunded".into(),
+            ..row
+        })
+    }
+
+    /// Coins of succeeded top-ups into wallets; gifts past the late-credit delay settled (a
+    /// gift row whose posting never happened — a crash between the two — is refused).
+    async fn catch_up_gifts(&self, now: UnixMillis, done: &mut CatchUp) -> Result<(), BooksError> {
+        for t in self.store.topups_unbooked(CHUNK).await? {
+            self.book_topup(&t).await?;
+            done.topups += 1;
+        }
+        let due = UnixMillis(now.0 - self.cfg.gifts.credit_after_hours as i64 * 3_600_000);
+        for row in self.store.gifts_in_state("pending", due, CHUNK).await? {
+            if self
+                .store
+                .ledger_posted(&format!("gift:{}:sent", row.id))
+                .await?
+                .is_none()
+            {
+                self.store
+                    .set_gift_state(row.id, "pending", "refused")
+                    .await?;
+                continue;
+            }
+            self.post(&[postings::gift_settled(&Self::gift_of(&row), now)?])
+                .await?;
+            self.store
+                .set_gift_state(row.id, "pending", "settled")
+                .await?;
+            done.gifts_settled += 1;
+        }
         Ok(())
     }
 

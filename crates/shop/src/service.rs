@@ -647,6 +647,13 @@ impl Shop {
             .payment_by_ref(self.provider.name(), payment_ref)
             .await?
         else {
+            if let Some(t) = self
+                .store
+                .topup_by_ref(self.provider.name(), payment_ref)
+                .await?
+            {
+                return self.apply_topup(t, status).await;
+            }
             return Err(ShopError::NotFound("payment"));
         };
         match status {
@@ -712,9 +719,97 @@ impl Shop {
     }
 
     /// Payments whose webhook never came: ask the provider.
+    /// Buys coins: the payment goes through the provider; the coins reach the wallet when it
+    /// succeeds (webhook, or reconciliation when the webhook never comes).
+    pub async fn top_up(
+        &self,
+        buyer: &Account,
+        coins: i64,
+        card: &str,
+    ) -> Result<hawker_storage::gifts::TopUp, ShopError> {
+        let g = &self.books.config().gifts;
+        if !(1..=g.max_topup_coins).contains(&coins) {
+            return Err(invalid(
+                "coins",
+                format!("1 to {} coins per top-up", g.max_topup_coins),
+            ));
+        }
+        let amount = self
+            .books
+            .coin_value(coins)
+            .ok_or_else(|| invalid("coins", "too many"))?;
+        let t = self
+            .store
+            .create_topup(
+                buyer.id,
+                coins,
+                amount,
+                g.currency,
+                self.provider.name(),
+                UnixMillis::now(),
+            )
+            .await?;
+        // Top-ups and orders share the provider's reference space: a top-up's reference says so.
+        let r = self
+            .provider
+            .authorise(-t.id, Money::new(amount, g.currency), card)
+            .await?;
+        self.store.set_topup_ref(t.id, &r).await?;
+        Ok(hawker_storage::gifts::TopUp {
+            provider_ref: Some(r),
+            ..t
+        })
+    }
+
+    async fn apply_topup(
+        &self,
+        t: hawker_storage::gifts::TopUp,
+        status: PaymentStatus,
+    ) -> Result<(), ShopError> {
+        let now = UnixMillis::now();
+        match status {
+            PaymentStatus::Succeeded => {
+                let moved = self
+                    .store
+                    .set_topup_state(t.id, "pending", "succeeded", now)
+                    .await?;
+                if moved {
+                    if let Some(r) = &t.provider_ref {
+                        self.provider.capture(r).await?;
+                    }
+                }
+                if moved || t.state == "succeeded" {
+                    // Exactly once by its posting key, whoever gets here first.
+                    self.books.book_topup(&t).await?;
+                }
+            }
+            PaymentStatus::Failed => {
+                self.store
+                    .set_topup_state(t.id, "pending", "failed", now)
+                    .await?;
+            }
+            PaymentStatus::Pending | PaymentStatus::Refunded => {}
+        }
+        Ok(())
+    }
+
     pub async fn reconcile(&self, older_than: Duration) -> Result<usize, ShopError> {
         let cutoff = UnixMillis::now().plus_ms(-(older_than.as_millis() as i64));
         let mut n = 0;
+        for t in self.store.topups_pending(cutoff, 500).await? {
+            let Some(r) = t.provider_ref.clone() else {
+                continue;
+            };
+            let status = match self.provider.status(&r).await {
+                Ok(s) => s,
+                Err(PaymentError::Unknown(_)) => PaymentStatus::Failed,
+                Err(e) => return Err(e.into()),
+            };
+            if status != PaymentStatus::Pending {
+                self.apply_topup(t, status).await?;
+                n += 1;
+            }
+        }
         for p in self.store.pending_payments(cutoff, 500).await? {
             let status = match self.provider.status(&p.provider_ref).await {
                 Ok(s) => s,

@@ -270,11 +270,58 @@ async fn books_follow_orders(store: Arc<SqlStore>) {
         .unwrap()
         .is_empty());
 
+    // Coins and gifts: a succeeded top-up is booked once; a gift is credited late.
+    use hawker_storage::gifts::GiftStore;
+    let t = store
+        .create_topup(w.buyer, 500, 5_000, Currency::CNY, "sandbox", later)
+        .await
+        .unwrap();
+    assert!(store
+        .set_topup_state(t.id, "pending", "succeeded", later)
+        .await
+        .unwrap());
+    assert_eq!(books.catch_up(later).await.unwrap().topups, 1);
+    assert_eq!(books.catch_up(later).await.unwrap().topups, 0, "once");
+    assert_eq!(books.coins(w.buyer).await, 500);
+    let kind = store.gift_kinds().await.unwrap()[0].id;
+    let g = books
+        .send_gift(w.buyer, w.host, w.channel.0, None, kind, 100, later)
+        .await
+        .unwrap();
+    assert_eq!(books.coins(w.buyer).await, 400);
+    // 100 coins = ¥10.00: host 40% of which the agency takes 30%, tax 10%, platform the rest.
+    assert_eq!(books.balance(&cny(host, Purpose::Pending)).await, 280);
+    assert_eq!(books.balance(&cny(agency, Purpose::Pending)).await, 120);
+    assert_eq!(
+        books.catch_up(later).await.unwrap().gifts_settled,
+        0,
+        "credited late"
+    );
+    let after = UnixMillis(later.0 + 73 * 3_600_000);
+    assert_eq!(books.catch_up(after).await.unwrap().gifts_settled, 1);
+    assert_eq!(books.balance(&cny(host, Purpose::Pending)).await, 0);
+    assert!(
+        books.refund_gift(g.id, after).await.is_err(),
+        "settled: no longer refundable here"
+    );
+    assert!(matches!(
+        books
+            .send_gift(w.buyer, w.host, w.channel.0, None, kind, 401, after)
+            .await,
+        Err(hawker_shop::books::BooksError::NotEnoughCoins)
+    ));
+
     // A restart restores the same balances from the stored entries.
     let reopened = Books::open(store.clone() as Arc<dyn Store>, cfg, LawProfile::cn())
         .await
         .unwrap();
-    for p in [org, host, agency, Party::Platform] {
+    for p in [
+        org,
+        host,
+        agency,
+        Party::Platform,
+        Party::Account(w.buyer.0),
+    ] {
         assert_eq!(books.balances_of(p).await, reopened.balances_of(p).await);
     }
     let all: i64 = store

@@ -6,6 +6,7 @@
 //! Invariants the schema enforces, whichever node writes: e-mails, slugs and stream keys are
 //! unique; a channel has at most one live show (partial unique index).
 
+pub mod gifts;
 pub mod ledger;
 mod room;
 mod rows;
@@ -164,7 +165,13 @@ pub use room::{ModerationEntry, ModeratorRow, RoomStore, SanctionRow, StoredComm
 pub use shop::ShopStore;
 
 pub trait Store:
-    AccountStore + ChannelStore + ShowStore + RoomStore + ShopStore + ledger::LedgerStore
+    AccountStore
+    + ChannelStore
+    + ShowStore
+    + RoomStore
+    + ShopStore
+    + ledger::LedgerStore
+    + gifts::GiftStore
 {
 }
 

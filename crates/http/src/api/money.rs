@@ -313,3 +313,148 @@ pub(crate) async fn payouts(
         serde_json::json!({ "batch": b.batch, "payouts": lines }),
     ))
 }
+
+// ---------------------------------------------------------------------------- coins, gifts
+
+/// `GET /api/v1/gift-kinds`: the catalogue (price in coins, animation name) and the coin price.
+pub(crate) async fn gift_kinds(
+    State(state): State<AppState>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let g = &shop(&state)?.books().config().gifts;
+    let kinds: Vec<_> = state
+        .store
+        .gift_kinds()
+        .await?
+        .iter()
+        .map(|k| serde_json::json!({ "id": k.id, "name": k.name, "animation": k.animation, "coins": k.coins }))
+        .collect();
+    Ok(Json(serde_json::json!({
+        "kinds": kinds, "coin_price_minor": g.coin_price_minor, "currency": g.currency,
+    })))
+}
+
+/// `GET /api/v1/me/wallet`: coins, from the ledger.
+pub(crate) async fn my_wallet(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<serde_json::Value>> {
+    let me = caller.require()?;
+    let coins = shop(&state)?.books().coins(me.id).await;
+    Ok(Json(serde_json::json!({ "coins": coins })))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct TopUpBody {
+    coins: i64,
+    card: String,
+}
+
+/// `POST /api/v1/me/coins`: buys coins through the payment provider; 202 until it confirms.
+pub(crate) async fn top_up(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<TopUpBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let me = caller.require()?;
+    let t = shop(&state)?.top_up(me, b.coins, &b.card).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({
+            "topup": t.id, "coins": t.coins, "amount_minor": t.amount_minor,
+            "currency": t.currency, "state": t.state,
+        })),
+    ))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct GiftBody {
+    kind: i64,
+    #[serde(default = "one")]
+    count: i64,
+}
+
+fn one() -> i64 {
+    1
+}
+
+/// `POST /api/v1/channels/{slug}/gifts`: sends a gift in the live room.
+pub(crate) async fn send_gift(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(slug): Path<String>,
+    ApiJson(b): ApiJson<GiftBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let me = caller.require()?;
+    if !(1..=99).contains(&b.count) {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_field",
+            "A field is invalid",
+        )
+        .detail("count: 1 to 99"));
+    }
+    let c = super::channels::find(&state, &slug).await?;
+    if c.owner == me.id {
+        return Err(ApiError::forbidden(
+            "a host cannot send gifts to their own show",
+        ));
+    }
+    let kind = state
+        .store
+        .gift_kind(b.kind)
+        .await?
+        .ok_or_else(|| ApiError::not_found("gift kind"))?;
+    let show = state
+        .store
+        .live_show_of_channel(c.id)
+        .await?
+        .ok_or_else(|| ApiError::conflict("not_live", "gifts are sent during a live show"))?;
+    let books = shop(&state)?.books();
+    let row = books
+        .send_gift(
+            me.id,
+            c.owner,
+            c.id.0,
+            Some(show.id.0),
+            kind.id,
+            kind.coins * b.count,
+            UnixMillis::now(),
+        )
+        .await
+        .map_err(hawker_shop::ShopError::from)?;
+    let detail = if b.count > 1 {
+        format!("{} ×{}", kind.name, b.count)
+    } else {
+        kind.name.clone()
+    };
+    let _ = state
+        .rooms
+        .event(&c, "gift", me.display_name.as_str(), &detail)
+        .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(serde_json::json!({
+            "gift": row.id, "kind": kind.name, "animation": kind.animation, "coins": row.gift.coins,
+            "wallet_coins": books.coins(me.id).await,
+        })),
+    ))
+}
+
+/// `POST /api/v1/admin/gifts/{id}/refund`: takes back a gift still pending (ops).
+pub(crate) async fn refund_gift(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require_role(|r| r == Role::PlatformAdmin, "gift refunds")?;
+    let row = shop(&state)?
+        .books()
+        .refund_gift(id, UnixMillis::now())
+        .await
+        .map_err(hawker_shop::ShopError::from)?;
+    Ok(Json(
+        serde_json::json!({ "gift": row.id, "state": row.state }),
+    ))
+}

@@ -85,6 +85,12 @@ impl From<ShopError> for ApiError {
             ShopError::Books(hawker_shop::books::BooksError::Invalid(_)) => invalid(msg),
             ShopError::Books(hawker_shop::books::BooksError::Storage(e)) => e.into(),
             ShopError::Books(hawker_shop::books::BooksError::Split(_)) => invalid(msg),
+            ShopError::Books(hawker_shop::books::BooksError::OverCap { .. }) => {
+                ApiError::conflict("over_spending_cap", msg)
+            }
+            ShopError::Books(hawker_shop::books::BooksError::NotEnoughCoins) => {
+                ApiError::conflict("not_enough_coins", msg)
+            }
         }
     }
 }
