@@ -29,9 +29,10 @@ CREATE TABLE ledger_entries (
     tx_id BIGINT NOT NULL REFERENCES ledger_transactions(id),
     account_id BIGINT NOT NULL REFERENCES ledger_accounts(id),
     amount BIGINT NOT NULL CHECK (amount <> 0),
-    PRIMARY KEY (tx_id, account_id)
-);
-CREATE INDEX ledger_entries_account ON ledger_entries(account_id, tx_id);
+    -- Clustered by account: a statement or balance reads one range; an entry is one B-tree
+    -- insert (a transaction's own entries are found by tx_id within its accounts).
+    PRIMARY KEY (account_id, tx_id)
+) WITHOUT ROWID;
 
 CREATE TRIGGER ledger_entries_no_update BEFORE UPDATE ON ledger_entries
 BEGIN SELECT RAISE(ABORT, 'ledger entries are immutable'); END;
