@@ -197,7 +197,8 @@ pub(crate) const SQLITE_PRAGMAS: &str = "PRAGMA journal_mode = WAL; PRAGMA busy_
      PRAGMA foreign_keys = ON; PRAGMA synchronous = FULL;";
 
 /// Once per process, before SQLite initialises: no memory statistics. With them on, every
-/// allocation inside SQLite takes a global mutex (perf: ~10% of a ledger batch's time).
+/// allocation inside SQLite takes a global mutex (mutexes were ~10% of a ledger batch in perf;
+/// most of what remains is the page cache's own).
 fn sqlite_process_config() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
