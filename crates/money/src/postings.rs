@@ -171,7 +171,8 @@ pub enum EarningsAt {
 
 /// The buyer gets the whole total back. From pending or held earnings, the payment is simply
 /// reversed. From available earnings, each party's share is clawed back as far as its balance
-/// goes (`available` tells it) and the rest is recorded as owed.
+/// goes (`available` tells it) and the rest is recorded as owed. A sale in a paid slot keeps the
+/// host's commission: the brand owes it.
 pub fn order_refunded(
     t: &OrderTerms,
     at_stage: EarningsAt,
@@ -181,7 +182,18 @@ pub fn order_refunded(
     let s = t.shares()?;
     let c = t.currency;
     let mut lines = vec![(acct(Party::Platform, Purpose::Clearing, c), t.total)];
-    for (p, a) in t.earners(&s) {
+    let mut earners = t.earners(&s);
+    if t.slot.is_some() {
+        // A slot's sale keeps its commission when returned: the brand owes it (returns up to
+        // the slot's return-rate cap are the brand's risk; the slot's close claws back the
+        // commission on returns above the cap).
+        earners.truncate(1);
+        lines.push((
+            acct(Party::Org(t.merchant), Purpose::Owed, c),
+            -(s.host + s.agency),
+        ));
+    }
+    for (p, a) in earners {
         match at_stage {
             EarningsAt::Pending => lines.push((acct(p, Purpose::Pending, c), -a)),
             EarningsAt::Held => lines.push((acct(p, Purpose::Held, c), -a)),
@@ -406,6 +418,128 @@ pub fn payout_failed(p: &Transaction, at: UnixMillis) -> Transaction {
 
 // ------------------------------------------------------------------------------- paid slots
 
+/// Takes `amount` from `party`'s available earnings as far as they go, the rest as owed.
+fn take_back(
+    lines: &mut Vec<(AccountRef, i64)>,
+    party: Party,
+    amount: i64,
+    currency: Currency,
+    available: &impl Fn(&AccountRef) -> i64,
+) {
+    let from = acct(party, Purpose::Available, currency);
+    let take = available(&from).clamp(0, amount);
+    lines.push((from, -take));
+    lines.push((acct(party, Purpose::Owed, currency), -(amount - take)));
+}
+
+/// The brand's slot fee arrived (ops recorded the transfer): the host's part pending until the
+/// slot closes, the platform's fee share at once.
+pub fn slot_fee_received(
+    slot: i64,
+    show: i64,
+    host: i64,
+    fee: i64,
+    currency: Currency,
+    platform_bps: u32,
+    at: UnixMillis,
+) -> Transaction {
+    let platform = share(fee, platform_bps);
+    Transaction {
+        key: format!("slot:{slot}:fee"),
+        kind: "slot_fee".into(),
+        at,
+        entries: entries([
+            (acct(Party::Platform, Purpose::Clearing, currency), -fee),
+            (
+                acct(Party::Account(host), Purpose::Pending, currency),
+                fee - platform,
+            ),
+            (acct(Party::Platform, Purpose::Fees, currency), platform),
+        ]),
+        refs: Refs {
+            slot: Some(slot),
+            show: Some(show),
+            ..Refs::default()
+        },
+    }
+}
+
+/// What closing a slot moves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SlotClose {
+    pub slot: i64,
+    pub show: i64,
+    pub host: i64,
+    pub brand: i64,
+    pub agency: Option<(i64, u32)>,
+    pub currency: Currency,
+    pub fee: i64,
+    pub platform_bps: u32,
+    pub result: SlotResult,
+}
+
+/// Closes a slot: the host's fee becomes available less the pro-rata refund for a missed
+/// guarantee (back to the brand, shared with the platform's fee in proportion), and the
+/// commission on returns above the cap comes back from the host (and its agency) to the brand.
+pub fn slot_closed(
+    c: &SlotClose,
+    available: impl Fn(&AccountRef) -> i64,
+    at: UnixMillis,
+) -> Transaction {
+    let cur = c.currency;
+    let host = Party::Account(c.host);
+    let host_fee = c.fee - share(c.fee, c.platform_bps);
+    let refund = c.result.fee_refund_minor.clamp(0, c.fee);
+    let refund_platform = share(refund, c.platform_bps);
+    let refund_host = refund - refund_platform;
+    let mut lines = vec![
+        (acct(host, Purpose::Pending, cur), -host_fee),
+        (acct(host, Purpose::Available, cur), host_fee - refund_host),
+        (acct(Party::Platform, Purpose::Fees, cur), -refund_platform),
+        (acct(Party::Platform, Purpose::Clearing, cur), refund),
+    ];
+    let claw = c.result.clawback_minor.max(0);
+    if claw > 0 {
+        let agency_part = c.agency.map_or(0, |(_, bps)| share(claw, bps));
+        // The host's part of the fee just became available above, so count it in.
+        let host_avail = |a: &AccountRef| {
+            available(a)
+                + if *a == acct(host, Purpose::Available, cur) {
+                    host_fee - refund_host
+                } else {
+                    0
+                }
+        };
+        take_back(&mut lines, host, claw - agency_part, cur, &host_avail);
+        if let Some((agency, _)) = c.agency {
+            take_back(
+                &mut lines,
+                Party::Agency(agency),
+                agency_part,
+                cur,
+                &available,
+            );
+        }
+        lines.push((acct(Party::Org(c.brand), Purpose::Owed, cur), claw));
+    }
+    // Net per account so an account touched twice is one line.
+    let mut net: std::collections::BTreeMap<AccountRef, i64> = Default::default();
+    for (a, v) in lines {
+        *net.entry(a).or_insert(0) += v;
+    }
+    Transaction {
+        key: format!("slot:{}:closed", c.slot),
+        kind: "slot_closed".into(),
+        at,
+        entries: entries(net),
+        refs: Refs {
+            slot: Some(c.slot),
+            show: Some(c.show),
+            ..Refs::default()
+        },
+    }
+}
+
 /// A brand's booking of a slot in a host's show.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SlotTerms {
@@ -425,6 +559,7 @@ pub struct SlotResult {
     pub returned_minor: i64,
     /// GMV net of returns, cancels and flagged orders.
     pub valid_gmv_minor: i64,
+    /// Commission paid on the slot's sales (before the claw-back).
     pub commission_minor: i64,
     pub fee_refund_minor: i64,
     pub clawback_minor: i64,
@@ -443,8 +578,10 @@ impl SlotTerms {
         } else {
             0
         };
-        // Commission on all sold GMV is paid first; returns above the cap are clawed back.
-        let commission = share(valid, self.commission_bps);
+        // Commission is paid on every sale (flagged ones aside) as it happens, and a returned
+        // sale keeps it: returns are the brand's risk up to the cap; above it the commission on
+        // the excess comes back.
+        let commission = share((gmv - flagged).max(0), self.commission_bps);
         let clawback = match self.return_cap_bps {
             Some(cap) if rate > cap => {
                 let allowed = share(gmv, cap);
@@ -467,5 +604,81 @@ impl SlotTerms {
             clawback_minor: clawback,
             return_rate_bps: rate,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slot_result_guarantee_and_return_cap() {
+        let t = SlotTerms {
+            fee_minor: 100_000,
+            commission_bps: 2_000,
+            guaranteed_gmv_minor: Some(1_000_000),
+            return_cap_bps: Some(4_000),
+        };
+        // ¥6,000 sold, ¥3,000 returned (50%, above the 40% cap), ¥3,000 valid of ¥10,000 promised.
+        let r = t.result(600_000, 300_000, 0);
+        assert_eq!(r.valid_gmv_minor, 300_000);
+        assert_eq!(r.return_rate_bps, 5_000);
+        assert_eq!(r.commission_minor, 120_000);
+        // Returns above the cap: 300,000 − 40% × 600,000 = 60,000; 20% of that comes back.
+        assert_eq!(r.clawback_minor, 12_000);
+        // 70% of the guarantee missed: 70% of the fee back.
+        assert_eq!(r.fee_refund_minor, 70_000);
+        // Within the cap, met guarantee: nothing back.
+        let r = t.result(1_500_000, 150_000, 0);
+        assert_eq!((r.clawback_minor, r.fee_refund_minor), (0, 0));
+    }
+
+    #[test]
+    fn closing_a_slot_balances_and_never_overdraws() {
+        let result = SlotTerms {
+            fee_minor: 100_000,
+            commission_bps: 2_000,
+            guaranteed_gmv_minor: Some(1_000_000),
+            return_cap_bps: Some(4_000),
+        }
+        .result(600_000, 300_000, 0);
+        let close = SlotClose {
+            slot: 1,
+            show: 2,
+            host: 3,
+            brand: 4,
+            agency: Some((5, 3_000)),
+            currency: Currency::CNY,
+            fee: 100_000,
+            platform_bps: 500,
+            result,
+        };
+        let mut l = crate::Ledger::new();
+        l.post(&slot_fee_received(
+            1,
+            2,
+            3,
+            100_000,
+            Currency::CNY,
+            500,
+            UnixMillis(0),
+        ))
+        .unwrap();
+        // The host has nothing else available: the claw-back beyond the fee becomes owed.
+        let tx = slot_closed(&close, |a| l.balance(a), UnixMillis(1));
+        l.post(&tx).unwrap();
+        let host_avail = l.balance(&acct(Party::Account(3), Purpose::Available, Currency::CNY));
+        // Fee 100,000 less 5% platform = 95,000; refund 70,000 of which the host's 66,500;
+        // claw-back 12,000, the agency's 30% (3,600) owed by it, the host's 8,400 from available.
+        assert_eq!(host_avail, 95_000 - 66_500 - 8_400);
+        assert_eq!(
+            l.balance(&acct(Party::Agency(5), Purpose::Owed, Currency::CNY)),
+            -3_600
+        );
+        assert_eq!(
+            l.balance(&acct(Party::Org(4), Purpose::Owed, Currency::CNY)),
+            12_000
+        );
+        assert!(l.totals().values().all(|t| *t == 0));
     }
 }

@@ -16,6 +16,7 @@ enum Op {
         host_bps: u32,
         agency: bool,
         fee_bps: u32,
+        slot: bool,
     },
     Settle {
         order: usize,
@@ -53,14 +54,20 @@ enum Op {
 
 fn op() -> impl Strategy<Value = Op> {
     prop_oneof![
-        (1i64..1_000_000, 100u32..8_000, any::<bool>(), 0u32..2_000).prop_map(
-            |(total, host_bps, agency, fee_bps)| Op::Pay {
+        (
+            1i64..1_000_000,
+            100u32..8_000,
+            any::<bool>(),
+            0u32..2_000,
+            any::<bool>()
+        )
+            .prop_map(|(total, host_bps, agency, fee_bps, slot)| Op::Pay {
                 total,
                 host_bps,
                 agency,
-                fee_bps
-            }
-        ),
+                fee_bps,
+                slot
+            }),
         (0usize..50, any::<bool>()).prop_map(|(order, flagged)| Op::Settle { order, flagged }),
         (0usize..50).prop_map(|order| Op::Refund { order }),
         (1i64..4, 1i64..10_000).prop_map(|(viewer, coins)| Op::TopUp { viewer, coins }),
@@ -124,11 +131,11 @@ proptest! {
         let at = UnixMillis(1);
         for op in ops {
             let r = match op {
-                Op::Pay { total, host_bps, agency, fee_bps } => {
+                Op::Pay { total, host_bps, agency, fee_bps, slot } => {
                     let t = OrderTerms {
                         order: orders.len() as i64 + 1,
                         show: Some(1),
-                        slot: None,
+                        slot: slot.then_some(7),
                         currency: CNY,
                         total,
                         merchant: 1,

@@ -103,6 +103,20 @@ pub enum BooksError {
     NotEnoughCoins,
 }
 
+/// A brand's slot report.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlotReport {
+    pub slot: hawker_storage::slots::Slot,
+    /// Paid orders of the slot's product placed while it was pinned.
+    pub orders: usize,
+    pub pinned_ms: i64,
+    pub result: postings::SlotResult,
+    /// What the brand paid: fee less refund, plus commission less claw-back.
+    pub cost_minor: i64,
+    /// Valid GMV per unit of cost, in basis points (10,000 = 1×).
+    pub roi_bps: i64,
+}
+
 /// What one `catch_up` posted.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq, Serialize)]
 pub struct CatchUp {
@@ -230,8 +244,8 @@ impl Books {
     /// Who earns what on `o`: the seller of record; the show's host unless they are the
     /// seller's own staff; the host's agency under a contract in force when the order was placed.
     pub async fn terms_for(&self, o: &Order) -> Result<OrderTerms, BooksError> {
-        let mut host = None;
-        let mut agency = None;
+        let mut host: Option<(i64, u32)> = None;
+        let mut agency: Option<(i64, u32)> = None;
         if let Some(ch) = o.channel {
             if let Some(c) = self.store.channel(ch).await? {
                 let staff = self.store.membership(o.org, c.owner).await?.is_some();
@@ -248,10 +262,40 @@ impl Books {
                 }
             }
         }
+        // A sale of a slot's product while it was pinned in the slot's show earns the slot's
+        // commission for the slot's host.
+        let mut slot = None;
+        if let Some(show) = o.show {
+            let slots = self.store.slots_of_show(show).await?;
+            if slots.iter().any(|s| s.state != "cancelled") {
+                let items = self.store.order_items(o.id).await?;
+                let pins = self.store.pins(show).await?;
+                slot = slots.into_iter().find(|s| {
+                    s.state != "cancelled"
+                        && items.iter().any(|i| i.product == s.slot.product)
+                        && pins.iter().any(|p| {
+                            p.product == s.slot.product
+                                && p.pinned_at <= o.created_at
+                                && p.unpinned_at.is_none_or(|u| o.created_at < u)
+                        })
+                });
+            }
+        }
+        if let Some(s) = &slot {
+            host = Some((s.slot.host.0, s.slot.commission_bps));
+            agency = self
+                .store
+                .agency_contracts_of_streamer(s.slot.host)
+                .await?
+                .into_iter()
+                .filter(|k| k.in_force(o.created_at))
+                .max_by_key(|k| k.id)
+                .map(|k| (k.agency, k.share_bps));
+        }
         Ok(OrderTerms {
             order: o.id,
             show: o.show.map(|s| s.0),
-            slot: None,
+            slot: slot.map(|s| s.id),
             currency: o.currency,
             total: o.total_minor,
             merchant: o.org,
@@ -574,6 +618,131 @@ impl Books {
             done.gifts_settled += 1;
         }
         Ok(())
+    }
+
+    /// A slot's result from the orders placed while its product was pinned in its show.
+    pub async fn slot_report(&self, id: i64, now: UnixMillis) -> Result<SlotReport, BooksError> {
+        let slot = self
+            .store
+            .slot(id)
+            .await?
+            .ok_or_else(|| BooksError::Invalid("no such slot".into()))?;
+        let pins: Vec<(i64, i64)> = self
+            .store
+            .pins(slot.slot.show)
+            .await?
+            .into_iter()
+            .filter(|p| p.product == slot.slot.product)
+            .map(|p| (p.pinned_at.0, p.unpinned_at.unwrap_or(now).0))
+            .collect();
+        let sales: Vec<_> = self
+            .store
+            .slot_sales(slot.slot.show, slot.slot.product)
+            .await?
+            .into_iter()
+            .filter(|s| {
+                pins.iter()
+                    .any(|(a, b)| *a <= s.created_at.0 && s.created_at.0 < *b)
+            })
+            .collect();
+        let gmv: i64 = sales.iter().map(|s| s.amount_minor).sum();
+        let returned: i64 = sales
+            .iter()
+            .filter(|s| matches!(s.state.as_str(), "refunded" | "cancelled" | "expired"))
+            .map(|s| s.amount_minor)
+            .sum();
+        let terms = postings::SlotTerms {
+            fee_minor: slot.slot.fee_minor,
+            commission_bps: slot.slot.commission_bps,
+            guaranteed_gmv_minor: slot.slot.guaranteed_gmv_minor,
+            return_cap_bps: slot.slot.return_cap_bps,
+        };
+        // Flagged orders (the trust rules) are not valid GMV either; none are flagged yet.
+        let result = terms.result(gmv, returned, 0);
+        let cost = slot.slot.fee_minor - result.fee_refund_minor + result.commission_minor
+            - result.clawback_minor;
+        Ok(SlotReport {
+            orders: sales.len(),
+            pinned_ms: pins.iter().map(|(a, b)| b - a).sum(),
+            roi_bps: if cost > 0 {
+                ((result.valid_gmv_minor as i128 * 10_000) / cost as i128) as i64
+            } else {
+                0
+            },
+            cost_minor: cost,
+            result,
+            slot,
+        })
+    }
+
+    /// Ops recorded the brand's transfer of the slot fee.
+    pub async fn slot_fee_received(&self, id: i64, now: UnixMillis) -> Result<(), BooksError> {
+        let slot = self
+            .store
+            .slot(id)
+            .await?
+            .ok_or_else(|| BooksError::Invalid("no such slot".into()))?;
+        if slot.state != "booked" && slot.state != "fee_received" {
+            return Err(BooksError::Invalid(format!(
+                "a {} slot takes no fee",
+                slot.state
+            )));
+        }
+        self.post(&[postings::slot_fee_received(
+            id,
+            slot.slot.show.0,
+            slot.slot.host.0,
+            slot.slot.fee_minor,
+            slot.slot.currency,
+            self.cfg.platform_fee_bps,
+            now,
+        )])
+        .await?;
+        self.store
+            .set_slot_state(id, "booked", "fee_received")
+            .await?;
+        Ok(())
+    }
+
+    /// Closes a slot after its orders' return windows: fee to the host less the refund for a
+    /// missed guarantee; commission on returns above the cap back to the brand.
+    pub async fn close_slot(&self, id: i64, now: UnixMillis) -> Result<SlotReport, BooksError> {
+        let report = self.slot_report(id, now).await?;
+        let slot = &report.slot;
+        if slot.state != "fee_received" && slot.state != "closed" {
+            return Err(BooksError::Invalid(format!(
+                "a {} slot cannot close (its fee must be received first)",
+                slot.state
+            )));
+        }
+        let agency = self
+            .store
+            .agency_contracts_of_streamer(slot.slot.host)
+            .await?
+            .into_iter()
+            .filter(|k| k.in_force(now))
+            .max_by_key(|k| k.id)
+            .map(|k| (k.agency, k.share_bps));
+        let close = postings::SlotClose {
+            slot: id,
+            show: slot.slot.show.0,
+            host: slot.slot.host.0,
+            brand: slot.slot.brand,
+            agency,
+            currency: slot.slot.currency,
+            fee: slot.slot.fee_minor,
+            platform_bps: self.cfg.platform_fee_bps,
+            result: report.result,
+        };
+        let tx = {
+            let ledger = self.ledger.lock().await;
+            postings::slot_closed(&close, |a| ledger.balance(a), now)
+        };
+        self.post(&[tx]).await?;
+        self.store
+            .set_slot_state(id, "fee_received", "closed")
+            .await?;
+        Ok(report)
     }
 
     /// Nothing more becomes available to, or is paid out to, `party` (trust rules).

@@ -104,13 +104,24 @@ async fn world(s: &SqlStore) -> World {
 }
 
 async fn paid_order(s: &SqlStore, w: &World, id: i64, total: i64) {
+    paid_order_in(s, w, id, total, None, UnixMillis(10)).await
+}
+
+async fn paid_order_in(
+    s: &SqlStore,
+    w: &World,
+    id: i64,
+    total: i64,
+    show: Option<ShowId>,
+    at: UnixMillis,
+) {
     s.place_order(&NewOrder {
         id,
         buyer: w.buyer,
         org: w.merchant_org,
         store: w.store_id,
         channel: Some(w.channel),
-        show: None,
+        show,
         flash_sale: None,
         currency: Currency::CNY,
         subtotal_minor: total,
@@ -120,7 +131,7 @@ async fn paid_order(s: &SqlStore, w: &World, id: i64, total: i64) {
         address: "{}".into(),
         exceptions_acknowledged: false,
         idempotency_key: None,
-        created_at: UnixMillis(10),
+        created_at: at,
         expires_at: None,
         items: vec![OrderItem {
             sku: w.sku,
@@ -344,4 +355,112 @@ async fn books_follow_orders_on_sqlite() {
 #[tokio::test]
 async fn books_follow_orders_on_postgres() {
     books_follow_orders(Arc::new(hawker_storage::testing::postgres_store().await)).await;
+}
+
+async fn slots_pay_by_the_pin_window(store: Arc<SqlStore>) {
+    use hawker_storage::slots::{NewSlot, SlotStore};
+    use hawker_storage::ShowStore;
+    let w = world(&store).await;
+    let books = Books::open(
+        store.clone() as Arc<dyn Store>,
+        MoneyConfig::default(),
+        LawProfile::cn(),
+    )
+    .await
+    .unwrap();
+    let show = store
+        .create_show(hawker_storage::NewShow {
+            channel: w.channel,
+            title: "Brand day".into(),
+            state: ShowState::Live,
+            scheduled_at: None,
+            started_at: Some(UnixMillis(0)),
+        })
+        .await
+        .unwrap();
+    let slot = store
+        .create_slot(&NewSlot {
+            show: show.id,
+            host: w.host,
+            brand: w.merchant_org,
+            product: w.product,
+            fee_minor: 2_000,
+            currency: Currency::CNY,
+            commission_bps: 3_000,
+            guaranteed_gmv_minor: Some(30_000),
+            return_cap_bps: Some(4_000),
+            created_by: w.host,
+            created_at: UnixMillis(0),
+        })
+        .await
+        .unwrap();
+    store
+        .pin(show.id, w.product, UnixMillis(1_000), 1_000)
+        .await
+        .unwrap();
+    store
+        .unpin(show.id, w.product, UnixMillis(5_000))
+        .await
+        .unwrap();
+    // Two sales while pinned, one after.
+    paid_order_in(&store, &w, 11, 10_000, Some(show.id), UnixMillis(2_000)).await;
+    paid_order_in(&store, &w, 12, 10_000, Some(show.id), UnixMillis(3_000)).await;
+    paid_order_in(&store, &w, 13, 10_000, Some(show.id), UnixMillis(6_000)).await;
+    let now = UnixMillis(10_000);
+    assert_eq!(books.catch_up(now).await.unwrap().booked, 3);
+    let host = Party::Account(w.host.0);
+    // Slot sales: 30% commission, of which the agency 30%: host 2,100 each; the later sale the
+    // ordinary 20%: host 1,400.
+    assert_eq!(
+        books.balance(&cny(host, Purpose::Pending)).await,
+        2 * 2_100 + 1_400
+    );
+    // A slot sale returned keeps its commission: the brand owes it.
+    step(&store, 12, OrderState::Paid, OrderState::Cancelled, None).await;
+    assert_eq!(books.catch_up(now).await.unwrap().refunded, 1);
+    assert_eq!(
+        books.balance(&cny(host, Purpose::Pending)).await,
+        2 * 2_100 + 1_400
+    );
+    assert_eq!(
+        books
+            .balance(&cny(Party::Org(w.merchant_org), Purpose::Owed))
+            .await,
+        -3_000
+    );
+    let r = books.slot_report(slot.id, now).await.unwrap();
+    assert_eq!((r.orders, r.pinned_ms), (2, 4_000));
+    assert_eq!(r.result.gmv_minor, 20_000);
+    assert_eq!(r.result.returned_minor, 10_000);
+    assert_eq!(r.result.return_rate_bps, 5_000);
+    assert_eq!(r.result.valid_gmv_minor, 10_000);
+    assert_eq!(r.result.commission_minor, 6_000);
+    // Returns above the 40% cap: 10,000 − 8,000; 30% of that comes back.
+    assert_eq!(r.result.clawback_minor, 600);
+    // Two thirds of the ¥300 guarantee missed: two thirds of the fee back.
+    assert_eq!(r.result.fee_refund_minor, 1_333);
+    assert!(books.close_slot(slot.id, now).await.is_err(), "no fee yet");
+    books.slot_fee_received(slot.id, now).await.unwrap();
+    books.close_slot(slot.id, now).await.unwrap();
+    assert_eq!(store.slot(slot.id).await.unwrap().unwrap().state, "closed");
+    let all: i64 = store
+        .ledger_balances()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|(a, _)| a.currency == Currency::CNY)
+        .map(|(_, b)| b)
+        .sum();
+    assert_eq!(all, 0, "balanced");
+}
+
+#[tokio::test]
+async fn slots_pay_by_the_pin_window_on_sqlite() {
+    let (s, _d) = hawker_storage::testing::sqlite_store().await;
+    slots_pay_by_the_pin_window(Arc::new(s)).await;
+}
+
+#[tokio::test]
+async fn slots_pay_by_the_pin_window_on_postgres() {
+    slots_pay_by_the_pin_window(Arc::new(hawker_storage::testing::postgres_store().await)).await;
 }

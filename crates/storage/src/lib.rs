@@ -11,6 +11,7 @@ pub mod ledger;
 mod room;
 mod rows;
 pub mod shop;
+pub mod slots;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
@@ -172,6 +173,7 @@ pub trait Store:
     + ShopStore
     + ledger::LedgerStore
     + gifts::GiftStore
+    + slots::SlotStore
 {
 }
 

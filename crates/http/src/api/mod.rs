@@ -94,6 +94,16 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/me/coins", post(money::top_up))
         .route("/api/v1/channels/{slug}/gifts", post(money::send_gift))
         .route("/api/v1/admin/gifts/{id}/refund", post(money::refund_gift))
+        .route(
+            "/api/v1/shows/{id}/slots",
+            get(money::show_slots).post(money::book_slot),
+        )
+        .route("/api/v1/slots/{id}/report", get(money::slot_report))
+        .route(
+            "/api/v1/admin/slots/{id}/fee-received",
+            post(money::slot_fee_received),
+        )
+        .route("/api/v1/admin/slots/{id}/close", post(money::close_slot))
         .route("/api/v1/orgs", post(shop::create_org))
         .route("/api/v1/me/orgs", get(shop::my_orgs))
         .route("/api/v1/orgs/{id}/stores", post(shop::create_store))

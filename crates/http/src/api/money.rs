@@ -458,3 +458,217 @@ pub(crate) async fn refund_gift(
         serde_json::json!({ "gift": row.id, "state": row.state }),
     ))
 }
+
+// ---------------------------------------------------------------------------- paid slots
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NewSlotBody {
+    /// The brand (an organisation the caller manages) and its product.
+    brand: i64,
+    product: i64,
+    fee_minor: i64,
+    /// Commission for the host on the slot's sales (basis points, 1–8000).
+    commission_bps: u32,
+    #[serde(default)]
+    guaranteed_gmv_minor: Option<i64>,
+    #[serde(default)]
+    return_cap_bps: Option<u32>,
+}
+
+fn slot_json(s: &hawker_storage::slots::Slot) -> serde_json::Value {
+    serde_json::json!({
+        "id": s.id, "show": s.slot.show.0, "host": s.slot.host.0, "brand": s.slot.brand,
+        "product": s.slot.product, "fee_minor": s.slot.fee_minor, "currency": s.slot.currency,
+        "commission_bps": s.slot.commission_bps, "guaranteed_gmv_minor": s.slot.guaranteed_gmv_minor,
+        "return_cap_bps": s.slot.return_cap_bps, "state": s.state,
+    })
+}
+
+fn unprocessable(detail: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid_field",
+        "A field is invalid",
+    )
+    .detail(detail.to_string())
+}
+
+/// `POST /api/v1/shows/{id}/slots`: a brand books a slot in a host's show.
+pub(crate) async fn book_slot(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(show): Path<i64>,
+    ApiJson(b): ApiJson<NewSlotBody>,
+) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
+    let me = caller.require()?;
+    staff(&state, me, b.brand, |r| {
+        matches!(r, OrgRole::Owner | OrgRole::Manager)
+    })
+    .await?;
+    if b.fee_minor < 0 || !(1..=8_000).contains(&b.commission_bps) {
+        return Err(unprocessable(
+            "fee_minor at least 0; commission_bps 1 to 8000",
+        ));
+    }
+    if b.guaranteed_gmv_minor.is_some_and(|g| g <= 0)
+        || b.return_cap_bps.is_some_and(|c| c > 10_000)
+    {
+        return Err(unprocessable(
+            "guaranteed_gmv_minor above 0; return_cap_bps at most 10000",
+        ));
+    }
+    let sh = state
+        .store
+        .show(hawker_domain::ShowId(show))
+        .await?
+        .ok_or_else(|| ApiError::not_found("show"))?;
+    let c = state
+        .store
+        .channel(sh.channel)
+        .await?
+        .ok_or_else(|| ApiError::not_found("channel"))?;
+    let p = state
+        .store
+        .product(b.product)
+        .await?
+        .filter(|p| p.org == b.brand)
+        .ok_or_else(|| ApiError::not_found("product of this brand"))?;
+    let slot = state
+        .store
+        .create_slot(&hawker_storage::slots::NewSlot {
+            show: sh.id,
+            host: c.owner,
+            brand: b.brand,
+            product: p.id,
+            fee_minor: b.fee_minor,
+            currency: p.currency,
+            commission_bps: b.commission_bps,
+            guaranteed_gmv_minor: b.guaranteed_gmv_minor,
+            return_cap_bps: b.return_cap_bps,
+            created_by: me.id,
+            created_at: UnixMillis::now(),
+        })
+        .await?;
+    Ok((StatusCode::CREATED, Json(slot_json(&slot))))
+}
+
+/// Host, the brand's owner or managers, or a platform admin.
+async fn may_see_slot(
+    state: &AppState,
+    me: &hawker_domain::Account,
+    s: &hawker_storage::slots::Slot,
+) -> ApiResult<()> {
+    if me.id == s.slot.host || me.role == Role::PlatformAdmin {
+        return Ok(());
+    }
+    staff(state, me, s.slot.brand, |r| {
+        matches!(r, OrgRole::Owner | OrgRole::Manager)
+    })
+    .await
+    .map(|_| ())
+}
+
+/// `GET /api/v1/shows/{id}/slots`: the slots the caller may see.
+pub(crate) async fn show_slots(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(show): Path<i64>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    let me = caller.require()?;
+    let mut out = Vec::new();
+    for s in state
+        .store
+        .slots_of_show(hawker_domain::ShowId(show))
+        .await?
+    {
+        if may_see_slot(&state, me, &s).await.is_ok() {
+            out.push(slot_json(&s));
+        }
+    }
+    Ok(Json(out))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ReportQuery {
+    #[serde(default)]
+    format: Option<String>,
+}
+
+/// `GET /api/v1/slots/{id}/report[?format=csv]`: fee, GMV, valid GMV, returns, commission,
+/// refund, claw-back, ROI.
+pub(crate) async fn slot_report(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    Query(q): Query<ReportQuery>,
+) -> ApiResult<Response> {
+    let me = caller.require()?;
+    let s = state
+        .store
+        .slot(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("slot"))?;
+    may_see_slot(&state, me, &s)
+        .await
+        .map_err(|_| ApiError::not_found("slot"))?;
+    let r = shop(&state)?
+        .books()
+        .slot_report(id, UnixMillis::now())
+        .await
+        .map_err(hawker_shop::ShopError::from)?;
+    let x = &r.result;
+    if q.format.as_deref() == Some("csv") {
+        let out = format!(
+            "slot,show,brand,product,currency,fee_minor,orders,gmv_minor,returned_minor,return_rate_bps,valid_gmv_minor,commission_minor,fee_refund_minor,clawback_minor,cost_minor,roi_bps\n\
+             {},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            id, s.slot.show.0, s.slot.brand, s.slot.product, s.slot.currency, s.slot.fee_minor,
+            r.orders, x.gmv_minor, x.returned_minor, x.return_rate_bps, x.valid_gmv_minor,
+            x.commission_minor, x.fee_refund_minor, x.clawback_minor, r.cost_minor, r.roi_bps
+        );
+        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response());
+    }
+    Ok(Json(serde_json::json!({
+        "slot": slot_json(&r.slot), "orders": r.orders, "pinned_ms": r.pinned_ms,
+        "gmv_minor": x.gmv_minor, "returned_minor": x.returned_minor,
+        "return_rate_bps": x.return_rate_bps, "valid_gmv_minor": x.valid_gmv_minor,
+        "commission_minor": x.commission_minor, "fee_refund_minor": x.fee_refund_minor,
+        "clawback_minor": x.clawback_minor, "cost_minor": r.cost_minor, "roi_bps": r.roi_bps,
+    }))
+    .into_response())
+}
+
+/// `POST /api/v1/admin/slots/{id}/fee-received`: ops recorded the brand's transfer.
+pub(crate) async fn slot_fee_received(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<StatusCode> {
+    caller.require_role(|r| r == Role::PlatformAdmin, "slot fees")?;
+    shop(&state)?
+        .books()
+        .slot_fee_received(id, UnixMillis::now())
+        .await
+        .map_err(hawker_shop::ShopError::from)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `POST /api/v1/admin/slots/{id}/close`: settles the slot (refund for a missed guarantee,
+/// claw-back above the return cap) and returns its final report.
+pub(crate) async fn close_slot(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    caller.require_role(|r| r == Role::PlatformAdmin, "closing slots")?;
+    let r = shop(&state)?
+        .books()
+        .close_slot(id, UnixMillis::now())
+        .await
+        .map_err(hawker_shop::ShopError::from)?;
+    Ok(Json(serde_json::json!({
+        "slot": id, "valid_gmv_minor": r.result.valid_gmv_minor,
+        "fee_refund_minor": r.result.fee_refund_minor, "clawback_minor": r.result.clawback_minor,
+    })))
+}
