@@ -129,7 +129,8 @@ pub struct CatchUp {
 
 pub struct Books {
     store: Arc<dyn Store>,
-    ledger: Mutex<Ledger>,
+    /// Shared with the posting task (see `post`).
+    ledger: Arc<Mutex<Ledger>>,
     cfg: MoneyConfig,
     law: LawProfile,
 }
@@ -155,7 +156,7 @@ impl Books {
         }
         Ok(Arc::new(Books {
             store,
-            ledger: Mutex::new(ledger),
+            ledger: Arc::new(Mutex::new(ledger)),
             cfg,
             law,
         }))
@@ -167,62 +168,18 @@ impl Books {
 
     /// Checks, stores and applies `txs`, all or nothing. A key already stored with the same
     /// entries is `Posted::Already`, even where the balances would no longer allow it.
+    ///
+    /// The work runs in a task of its own: a caller that goes away (an HTTP client hanging up,
+    /// a timeout) cannot stop it between the write and the in-memory update, which would leave
+    /// the balances unlike the stored entries. Found by the interrupted-run test.
     pub async fn post(&self, txs: &[Transaction]) -> Result<Vec<Posted>, BooksError> {
-        let mut ledger = self.ledger.lock().await;
-        let mut out: Vec<Option<Posted>> = vec![None; txs.len()];
-        let mut todo: Vec<usize> = Vec::new();
-        let undo = |ledger: &mut Ledger, todo: &[usize]| {
-            for i in todo.iter().rev() {
-                ledger.unapply(&txs[*i]);
-            }
-        };
-        for (i, t) in txs.iter().enumerate() {
-            match ledger.check(t) {
-                Ok(()) => {
-                    ledger.apply(t);
-                    todo.push(i);
-                }
-                Err(e) => match self.store.ledger_posted(&t.key).await {
-                    Ok(Some((_, f))) if f == t.fingerprint() => out[i] = Some(Posted::Already),
-                    Ok(Some(_)) => {
-                        undo(&mut ledger, &todo);
-                        return Err(LedgerError::KeyConflict(t.key.clone()).into());
-                    }
-                    Ok(None) => {
-                        undo(&mut ledger, &todo);
-                        return Err(e.into());
-                    }
-                    Err(s) => {
-                        undo(&mut ledger, &todo);
-                        return Err(s.into());
-                    }
-                },
-            }
-        }
-        let batch: Vec<Transaction> = todo.iter().map(|i| txs[*i].clone()).collect();
-        match self.store.post_ledger(&batch).await {
-            Ok(posted) => {
-                for (i, p) in todo.iter().zip(posted) {
-                    if p == Posted::Already {
-                        ledger.unapply(&txs[*i]); // stored before: applied at restore
-                    }
-                    out[*i] = Some(p);
-                }
-                Ok(out
-                    .into_iter()
-                    .map(|p| p.unwrap_or(Posted::Already))
-                    .collect())
-            }
-            Err(e) => {
-                undo(&mut ledger, &todo);
-                Err(match e {
-                    StorageError::Conflict { .. } => {
-                        LedgerError::KeyConflict("a key in the batch".into()).into()
-                    }
-                    e => e.into(),
-                })
-            }
-        }
+        let (ledger, store, txs) = (self.ledger.clone(), self.store.clone(), txs.to_vec());
+        tokio::spawn(async move {
+            let mut ledger = ledger.lock_owned().await;
+            post_locked(&mut ledger, store.as_ref(), &txs).await
+        })
+        .await
+        .map_err(|e| BooksError::Invalid(format!("posting task: {e}")))?
     }
 
     pub async fn balance(&self, a: &AccountRef) -> i64 {
@@ -757,5 +714,67 @@ impl Books {
     /// The party's own account as a streamer or viewer.
     pub fn person(a: AccountId) -> Party {
         Party::Account(a.0)
+    }
+}
+
+/// `Books::post` under the ledger's lock.
+async fn post_locked(
+    ledger: &mut Ledger,
+    store: &dyn Store,
+    txs: &[Transaction],
+) -> Result<Vec<Posted>, BooksError> {
+    let mut out: Vec<Option<Posted>> = vec![None; txs.len()];
+    let mut todo: Vec<usize> = Vec::new();
+    let undo = |ledger: &mut Ledger, todo: &[usize]| {
+        for i in todo.iter().rev() {
+            ledger.unapply(&txs[*i]);
+        }
+    };
+    for (i, t) in txs.iter().enumerate() {
+        match ledger.check(t) {
+            Ok(()) => {
+                ledger.apply(t);
+                todo.push(i);
+            }
+            Err(e) => match store.ledger_posted(&t.key).await {
+                Ok(Some((_, f))) if f == t.fingerprint() => out[i] = Some(Posted::Already),
+                Ok(Some(_)) => {
+                    undo(ledger, &todo);
+                    return Err(LedgerError::KeyConflict(t.key.clone()).into());
+                }
+                Ok(None) => {
+                    undo(ledger, &todo);
+                    return Err(e.into());
+                }
+                Err(s) => {
+                    undo(ledger, &todo);
+                    return Err(s.into());
+                }
+            },
+        }
+    }
+    let batch: Vec<Transaction> = todo.iter().map(|i| txs[*i].clone()).collect();
+    match store.post_ledger(&batch).await {
+        Ok(posted) => {
+            for (i, p) in todo.iter().zip(posted) {
+                if p == Posted::Already {
+                    ledger.unapply(&txs[*i]); // stored before: applied at restore
+                }
+                out[*i] = Some(p);
+            }
+            Ok(out
+                .into_iter()
+                .map(|p| p.unwrap_or(Posted::Already))
+                .collect())
+        }
+        Err(e) => {
+            undo(ledger, &todo);
+            Err(match e {
+                StorageError::Conflict { .. } => {
+                    LedgerError::KeyConflict("a key in the batch".into()).into()
+                }
+                e => e.into(),
+            })
+        }
     }
 }

@@ -464,3 +464,114 @@ async fn slots_pay_by_the_pin_window_on_sqlite() {
 async fn slots_pay_by_the_pin_window_on_postgres() {
     slots_pay_by_the_pin_window(Arc::new(hawker_storage::testing::postgres_store().await)).await;
 }
+
+/// Settlement and payouts interrupted at arbitrary points (the task dropped mid-way, as a
+/// crash would leave it: each batch committed or not) and run again complete exactly once.
+async fn interrupted_runs_complete_exactly_once(store: Arc<SqlStore>) {
+    use hawker_storage::ledger::LedgerStore;
+    let w = world(&store).await;
+    let cfg = MoneyConfig {
+        payout_minimum_minor: 1,
+        ..MoneyConfig::default()
+    };
+    let books = Books::open(
+        store.clone() as Arc<dyn Store>,
+        cfg.clone(),
+        LawProfile::cn(),
+    )
+    .await
+    .unwrap();
+    let n = 600i64;
+    for i in 0..n {
+        paid_order(&store, &w, 1_000 + i, 1_000 + i).await;
+        step(
+            &store,
+            1_000 + i,
+            OrderState::Paid,
+            OrderState::Shipped,
+            None,
+        )
+        .await;
+        step(
+            &store,
+            1_000 + i,
+            OrderState::Shipped,
+            OrderState::Delivered,
+            Some(0),
+        )
+        .await;
+    }
+    let now = UnixMillis(30 * DAY);
+    // Interrupt the catch-up again and again, each time a little later.
+    let mut budget = 1u64;
+    loop {
+        let r = tokio::time::timeout(
+            std::time::Duration::from_millis(budget),
+            books.catch_up(now),
+        )
+        .await;
+        if let Ok(done) = r {
+            done.unwrap();
+            break;
+        }
+        budget += 3;
+    }
+    assert!(budget > 1, "the run was interrupted at least once");
+    assert_eq!(books.catch_up(now).await.unwrap(), CatchUp::default());
+    for i in [0, n / 2, n - 1] {
+        assert_eq!(
+            store
+                .ledger_posted(&format!("order:{}:settled", 1_000 + i))
+                .await
+                .unwrap()
+                .map(|(k, _)| k),
+            Some("order_settled".to_string())
+        );
+    }
+    // The same for a payout batch, then the balances agree with a fresh restore.
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_millis(1),
+        books.payout_batch("crash-test", now),
+    )
+    .await;
+    books.payout_batch("crash-test", now).await.unwrap();
+    assert!(books
+        .payout_batch("crash-test", now)
+        .await
+        .unwrap()
+        .is_empty());
+    let reopened = Books::open(store.clone() as Arc<dyn Store>, cfg, LawProfile::cn())
+        .await
+        .unwrap();
+    let org = Party::Org(w.merchant_org);
+    assert_eq!(
+        books.balances_of(org).await,
+        reopened.balances_of(org).await
+    );
+    assert_eq!(reopened.balance(&cny(org, Purpose::Available)).await, 0);
+    let merchant_total: i64 = (0..n)
+        .map(|i| {
+            let total = 1_000 + i;
+            total - total * 2_000 / 10_000 - total * 500 / 10_000
+        })
+        .sum();
+    assert_eq!(
+        reopened.balance(&cny(org, Purpose::PayoutsInTransit)).await,
+        merchant_total,
+        "every settled order paid out once"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_runs_complete_exactly_once_on_sqlite() {
+    let (s, _d) = hawker_storage::testing::sqlite_store().await;
+    interrupted_runs_complete_exactly_once(Arc::new(s)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn interrupted_runs_complete_exactly_once_on_postgres() {
+    interrupted_runs_complete_exactly_once(Arc::new(
+        hawker_storage::testing::postgres_store().await,
+    ))
+    .await;
+}
