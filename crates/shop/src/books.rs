@@ -364,6 +364,41 @@ impl Books {
         Ok(txs)
     }
 
+    /// Runs a payout batch to the end: new payouts posted, each (and any left unconfirmed by an
+    /// earlier, interrupted run of the same batch) sent through the provider and confirmed or
+    /// reversed. Returns `(paid, failed)` transactions.
+    pub async fn run_payouts(
+        &self,
+        batch: &str,
+        provider: &dyn crate::payouts::PayoutProvider,
+        now: UnixMillis,
+    ) -> Result<(Vec<Transaction>, Vec<Transaction>), BooksError> {
+        self.payout_batch(batch, now).await?;
+        let (mut paid, mut failed) = (Vec::new(), Vec::new());
+        for p in self.store.payouts_unconfirmed(batch).await? {
+            let Some(e) = p.entries.iter().find(|e| e.amount > 0) else {
+                continue;
+            };
+            let money = hawker_domain::Money::new(e.amount, e.account.currency);
+            match provider
+                .pay(&p.key, e.account.party, money)
+                .await
+                .map_err(|e| BooksError::Invalid(e.to_string()))?
+            {
+                crate::payouts::PayoutStatus::Paid => {
+                    self.post(&[postings::payout_confirmed(&p, now)]).await?;
+                    paid.push(p);
+                }
+                crate::payouts::PayoutStatus::Failed(why) => {
+                    tracing::warn!(key = %p.key, %why, "payout failed; the money is available again");
+                    self.post(&[postings::payout_failed(&p, now)]).await?;
+                    failed.push(p);
+                }
+            }
+        }
+        Ok((paid, failed))
+    }
+
     /// The payout provider confirmed these payouts (the sandbox does at once).
     pub async fn confirm_payouts(
         &self,

@@ -5,6 +5,7 @@
 pub mod books;
 pub mod flash;
 pub mod payments;
+pub mod payouts;
 mod service;
 
 pub use service::{

@@ -150,6 +150,8 @@ pub struct Shop {
     ids: Mutex<OrderIdGen>,
     events: Arc<dyn ShopEvents>,
     books: Arc<crate::books::Books>,
+    /// Where payouts go: the sandbox by default (a bank's payout API in production).
+    payouts: Arc<dyn crate::payouts::PayoutProvider>,
 }
 
 fn check_address(a: &serde_json::Value) -> Result<String, ShopError> {
@@ -200,6 +202,7 @@ impl Shop {
         let shop = Arc::new(Shop {
             ids: Mutex::new(OrderIdGen::new(cfg.node * 2 + 1)),
             books,
+            payouts: Arc::new(crate::payouts::SandboxPayouts::new()),
             store,
             engine,
             provider,
@@ -219,6 +222,10 @@ impl Shop {
     /// The ledger: balances, statements, payouts.
     pub fn books(&self) -> &Arc<crate::books::Books> {
         &self.books
+    }
+
+    pub fn payouts(&self) -> &Arc<dyn crate::payouts::PayoutProvider> {
+        &self.payouts
     }
 
     pub fn engine(&self) -> &FlashEngine {

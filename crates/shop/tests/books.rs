@@ -528,18 +528,18 @@ async fn interrupted_runs_complete_exactly_once(store: Arc<SqlStore>) {
             Some("order_settled".to_string())
         );
     }
-    // The same for a payout batch, then the balances agree with a fresh restore.
+    // The same for a payout batch through the sandbox provider, then the balances agree with
+    // a fresh restore.
+    let bank = hawker_shop::payouts::SandboxPayouts::new();
     let _ = tokio::time::timeout(
         std::time::Duration::from_millis(1),
-        books.payout_batch("crash-test", now),
+        books.run_payouts("crash-test", &bank, now),
     )
     .await;
-    books.payout_batch("crash-test", now).await.unwrap();
-    assert!(books
-        .payout_batch("crash-test", now)
-        .await
-        .unwrap()
-        .is_empty());
+    books.run_payouts("crash-test", &bank, now).await.unwrap();
+    let (again, failed) = books.run_payouts("crash-test", &bank, now).await.unwrap();
+    assert!(again.is_empty() && failed.is_empty());
+    assert_eq!(bank.paid_count(), 3, "merchant, host and agency, once each");
     let reopened = Books::open(store.clone() as Arc<dyn Store>, cfg, LawProfile::cn())
         .await
         .unwrap();
@@ -557,7 +557,24 @@ async fn interrupted_runs_complete_exactly_once(store: Arc<SqlStore>) {
         .sum();
     assert_eq!(
         reopened.balance(&cny(org, Purpose::PayoutsInTransit)).await,
-        merchant_total,
+        0,
+        "confirmed"
+    );
+    let paid_out: i64 = store
+        .ledger_statement(
+            &cny(org, Purpose::PayoutsInTransit),
+            UnixMillis(0),
+            UnixMillis(i64::MAX),
+            100,
+        )
+        .await
+        .unwrap()
+        .iter()
+        .filter(|l| l.amount > 0)
+        .map(|l| l.amount)
+        .sum();
+    assert_eq!(
+        paid_out, merchant_total,
         "every settled order paid out once"
     );
 }

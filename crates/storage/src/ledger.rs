@@ -63,6 +63,8 @@ pub trait LedgerStore: Send + Sync {
         delivered_before: UnixMillis,
         limit: i64,
     ) -> Result<Vec<Order>>;
+    /// Payout transactions of `batch` with neither a confirmation nor a failure posted.
+    async fn payouts_unconfirmed(&self, batch: &str) -> Result<Vec<Transaction>>;
     #[allow(clippy::too_many_arguments)]
     async fn create_agency_contract(
         &self,
@@ -311,6 +313,47 @@ impl LedgerStore for SqlStore {
                 .fetch_optional(self.pool())
                 .await?;
         r.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    async fn payouts_unconfirmed(&self, batch: &str) -> Result<Vec<Transaction>> {
+        let rows = sqlx::query(
+            "SELECT t.id, t.posting_key, t.kind, t.at, a.code, e.amount FROM ledger_transactions t \
+             JOIN ledger_entries e ON e.tx_id = t.id JOIN ledger_accounts a ON a.id = e.account_id \
+             WHERE t.batch = $1 AND t.kind = 'payout' \
+             AND NOT EXISTS (SELECT 1 FROM ledger_transactions c WHERE c.posting_key IN (t.posting_key || ':confirmed', t.posting_key || ':failed')) \
+             ORDER BY t.id",
+        )
+        .bind(batch)
+        .fetch_all(self.pool())
+        .await?;
+        let mut out: Vec<(i64, Transaction)> = Vec::new();
+        for r in &rows {
+            let id: i64 = r.try_get(0)?;
+            let code: String = r.try_get(4)?;
+            let account = AccountRef::parse(&code)
+                .ok_or_else(|| StorageError::Corrupt(format!("ledger account {code:?}")))?;
+            let entry = hawker_money::Entry {
+                account,
+                amount: r.try_get(5)?,
+            };
+            match out.last_mut() {
+                Some((last, t)) if *last == id => t.entries.push(entry),
+                _ => out.push((
+                    id,
+                    Transaction {
+                        key: r.try_get(1)?,
+                        kind: r.try_get(2)?,
+                        at: UnixMillis(r.try_get(3)?),
+                        entries: vec![entry],
+                        refs: hawker_money::ledger::Refs {
+                            batch: Some(batch.to_string()),
+                            ..Default::default()
+                        },
+                    },
+                )),
+            }
+        }
+        Ok(out.into_iter().map(|(_, t)| t).collect())
     }
 
     async fn orders_unbooked(&self, limit: i64) -> Result<Vec<Order>> {

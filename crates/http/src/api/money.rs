@@ -287,31 +287,29 @@ pub(crate) struct PayoutBody {
 }
 
 /// `POST /api/v1/admin/payouts`: pays every available balance above the minimum through the
-/// sandbox payout provider (which confirms at once).
+/// payout provider (the sandbox by default); running a batch again pays nobody twice and
+/// finishes what an interrupted run left.
 pub(crate) async fn payouts(
     State(state): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<PayoutBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require_role(|r| r == Role::PlatformAdmin, "payouts")?;
-    let books = shop(&state)?.books();
-    let now = UnixMillis::now();
-    let paid = books
-        .payout_batch(&b.batch, now)
+    let shop = shop(&state)?;
+    let (paid, failed) = shop
+        .books()
+        .run_payouts(&b.batch, shop.payouts().as_ref(), UnixMillis::now())
         .await
         .map_err(hawker_shop::ShopError::from)?;
-    books
-        .confirm_payouts(&paid, now)
-        .await
-        .map_err(hawker_shop::ShopError::from)?;
-    let lines: Vec<_> = paid
-        .iter()
-        .filter_map(|t| t.entries.iter().find(|e| e.amount > 0))
-        .map(|e| serde_json::json!({ "party": e.account.party, "currency": e.account.currency, "amount_minor": e.amount }))
-        .collect();
-    Ok(Json(
-        serde_json::json!({ "batch": b.batch, "payouts": lines }),
-    ))
+    let lines = |txs: &[hawker_money::Transaction]| -> Vec<serde_json::Value> {
+        txs.iter()
+            .filter_map(|t| t.entries.iter().find(|e| e.amount > 0))
+            .map(|e| serde_json::json!({ "party": e.account.party, "currency": e.account.currency, "amount_minor": e.amount }))
+            .collect()
+    };
+    Ok(Json(serde_json::json!({
+        "batch": b.batch, "paid": lines(&paid), "failed": lines(&failed),
+    })))
 }
 
 // ---------------------------------------------------------------------------- coins, gifts
