@@ -236,7 +236,7 @@ pub fn banner(running: &Running, seeded: &Seeded, data: &std::path::Path) -> Str
         "  Streamer studio         {base}/studio   (log in below)\n"
     ));
     s.push_str(&format!(
-        "  Merchant console        {base}/shop     Buyer's orders  {base}/orders\n"
+        "  Merchant console        {base}/shop     Buyer's orders  {base}/orders     Earnings  {base}/earnings\n"
     ));
     s.push_str(
         "  Buy from the show: press Buy on the pinned card; sandbox card 4242 4242 4242 4242\n",

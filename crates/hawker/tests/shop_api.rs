@@ -644,6 +644,14 @@ async fn shop_from_catalog_to_return() {
         .unwrap()["balance_minor"]
         .as_i64();
     assert_eq!(fees, Some(640));
+    // The earnings page and its script are served.
+    let page = farmer.get(format!("{b}/earnings")).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    assert!(page.text().await.unwrap().contains("/assets/earnings.js"));
+    let js = reqwest::get(format!("{b}/assets/earnings.js"))
+        .await
+        .unwrap();
+    assert_eq!(js.status(), 200);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

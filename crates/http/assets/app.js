@@ -70,6 +70,7 @@ export async function renderHeader() {
           h('a', { href: '/studio' }, 'Studio'),
           h('a', { href: '/shop' }, 'Shop'),
           h('a', { href: '/orders' }, 'Orders'),
+          h('a', { href: '/earnings' }, 'Earnings'),
           h('span', { class: 'who' }, account.display_name),
           h('button', {
             class: 'link',

@@ -16,6 +16,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/replay/{show}", get(replay))
         .route("/studio", get(|| async { page(STUDIO) }))
         .route("/orders", get(|| async { page(ORDERS) }))
+        .route("/earnings", get(|| async { page(EARNINGS) }))
         .route("/shop", get(|| async { page(MERCHANT) }))
         .route("/login", get(|| async { page(AUTH) }))
         .route("/signup", get(|| async { page(AUTH) }))
@@ -28,6 +29,7 @@ const REPLAY: &str = include_str!("../assets/replay.html");
 const STUDIO: &str = include_str!("../assets/studio.html");
 const AUTH: &str = include_str!("../assets/auth.html");
 const ORDERS: &str = include_str!("../assets/orders.html");
+const EARNINGS: &str = include_str!("../assets/earnings.html");
 const MERCHANT: &str = include_str!("../assets/merchant.html");
 
 const NOT_FOUND: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Not found — Hawker</title><link rel="stylesheet" href="/assets/style.css"></head><body><header><a class="logo" href="/">Hawk<span>er</span></a></header><main><h1>Not found</h1><p class="empty">There is nothing here. <a href="/">See who is live</a>.</p></main></body></html>"#;
@@ -88,6 +90,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("auth.js", "text/javascript; charset=utf-8"),
     asset!("shop.js", "text/javascript; charset=utf-8"),
     asset!("orders.js", "text/javascript; charset=utf-8"),
+    asset!("earnings.js", "text/javascript; charset=utf-8"),
     asset!("merchant.js", "text/javascript; charset=utf-8"),
 ];
 

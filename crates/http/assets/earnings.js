@@ -1,0 +1,83 @@
+// Earnings and statements: the caller's own accounts and those of organisations they manage
+// (as seller and as agency), every statement line naming its ledger transaction and order.
+import { api, h, me, renderHeader, when } from './app.js';
+
+renderHeader();
+const balances = document.getElementById('balances');
+const select = document.getElementById('account');
+const out = document.getElementById('statement');
+const csv = document.getElementById('csv');
+
+const digits = (c) => (c === 'XHC' || c === 'JPY' ? 0 : 2);
+const money = (minor, c) => c === 'XHC'
+  ? `${minor} coins`
+  : `${(minor / 10 ** digits(c)).toFixed(digits(c))} ${c}`;
+
+// Statement URLs per account: [label, base URL, purpose, currency].
+const sources = [];
+
+function table(title, accounts, base, extra = '') {
+  if (!accounts.length) return h('p', { class: 'meta' }, `${title}: nothing yet.`);
+  for (const a of accounts) {
+    sources.push([`${title} — ${a.purpose.replace(/_/g, ' ')} (${a.currency})`, base, a.purpose, a.currency, extra]);
+  }
+  return h('div', { class: 'card' },
+    h('strong', {}, title),
+    h('table', { class: 'ledger' },
+      h('tr', {}, h('th', {}, 'Account'), h('th', { class: 'amount' }, 'Balance')),
+      accounts.map((a) => h('tr', {},
+        h('td', {}, `${a.purpose.replace(/_/g, ' ')} (${a.currency})`),
+        h('td', { class: 'amount' }, money(a.balance_minor, a.currency))))));
+}
+
+function url(i, format) {
+  const [, base, purpose, currency, extra] = sources[i];
+  return `${base}?purpose=${purpose}&currency=${currency}${extra}${format ? `&format=${format}` : ''}`;
+}
+
+async function statement() {
+  const i = Number(select.value);
+  if (!sources[i]) return;
+  csv.href = url(i, 'csv');
+  const s = await api(url(i));
+  out.replaceChildren(
+    h('p', { class: 'meta' }, `${sources[i][0]} · account ${s.account} · net ${money(s.net_minor, sources[i][3])}`),
+    h('table', { class: 'ledger' },
+      h('tr', {}, h('th', {}, 'When'), h('th', {}, 'What'), h('th', {}, 'Order / gift / slot'),
+        h('th', {}, 'Ledger transaction'), h('th', { class: 'amount' }, 'Amount')),
+      s.lines.map((l) => h('tr', {},
+        h('td', {}, when(l.at)),
+        h('td', {}, l.kind.replace(/_/g, ' ')),
+        h('td', {}, l.order ? `order ${l.order}` : l.gift ? `gift ${l.gift}` : l.slot ? `slot ${l.slot}` : l.batch ? `batch ${l.batch}` : ''),
+        h('td', {}, `${l.transaction} · ${l.posting_key}`),
+        h('td', { class: 'amount' }, money(l.amount_minor, sources[i][3]))))));
+}
+
+async function load() {
+  if (!(await me())) {
+    balances.replaceChildren(h('p', {}, h('a', { href: '/login?next=/earnings' }, 'Log in'), ' to see your earnings.'));
+    return;
+  }
+  const mine = await api('/api/v1/me/earnings');
+  const parts = [table('You', mine.accounts, '/api/v1/me/statement')];
+  for (const k of mine.agency_contracts) {
+    parts.push(h('p', { class: 'meta' }, `Agency contract: organisation ${k.agency} takes ${k.share_bps / 100}% of your earnings since ${when(k.starts_at)}.`));
+  }
+  for (const org of await api('/api/v1/me/orgs')) {
+    try {
+      const e = await api(`/api/v1/orgs/${org.id}/earnings`);
+      const seller = e.accounts.filter((a) => a.party.kind === 'org');
+      const agency = e.accounts.filter((a) => a.party.kind === 'agency');
+      parts.push(table(`${org.name} (seller)`, seller, `/api/v1/orgs/${org.id}/statement`, '&as=org'));
+      if (agency.length) parts.push(table(`${org.name} (agency)`, agency, `/api/v1/orgs/${org.id}/statement`, '&as=agency'));
+    } catch {
+      // Not an owner or manager there: not theirs to see.
+    }
+  }
+  balances.replaceChildren(...parts);
+  select.replaceChildren(...sources.map(([label], i) => h('option', { value: String(i) }, label)));
+  if (sources.length) statement();
+}
+
+document.getElementById('show').onclick = statement;
+load();
