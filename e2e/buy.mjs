@@ -1,7 +1,8 @@
 // Buying from the stream in real Chromium. The host (logged in, in one browser context) pins a
 // product from the merchant console and announces a flash sale; the viewer (another context)
 // sees the pin and the countdown on the live show, buys when it opens, pays with the sandbox
-// provider and gets a confirmation; the host sees the paid order.
+// provider and gets a confirmation; the host sees the paid order, and its earnings on the
+// earnings page.
 // Usage: node buy.mjs http://host/c/slug host-email password
 import { launch, check } from './lib.mjs';
 
@@ -78,6 +79,25 @@ try {
   await host.waitForSelector(`#morder-${orderId}`, { timeout: 10000 });
   const row = await host.textContent(`#morder-${orderId}`);
   check(row.includes('paid'), `the merchant's order list shows the paid order (${row})`);
+
+  // The books follow: on the earnings page the seller's pending balance is the price less the
+  // platform's 5% fee (the host is the seller's own staff: no commission), and the statement
+  // names the order.
+  let earnings = '';
+  for (let i = 0; i < 20 && !earnings.includes('9.41 CNY'); i++) {
+    await host.goto(`${origin}/earnings`);
+    await host.waitForSelector('#balances .card', { timeout: 10000 });
+    earnings = await host.textContent('#balances');
+    if (!earnings.includes('9.41 CNY')) await host.waitForTimeout(1000);
+  }
+  check(earnings.includes('9.41 CNY'), `the seller's pending earnings (${earnings})`);
+  const seller = await host.evaluate(() => [...document.querySelectorAll('#account option')]
+    .find((o) => /seller.*pending/.test(o.textContent)).value);
+  await host.selectOption('#account', seller);
+  await host.click('#show');
+  await host.waitForFunction((id) => document.querySelector('#statement').textContent.includes(`order ${id}`), orderId, { timeout: 10000 });
+  const line = await host.textContent('#statement');
+  check(line.includes('order paid'), `the statement line (${line})`);
 
   check(errors.length === 0, `no page errors: ${errors.join('; ')}`);
   console.log(JSON.stringify({ test: 'buy', countdown, order: orderId, card }));
