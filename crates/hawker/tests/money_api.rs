@@ -25,6 +25,7 @@ async fn coins_gifts_and_the_hosts_late_credit() {
     let s = start_with(|cfg| {
         cfg.money.gifts.max_per_gift_minor = 1_000; // 100 coins at 10 fen
         cfg.money.gifts.max_per_day_minor = 2_000;
+        cfg.money.gifts.muted_tips_multiplier = Some(3);
     })
     .await;
     let b = &s.base;
@@ -228,6 +229,43 @@ async fn coins_gifts_and_the_hosts_late_credit() {
     .await;
     assert_eq!(ledger["totals_minor"]["CNY"], 0, "{ledger}");
     assert_eq!(ledger["totals_minor"]["XHC"], 0, "{ledger}");
+    // Ops mutes the host for ten minutes: no gifts for thirty.
+    let host_id = json_ok(host.get(format!("{b}/api/v1/me")).send().await.unwrap()).await["id"]
+        .as_i64()
+        .unwrap();
+    let r = reqwest::Client::new()
+        .post(format!("{b}/api/v1/admin/accounts/{host_id}/mute"))
+        .bearer_auth(admin)
+        .json(&json!({"minutes": 10, "reason": ""}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 422, "invalid_field").await;
+    let muted = json_ok(
+        reqwest::Client::new()
+            .post(format!("{b}/api/v1/admin/accounts/{host_id}/mute"))
+            .bearer_auth(admin)
+            .json(&json!({"minutes": 10, "reason": "claimed the cream cures acne"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(muted["tips_suspended_until"].as_i64().unwrap() > now_ms() + 29 * 60_000);
+    problem(
+        post(&viewer, gifts.clone(), json!({"kind": kind("Rose")})).await,
+        409,
+        "tips_suspended",
+    )
+    .await;
+    let r = viewer
+        .post(format!("{b}/api/v1/admin/accounts/{host_id}/mute"))
+        .json(&json!({"minutes": 10, "reason": "x"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 403, "forbidden").await;
+
     let _ = ffmpeg.kill();
     let _ = ffmpeg.wait();
     s.running.shutdown().await;

@@ -32,6 +32,9 @@ pub struct MoneyConfig {
     pub host_commission_bps: u32,
     /// Available balances below this (minor units) wait for the next payout batch.
     pub payout_minimum_minor: i64,
+    /// Platform fee per product category (`food`, `cosmetics`, ...), where it differs from
+    /// `platform_fee_bps`; an organisation's own rate (set by ops) comes first.
+    pub category_fee_bps: std::collections::BTreeMap<String, u32>,
     pub gifts: GiftConfig,
 }
 
@@ -56,6 +59,9 @@ pub struct GiftConfig {
     pub alert_daily_minor: i64,
     /// Most coins in one top-up.
     pub max_topup_coins: i64,
+    /// A muted host earns no gifts for this multiple of the mute; absent: the law profile's
+    /// (cn 3, none elsewhere).
+    pub muted_tips_multiplier: Option<u32>,
 }
 
 impl Default for GiftConfig {
@@ -71,6 +77,7 @@ impl Default for GiftConfig {
             max_per_month_minor: 2_000_000,
             alert_daily_minor: 100_000,
             max_topup_coins: 100_000,
+            muted_tips_multiplier: None,
         }
     }
 }
@@ -81,6 +88,7 @@ impl Default for MoneyConfig {
             platform_fee_bps: 500,
             host_commission_bps: 2_000,
             payout_minimum_minor: 10_000,
+            category_fee_bps: Default::default(),
             gifts: GiftConfig::default(),
         }
     }
@@ -101,6 +109,8 @@ pub enum BooksError {
     OverCap { which: &'static str, cap_minor: i64 },
     #[error("not enough coins")]
     NotEnoughCoins,
+    #[error("this host's tipping income is suspended until {until}")]
+    TipsSuspended { until: i64 },
 }
 
 /// A brand's slot report.
@@ -199,33 +209,26 @@ impl Books {
     }
 
     /// Who earns what on `o`: the seller of record; the show's host unless they are the
-    /// seller's own staff; the host's agency under a contract in force when the order was placed.
+    /// seller's own staff, or the slot's host for a slot sale; the host's agency under a
+    /// contract in force when the order was placed. Each line's commission is the first of:
+    /// the slot's (for the slot's product while pinned), the product's, the show's, the
+    /// configured default; each line's platform fee the organisation's, the category's, or the
+    /// default. The order's rates are the lines' weighted by their amounts.
     pub async fn terms_for(&self, o: &Order) -> Result<OrderTerms, BooksError> {
-        let mut host: Option<(i64, u32)> = None;
-        let mut agency: Option<(i64, u32)> = None;
+        let items = self.store.order_items(o.id).await?;
+        let mut host: Option<AccountId> = None;
         if let Some(ch) = o.channel {
             if let Some(c) = self.store.channel(ch).await? {
-                let staff = self.store.membership(o.org, c.owner).await?.is_some();
-                if !staff {
-                    host = Some((c.owner.0, self.cfg.host_commission_bps));
-                    agency = self
-                        .store
-                        .agency_contracts_of_streamer(c.owner)
-                        .await?
-                        .into_iter()
-                        .filter(|k| k.in_force(o.created_at))
-                        .max_by_key(|k| k.id)
-                        .map(|k| (k.agency, k.share_bps));
+                if self.store.membership(o.org, c.owner).await?.is_none() {
+                    host = Some(c.owner);
                 }
             }
         }
-        // A sale of a slot's product while it was pinned in the slot's show earns the slot's
-        // commission for the slot's host.
+        // A sale of a slot's product while it was pinned in the slot's show.
         let mut slot = None;
         if let Some(show) = o.show {
             let slots = self.store.slots_of_show(show).await?;
             if slots.iter().any(|s| s.state != "cancelled") {
-                let items = self.store.order_items(o.id).await?;
                 let pins = self.store.pins(show).await?;
                 slot = slots.into_iter().find(|s| {
                     s.state != "cancelled"
@@ -238,17 +241,60 @@ impl Books {
                 });
             }
         }
+        // The channel's host (not the seller's staff) earns on the other lines.
+        let channel_host = host;
         if let Some(s) = &slot {
-            host = Some((s.slot.host.0, s.slot.commission_bps));
-            agency = self
+            host = Some(s.slot.host);
+        }
+        let show_bps = match o.show {
+            Some(sh) if host.is_some() => self.store.show_commission(sh).await?,
+            _ => None,
+        };
+        let org_fee = self.store.org_fee(o.org).await?;
+        let (mut weight, mut commission_w, mut fee_w) = (0i128, 0i128, 0i128);
+        for i in &items {
+            let line = (i.quantity * i.unit_price_minor).max(0) as i128;
+            let commission = match &slot {
+                Some(s) if s.slot.product == i.product => s.slot.commission_bps,
+                _ if channel_host.is_some() && channel_host == host => {
+                    match self.store.product_commission(i.product).await? {
+                        Some(b) => b,
+                        None => show_bps.unwrap_or(self.cfg.host_commission_bps),
+                    }
+                }
+                _ => 0,
+            };
+            let fee = match org_fee {
+                Some(f) => f,
+                None => {
+                    let category = self
+                        .store
+                        .product(i.product)
+                        .await?
+                        .map(|p| p.category.as_str().to_string());
+                    category
+                        .and_then(|c| self.cfg.category_fee_bps.get(&c).copied())
+                        .unwrap_or(self.cfg.platform_fee_bps)
+                }
+            };
+            weight += line;
+            commission_w += line * commission as i128;
+            fee_w += line * fee as i128;
+        }
+        let avg = |w: i128| if weight > 0 { (w / weight) as u32 } else { 0 };
+        let commission_bps = avg(commission_w);
+        let host = host.filter(|_| commission_bps > 0);
+        let agency = match host {
+            Some(h) => self
                 .store
-                .agency_contracts_of_streamer(s.slot.host)
+                .agency_contracts_of_streamer(h)
                 .await?
                 .into_iter()
                 .filter(|k| k.in_force(o.created_at))
                 .max_by_key(|k| k.id)
-                .map(|k| (k.agency, k.share_bps));
-        }
+                .map(|k| (k.agency, k.share_bps)),
+            None => None,
+        };
         Ok(OrderTerms {
             order: o.id,
             show: o.show.map(|s| s.0),
@@ -256,9 +302,9 @@ impl Books {
             currency: o.currency,
             total: o.total_minor,
             merchant: o.org,
-            host,
+            host: host.map(|h| (h.0, commission_bps)),
             agency,
-            platform_fee_bps: self.cfg.platform_fee_bps,
+            platform_fee_bps: avg(fee_w),
         })
     }
 
@@ -432,6 +478,40 @@ impl Books {
         }
     }
 
+    /// Mutes a host for `minutes` and suspends their tipping income for the configured
+    /// multiple of it (cn: 3×). Returns when the suspension ends, if there is one.
+    pub async fn mute_host(
+        &self,
+        host: AccountId,
+        minutes: i64,
+        reason: &str,
+        by: AccountId,
+        now: UnixMillis,
+    ) -> Result<Option<UnixMillis>, BooksError> {
+        if !(1..=60 * 24 * 365).contains(&minutes) || reason.trim().is_empty() {
+            return Err(BooksError::Invalid(
+                "minutes 1 to 525600 and a reason".into(),
+            ));
+        }
+        let ends = UnixMillis(now.0 + minutes * 60_000);
+        self.store
+            .restrict(host, "mute", now, Some(ends), reason, by, now)
+            .await?;
+        let multiplier = self
+            .cfg
+            .gifts
+            .muted_tips_multiplier
+            .unwrap_or(if self.law.name == "cn" { 3 } else { 0 });
+        if multiplier == 0 {
+            return Ok(None);
+        }
+        let until = UnixMillis(now.0 + minutes * 60_000 * multiplier as i64);
+        self.store
+            .restrict(host, "tips_suspended", now, Some(until), reason, by, now)
+            .await?;
+        Ok(Some(until))
+    }
+
     /// Coins in `viewer`'s wallet.
     pub async fn coins(&self, viewer: AccountId) -> i64 {
         self.balance(&AccountRef::new(
@@ -499,6 +579,15 @@ impl Books {
             return Err(BooksError::OverCap {
                 which: "month",
                 cap_minor: c.max_per_month_minor,
+            });
+        }
+        if let Some(r) = self
+            .store
+            .restriction_at(streamer, "tips_suspended", now)
+            .await?
+        {
+            return Err(BooksError::TipsSuspended {
+                until: r.ends_at.map_or(i64::MAX, |t| t.0),
             });
         }
         if self.coins(viewer).await < coins {

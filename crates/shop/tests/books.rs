@@ -592,3 +592,89 @@ async fn interrupted_runs_complete_exactly_once_on_postgres() {
     ))
     .await;
 }
+
+/// Commission by product, then show, then the default; the platform fee by organisation, then
+/// category, then the default; a muted host's gifts suspended for three times the mute (cn).
+async fn terms_and_mutes(store: Arc<SqlStore>) {
+    use hawker_storage::gifts::GiftStore;
+    use hawker_storage::terms::TermsStore;
+    use hawker_storage::ShowStore;
+    let w = world(&store).await;
+    let cfg = MoneyConfig {
+        category_fee_bps: [("other".to_string(), 800)].into_iter().collect(),
+        ..MoneyConfig::default()
+    };
+    let books = Books::open(store.clone() as Arc<dyn Store>, cfg, LawProfile::cn())
+        .await
+        .unwrap();
+    let show = store
+        .create_show(hawker_storage::NewShow {
+            channel: w.channel,
+            title: "Evening".into(),
+            state: ShowState::Live,
+            scheduled_at: None,
+            started_at: Some(UnixMillis(0)),
+        })
+        .await
+        .unwrap();
+    let host = Party::Account(w.host.0);
+    let fees = cny(Party::Platform, Purpose::Fees);
+    let now = UnixMillis(DAY);
+    // The product's rate: 10%, of which the agency 30%; the category's fee: 8%.
+    store
+        .set_product_commission(w.product, Some(1_000))
+        .await
+        .unwrap();
+    paid_order_in(&store, &w, 21, 10_000, Some(show.id), UnixMillis(100)).await;
+    books.catch_up(now).await.unwrap();
+    assert_eq!(books.balance(&cny(host, Purpose::Pending)).await, 700);
+    assert_eq!(books.balance(&fees).await, 800);
+    // The show's rate when the product has none; the organisation's own fee first.
+    store.set_product_commission(w.product, None).await.unwrap();
+    store
+        .set_show_commission(show.id, Some(2_500))
+        .await
+        .unwrap();
+    store.set_org_fee(w.merchant_org, Some(300)).await.unwrap();
+    paid_order_in(&store, &w, 22, 10_000, Some(show.id), UnixMillis(200)).await;
+    books.catch_up(now).await.unwrap();
+    assert_eq!(
+        books.balance(&cny(host, Purpose::Pending)).await,
+        700 + 1_750
+    );
+    assert_eq!(books.balance(&fees).await, 800 + 300);
+
+    // A ten-minute mute: no gifts for thirty.
+    let t = store
+        .create_topup(w.buyer, 100, 1_000, Currency::CNY, "sandbox", now)
+        .await
+        .unwrap();
+    store
+        .set_topup_state(t.id, "pending", "succeeded", now)
+        .await
+        .unwrap();
+    books.catch_up(now).await.unwrap();
+    let until = books
+        .mute_host(w.host, 10, "misleading claim", w.buyer, now)
+        .await
+        .unwrap();
+    assert_eq!(until, Some(UnixMillis(now.0 + 30 * 60_000)));
+    let kind = store.gift_kinds().await.unwrap()[0].id;
+    let gift = |at: UnixMillis| books.send_gift(w.buyer, w.host, w.channel.0, None, kind, 1, at);
+    assert!(matches!(
+        gift(UnixMillis(now.0 + 20 * 60_000)).await,
+        Err(hawker_shop::books::BooksError::TipsSuspended { .. })
+    ));
+    gift(UnixMillis(now.0 + 31 * 60_000)).await.unwrap();
+}
+
+#[tokio::test]
+async fn terms_and_mutes_on_sqlite() {
+    let (s, _d) = hawker_storage::testing::sqlite_store().await;
+    terms_and_mutes(Arc::new(s)).await;
+}
+
+#[tokio::test]
+async fn terms_and_mutes_on_postgres() {
+    terms_and_mutes(Arc::new(hawker_storage::testing::postgres_store().await)).await;
+}

@@ -12,6 +12,7 @@ mod room;
 mod rows;
 pub mod shop;
 pub mod slots;
+pub mod terms;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 
@@ -174,6 +175,7 @@ pub trait Store:
     + ledger::LedgerStore
     + gifts::GiftStore
     + slots::SlotStore
+    + terms::TermsStore
 {
 }
 

@@ -104,6 +104,13 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             post(money::slot_fee_received),
         )
         .route("/api/v1/admin/slots/{id}/close", post(money::close_slot))
+        .route(
+            "/api/v1/products/{id}/commission",
+            put(money::product_commission),
+        )
+        .route("/api/v1/shows/{id}/commission", put(money::show_commission))
+        .route("/api/v1/admin/orgs/{id}/fee", put(money::org_fee))
+        .route("/api/v1/admin/accounts/{id}/mute", post(money::mute_host))
         .route("/api/v1/orgs", post(shop::create_org))
         .route("/api/v1/me/orgs", get(shop::my_orgs))
         .route("/api/v1/orgs/{id}/stores", post(shop::create_store))

@@ -670,3 +670,118 @@ pub(crate) async fn close_slot(
         "fee_refund_minor": r.result.fee_refund_minor, "clawback_minor": r.result.clawback_minor,
     })))
 }
+
+// ---------------------------------------------------------------------------- terms, mutes
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct RateBody {
+    /// Basis points; null removes the override.
+    bps: Option<u32>,
+}
+
+/// `PUT /api/v1/products/{id}/commission`: the host's commission on this product (1–80%),
+/// set by the seller's owner or managers.
+pub(crate) async fn product_commission(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<RateBody>,
+) -> ApiResult<StatusCode> {
+    let me = caller.require()?;
+    let p = state
+        .store
+        .product(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    staff(&state, me, p.org, |r| {
+        matches!(r, OrgRole::Owner | OrgRole::Manager)
+    })
+    .await?;
+    if b.bps.is_some_and(|v| !(1..=8_000).contains(&v)) {
+        return Err(unprocessable("bps: 1 to 8000 (1% to 80%), or null"));
+    }
+    state.store.set_product_commission(id, b.bps).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/v1/shows/{id}/commission`: the host's commission for a show, set by the owner or
+/// managers of the shop the show's channel sells for.
+pub(crate) async fn show_commission(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<RateBody>,
+) -> ApiResult<StatusCode> {
+    let me = caller.require()?;
+    let sh = state
+        .store
+        .show(hawker_domain::ShowId(id))
+        .await?
+        .ok_or_else(|| ApiError::not_found("show"))?;
+    let (org, _) = state
+        .store
+        .channel_shop(sh.channel)
+        .await?
+        .ok_or_else(|| ApiError::conflict("no_shop", "this channel sells for no shop"))?;
+    staff(&state, me, org, |r| {
+        matches!(r, OrgRole::Owner | OrgRole::Manager)
+    })
+    .await?;
+    if b.bps.is_some_and(|v| !(1..=8_000).contains(&v)) {
+        return Err(unprocessable("bps: 1 to 8000 (1% to 80%), or null"));
+    }
+    state.store.set_show_commission(sh.id, b.bps).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `PUT /api/v1/admin/orgs/{id}/fee`: the platform's fee for one organisation (0–50%).
+pub(crate) async fn org_fee(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<RateBody>,
+) -> ApiResult<StatusCode> {
+    caller.require_role(|r| r == Role::PlatformAdmin, "platform fees")?;
+    if b.bps.is_some_and(|v| v > 5_000) {
+        return Err(unprocessable("bps: 0 to 5000, or null"));
+    }
+    if !state.store.set_org_fee(id, b.bps).await? {
+        return Err(ApiError::not_found("organisation"));
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MuteBody {
+    minutes: i64,
+    reason: String,
+}
+
+/// `POST /api/v1/admin/accounts/{id}/mute`: mutes a host; their tipping income is suspended
+/// for the law profile's multiple of the mute (cn: 3×).
+pub(crate) async fn mute_host(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<i64>,
+    ApiJson(b): ApiJson<MuteBody>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let me = caller.require_role(|r| r == Role::PlatformAdmin, "muting hosts")?;
+    let until = shop(&state)?
+        .books()
+        .mute_host(
+            hawker_domain::AccountId(id),
+            b.minutes,
+            &b.reason,
+            me.id,
+            UnixMillis::now(),
+        )
+        .await
+        .map_err(hawker_shop::ShopError::from)?;
+    tracing::info!(host = id, minutes = b.minutes, by = me.id.0, "host muted");
+    Ok(Json(serde_json::json!({
+        "account": id, "minutes": b.minutes,
+        "tips_suspended_until": until.map(|t| t.0),
+    })))
+}

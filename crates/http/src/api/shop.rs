@@ -91,6 +91,9 @@ impl From<ShopError> for ApiError {
             ShopError::Books(hawker_shop::books::BooksError::NotEnoughCoins) => {
                 ApiError::conflict("not_enough_coins", msg)
             }
+            ShopError::Books(hawker_shop::books::BooksError::TipsSuspended { .. }) => {
+                ApiError::conflict("tips_suspended", msg)
+            }
         }
     }
 }
