@@ -229,6 +229,30 @@ async fn coins_gifts_and_the_hosts_late_credit() {
     .await;
     assert_eq!(ledger["totals_minor"]["CNY"], 0, "{ledger}");
     assert_eq!(ledger["totals_minor"]["XHC"], 0, "{ledger}");
+    let revenue = json_ok(
+        reqwest::Client::new()
+            .get(format!(
+                "{b}/api/v1/admin/statement?purpose=gift_revenue&currency=CNY"
+            ))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let kinds: Vec<&str> = revenue["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["kind"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["gift_sent", "gift_sent", "gift_refunded"],
+        "{revenue}"
+    );
+    // The platform keeps 50% of the ¥10.00 gift that stayed.
+    assert_eq!(revenue["net_minor"], 500);
     // Ops mutes the host for ten minutes: no gifts for thirty.
     let host_id = json_ok(host.get(format!("{b}/api/v1/me")).send().await.unwrap()).await["id"]
         .as_i64()

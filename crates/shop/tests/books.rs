@@ -443,6 +443,39 @@ async fn slots_pay_by_the_pin_window(store: Arc<SqlStore>) {
     books.slot_fee_received(slot.id, now).await.unwrap();
     books.close_slot(slot.id, now).await.unwrap();
     assert_eq!(store.slot(slot.id).await.unwrap().unwrap().state, "closed");
+    // The host's statement for this show: three sales, the fee, the close.
+    let lines = store
+        .ledger_statement(
+            &cny(host, Purpose::Pending),
+            UnixMillis(0),
+            UnixMillis(i64::MAX),
+            Some(show.id.0),
+            100,
+        )
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = lines.iter().map(|l| l.kind.as_str()).collect();
+    assert_eq!(
+        kinds,
+        [
+            "order_paid",
+            "order_paid",
+            "order_paid",
+            "slot_fee",
+            "slot_closed"
+        ]
+    );
+    assert!(store
+        .ledger_statement(
+            &cny(host, Purpose::Pending),
+            UnixMillis(0),
+            UnixMillis(i64::MAX),
+            Some(show.id.0 + 1),
+            100,
+        )
+        .await
+        .unwrap()
+        .is_empty());
     let all: i64 = store
         .ledger_balances()
         .await
@@ -565,6 +598,7 @@ async fn interrupted_runs_complete_exactly_once(store: Arc<SqlStore>) {
             &cny(org, Purpose::PayoutsInTransit),
             UnixMillis(0),
             UnixMillis(i64::MAX),
+            None,
             100,
         )
         .await

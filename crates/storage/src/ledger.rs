@@ -87,12 +87,13 @@ pub trait LedgerStore: Send + Sync {
     async fn post_ledger(&self, txs: &[Transaction]) -> Result<Vec<Posted>>;
     /// Every account's balance, summed from its entries.
     async fn ledger_balances(&self) -> Result<Vec<(AccountRef, i64)>>;
-    /// One account's lines in `[from, to)`, oldest first.
+    /// One account's lines in `[from, to)`, oldest first; only one show's when `show` is given.
     async fn ledger_statement(
         &self,
         account: &AccountRef,
         from: UnixMillis,
         to: UnixMillis,
+        show: Option<i64>,
         limit: i64,
     ) -> Result<Vec<StatementLine>>;
 }
@@ -482,17 +483,19 @@ impl LedgerStore for SqlStore {
         account: &AccountRef,
         from: UnixMillis,
         to: UnixMillis,
+        show: Option<i64>,
         limit: i64,
     ) -> Result<Vec<StatementLine>> {
         let rows = sqlx::query(
             "SELECT t.id, t.posting_key, t.kind, t.at, e.amount, t.order_id, t.show_id, t.gift_id, t.slot_id, t.batch \
              FROM ledger_entries e JOIN ledger_transactions t ON t.id = e.tx_id \
              WHERE e.account_id = (SELECT id FROM ledger_accounts WHERE code = $1) AND t.at >= $2 AND t.at < $3 \
-             ORDER BY t.id LIMIT $4",
+             AND ($4 IS NULL OR t.show_id = $4) ORDER BY t.id LIMIT $5",
         )
         .bind(account.code())
         .bind(from.0)
         .bind(to.0)
+        .bind(show)
         .bind(limit)
         .fetch_all(self.pool())
         .await?;

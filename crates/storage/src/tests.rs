@@ -1081,7 +1081,13 @@ both_backends!(ledger_posts_once_and_sums_balances, |store| async move {
     // Settled after all: the statement of the merchant's pending account shows every line.
     s.post_ledger(&[settled]).await.unwrap();
     let lines = s
-        .ledger_statement(&merchant_pending, UnixMillis(0), UnixMillis(1_000), 100)
+        .ledger_statement(
+            &merchant_pending,
+            UnixMillis(0),
+            UnixMillis(1_000),
+            None,
+            100,
+        )
         .await
         .unwrap();
     assert_eq!(

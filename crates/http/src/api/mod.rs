@@ -88,6 +88,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             post(money::create_contract),
         )
         .route("/api/v1/admin/ledger", get(money::platform_ledger))
+        .route("/api/v1/admin/statement", get(money::platform_statement))
         .route("/api/v1/admin/payouts", post(money::payouts))
         .route("/api/v1/gift-kinds", get(money::gift_kinds))
         .route("/api/v1/me/wallet", get(money::my_wallet))

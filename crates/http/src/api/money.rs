@@ -101,6 +101,9 @@ pub(crate) struct StatementQuery {
     from: i64,
     #[serde(default)]
     to: Option<i64>,
+    /// Only one show's lines.
+    #[serde(default)]
+    show: Option<i64>,
     #[serde(default)]
     format: Option<String>,
 }
@@ -124,7 +127,7 @@ async fn statement(state: &AppState, party: Party, q: &StatementQuery) -> ApiRes
     let to = UnixMillis(q.to.unwrap_or(i64::MAX));
     let lines = state
         .store
-        .ledger_statement(&account, UnixMillis(q.from), to, 10_000)
+        .ledger_statement(&account, UnixMillis(q.from), to, q.show, 10_000)
         .await?;
     if q.format.as_deref() == Some("csv") {
         let mut out = String::from(
@@ -183,6 +186,16 @@ pub(crate) async fn my_statement(
 ) -> ApiResult<Response> {
     let me = caller.require()?;
     statement(&state, Party::Account(me.id.0), &q).await
+}
+
+/// `GET /api/v1/admin/statement?purpose=fees&currency=CNY[&show]`: the platform's own accounts.
+pub(crate) async fn platform_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<StatementQuery>,
+) -> ApiResult<Response> {
+    caller.require_role(|r| r == Role::PlatformAdmin, "the platform's statements")?;
+    statement(&state, Party::Platform, &q).await
 }
 
 /// `GET /api/v1/orgs/{id}/statement?as=org|agency&purpose=...`
