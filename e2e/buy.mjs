@@ -86,7 +86,7 @@ try {
   let earnings = '';
   for (let i = 0; i < 20 && !earnings.includes('9.41 CNY'); i++) {
     await host.goto(`${origin}/earnings`);
-    await host.waitForSelector('#balances .card', { timeout: 10000 });
+    await host.waitForFunction(() => document.querySelector('#balances').children.length > 0, null, { timeout: 10000 });
     earnings = await host.textContent('#balances');
     if (!earnings.includes('9.41 CNY')) await host.waitForTimeout(1000);
   }

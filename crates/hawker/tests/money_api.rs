@@ -253,6 +253,124 @@ async fn coins_gifts_and_the_hosts_late_credit() {
     );
     // The platform keeps 50% of the ¥10.00 gift that stayed.
     assert_eq!(revenue["net_minor"], 500);
+    // A brand books a paid slot in the live show; the brand, the host and ops each see it.
+    let show_id = json_ok(
+        host.get(format!("{b}/api/v1/channels/gift-host"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["current_show"]["id"]
+        .as_i64()
+        .unwrap();
+    let brand = browser();
+    sign_up(&brand, b, "brand@cosmetics.example", "streamer").await;
+    let org = json_ok(
+        post(
+            &brand,
+            format!("{b}/api/v1/orgs"),
+            json!({"name": "Glow Cosmetics"}),
+        )
+        .await,
+    )
+    .await;
+    let org_id = org["id"].as_i64().unwrap();
+    let product = json_ok(
+        post(
+            &brand,
+            format!("{b}/api/v1/orgs/{org_id}/products"),
+            json!({"title": "Night cream", "category": "cosmetics", "return_class": "normal",
+                   "currency": "CNY", "skus": [{"label": "50 ml", "price_minor": 15900, "stock": 100}]}),
+        )
+        .await,
+    )
+    .await;
+    let slots = format!("{b}/api/v1/shows/{show_id}/slots");
+    problem(
+        post(&brand, slots.clone(), json!({"brand": org_id, "product": product["id"], "fee_minor": 50000, "commission_bps": 9000})).await,
+        422,
+        "invalid_field",
+    )
+    .await;
+    problem(
+        post(&viewer, slots.clone(), json!({"brand": org_id, "product": product["id"], "fee_minor": 50000, "commission_bps": 2000})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+    let slot = json_ok(
+        post(
+            &brand,
+            slots.clone(),
+            json!({"brand": org_id, "product": product["id"], "fee_minor": 50000, "commission_bps": 2000,
+                   "guaranteed_gmv_minor": 1000000, "return_cap_bps": 4000}),
+        )
+        .await,
+    )
+    .await;
+    let slot_id = slot["id"].as_i64().unwrap();
+    let listed = json_ok(host.get(slots.clone()).send().await.unwrap()).await;
+    assert_eq!(
+        listed.as_array().unwrap().len(),
+        1,
+        "the host sees the slot in their show"
+    );
+    let mine = json_ok(
+        brand
+            .get(format!("{b}/api/v1/orgs/{org_id}/slots"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(mine[0]["orders"], 0);
+    let r = viewer
+        .get(format!("{b}/api/v1/slots/{slot_id}/report"))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 404, "not_found").await;
+    let r = reqwest::Client::new()
+        .post(format!("{b}/api/v1/admin/slots/{slot_id}/close"))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap();
+    problem(r, 422, "invalid_field").await;
+    let r = reqwest::Client::new()
+        .post(format!("{b}/api/v1/admin/slots/{slot_id}/fee-received"))
+        .bearer_auth(admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let closed = json_ok(
+        reqwest::Client::new()
+            .post(format!("{b}/api/v1/admin/slots/{slot_id}/close"))
+            .bearer_auth(admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    // Nothing sold against a ¥10,000 guarantee: the whole fee goes back.
+    assert_eq!(closed["fee_refund_minor"], 50000);
+    let csv = brand
+        .get(format!("{b}/api/v1/slots/{slot_id}/report?format=csv"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        csv.lines()
+            .nth(1)
+            .unwrap()
+            .starts_with(&format!("{slot_id},{show_id},{org_id},")),
+        "{csv}"
+    );
+
     // Ops mutes the host for ten minutes: no gifts for thirty.
     let host_id = json_ok(host.get(format!("{b}/api/v1/me")).send().await.unwrap()).await["id"]
         .as_i64()

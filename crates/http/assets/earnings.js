@@ -30,6 +30,30 @@ function table(title, accounts, base, extra = '') {
         h('td', { class: 'amount' }, money(a.balance_minor, a.currency))))));
 }
 
+// A brand's paid slots: what each cost and what it sold.
+function slotTable(name, slots) {
+  const c = (r) => r.slot.currency;
+  return h('div', { class: 'card' },
+    h('strong', {}, `${name}: paid slots`),
+    h('table', { class: 'ledger' },
+      h('tr', {}, ['Slot', 'Show', 'State', 'Fee', 'Orders', 'GMV', 'Returns', 'Valid GMV', 'Commission', 'Fee refund', 'Claw-back', 'ROI', '']
+        .map((t, i) => h('th', { class: i > 2 && i < 12 ? 'amount' : '' }, t))),
+      slots.map((r) => h('tr', {},
+        h('td', {}, String(r.slot.id)),
+        h('td', {}, String(r.slot.show)),
+        h('td', {}, r.slot.state.replace(/_/g, ' ')),
+        h('td', { class: 'amount' }, money(r.slot.fee_minor, c(r))),
+        h('td', { class: 'amount' }, String(r.orders)),
+        h('td', { class: 'amount' }, money(r.gmv_minor, c(r))),
+        h('td', { class: 'amount' }, `${money(r.returned_minor, c(r))} (${(r.return_rate_bps / 100).toFixed(1)}%)`),
+        h('td', { class: 'amount' }, money(r.valid_gmv_minor, c(r))),
+        h('td', { class: 'amount' }, money(r.commission_minor, c(r))),
+        h('td', { class: 'amount' }, money(r.fee_refund_minor, c(r))),
+        h('td', { class: 'amount' }, money(r.clawback_minor, c(r))),
+        h('td', { class: 'amount' }, `${(r.roi_bps / 10000).toFixed(2)}×`),
+        h('td', {}, h('a', { href: `/api/v1/slots/${r.slot.id}/report?format=csv` }, 'CSV'))))));
+}
+
 function url(i, format) {
   const [, base, purpose, currency, extra] = sources[i];
   return `${base}?purpose=${purpose}&currency=${currency}${extra}${format ? `&format=${format}` : ''}`;
@@ -70,6 +94,8 @@ async function load() {
       const agency = e.accounts.filter((a) => a.party.kind === 'agency');
       parts.push(table(`${org.name} (seller)`, seller, `/api/v1/orgs/${org.id}/statement`, '&as=org'));
       if (agency.length) parts.push(table(`${org.name} (agency)`, agency, `/api/v1/orgs/${org.id}/statement`, '&as=agency'));
+      const slots = await api(`/api/v1/orgs/${org.id}/slots`);
+      if (slots.length) parts.push(slotTable(org.name, slots));
     } catch {
       // Not an owner or manager there: not theirs to see.
     }

@@ -43,6 +43,8 @@ pub trait SlotStore: Send + Sync {
     async fn create_slot(&self, s: &NewSlot) -> Result<Slot>;
     async fn slot(&self, id: i64) -> Result<Option<Slot>>;
     async fn slots_of_show(&self, show: ShowId) -> Result<Vec<Slot>>;
+    /// A brand's slots, newest first.
+    async fn slots_of_brand(&self, brand: i64, limit: i64) -> Result<Vec<Slot>>;
     async fn set_slot_state(&self, id: i64, from: &str, to: &str) -> Result<bool>;
     /// Paid order lines of `product` in `show` (whatever became of them since).
     async fn slot_sales(&self, show: ShowId, product: i64) -> Result<Vec<SlotSale>>;
@@ -109,6 +111,17 @@ impl SlotStore for SqlStore {
             "SELECT {SLOT_COLS} FROM slots WHERE show_id = $1 ORDER BY id"
         ))
         .bind(show.0)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(slot_from).collect()
+    }
+
+    async fn slots_of_brand(&self, brand: i64, limit: i64) -> Result<Vec<Slot>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {SLOT_COLS} FROM slots WHERE brand_org_id = $1 ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(brand)
+        .bind(limit)
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(slot_from).collect()

@@ -100,6 +100,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             get(money::show_slots).post(money::book_slot),
         )
         .route("/api/v1/slots/{id}/report", get(money::slot_report))
+        .route("/api/v1/orgs/{id}/slots", get(money::brand_slots))
         .route(
             "/api/v1/admin/slots/{id}/fee-received",
             post(money::slot_fee_received),

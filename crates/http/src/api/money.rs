@@ -600,6 +600,37 @@ pub(crate) async fn show_slots(
     Ok(Json(out))
 }
 
+/// `GET /api/v1/orgs/{id}/slots`: the brand's slots with their reports (owner, managers).
+pub(crate) async fn brand_slots(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<i64>,
+) -> ApiResult<Json<Vec<serde_json::Value>>> {
+    let me = caller.require()?;
+    staff(&state, me, org, |r| {
+        matches!(r, OrgRole::Owner | OrgRole::Manager)
+    })
+    .await?;
+    let books = shop(&state)?.books();
+    let now = UnixMillis::now();
+    let mut out = Vec::new();
+    for s in state.store.slots_of_brand(org, 200).await? {
+        let r = books
+            .slot_report(s.id, now)
+            .await
+            .map_err(hawker_shop::ShopError::from)?;
+        let x = &r.result;
+        out.push(serde_json::json!({
+            "slot": slot_json(&s), "orders": r.orders, "gmv_minor": x.gmv_minor,
+            "returned_minor": x.returned_minor, "return_rate_bps": x.return_rate_bps,
+            "valid_gmv_minor": x.valid_gmv_minor, "commission_minor": x.commission_minor,
+            "fee_refund_minor": x.fee_refund_minor, "clawback_minor": x.clawback_minor,
+            "cost_minor": r.cost_minor, "roi_bps": r.roi_bps,
+        }));
+    }
+    Ok(Json(out))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReportQuery {
