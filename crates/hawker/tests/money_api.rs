@@ -23,8 +23,8 @@ async fn wallet(c: &reqwest::Client, b: &str) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn coins_gifts_and_the_hosts_late_credit() {
     let s = start_with(|cfg| {
-        cfg.money.gifts.max_per_gift_minor = 1_000; // 100 coins at 10 fen
-        cfg.money.gifts.max_per_day_minor = 2_000;
+        cfg.money.gifts.max_per_gift_minor = Some(1_000); // 100 coins at 10 fen
+        cfg.money.gifts.max_per_day_minor = Some(2_000);
         cfg.money.gifts.muted_tips_multiplier = Some(3);
     })
     .await;

@@ -78,12 +78,18 @@ async function statement() {
 }
 
 async function load() {
-  if (!(await me())) {
+  const account = await me();
+  if (!account) {
     balances.replaceChildren(h('p', {}, h('a', { href: '/login?next=/earnings' }, 'Log in'), ' to see your earnings.'));
     return;
   }
   const mine = await api('/api/v1/me/earnings');
   const parts = [table('You', mine.accounts, '/api/v1/me/statement')];
+  if (account.role === 'platform_admin') {
+    const platform = await api('/api/v1/admin/ledger');
+    parts.push(table('Platform', platform.accounts, '/api/v1/admin/statement'));
+    parts.push(h('p', { class: 'meta' }, `Every currency sums to: ${Object.entries(platform.totals_minor).map(([c, t]) => `${t} ${c}`).join(', ') || 'nothing yet'} (a balanced ledger: zero).`));
+  }
   for (const k of mine.agency_contracts) {
     parts.push(h('p', { class: 'meta' }, `Agency contract: organisation ${k.agency} takes ${k.share_bps / 100}% of your earnings since ${when(k.starts_at)}.`));
   }

@@ -51,12 +51,13 @@ pub struct GiftConfig {
     /// Gifts are credited late: the streamer's part becomes available after this many hours
     /// and can be taken back until then.
     pub credit_after_hours: u32,
-    /// Caps per payer: one gift, a calendar day (UTC), 30 days.
-    pub max_per_gift_minor: i64,
-    pub max_per_day_minor: i64,
-    pub max_per_month_minor: i64,
+    /// Caps per payer: one gift, a calendar day (UTC), 30 days; absent: the law profile's
+    /// (`GiftCaps::for_law`).
+    pub max_per_gift_minor: Option<i64>,
+    pub max_per_day_minor: Option<i64>,
+    pub max_per_month_minor: Option<i64>,
     /// A payer's daily spend above this raises an alert (log and metric).
-    pub alert_daily_minor: i64,
+    pub alert_daily_minor: Option<i64>,
     /// Most coins in one top-up.
     pub max_topup_coins: i64,
     /// A muted host earns no gifts for this multiple of the mute; absent: the law profile's
@@ -72,10 +73,10 @@ impl Default for GiftConfig {
             streamer_bps: 4_000,
             tax_bps: 1_000,
             credit_after_hours: 72,
-            max_per_gift_minor: 100_000,
-            max_per_day_minor: 500_000,
-            max_per_month_minor: 2_000_000,
-            alert_daily_minor: 100_000,
+            max_per_gift_minor: None,
+            max_per_day_minor: None,
+            max_per_month_minor: None,
+            alert_daily_minor: None,
             max_topup_coins: 100_000,
             muted_tips_multiplier: None,
         }
@@ -125,6 +126,47 @@ pub struct SlotReport {
     pub cost_minor: i64,
     /// Valid GMV per unit of cost, in basis points (10,000 = 1×).
     pub roi_bps: i64,
+}
+
+/// Spending caps per payer on gifts, in minor units of the gift currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct GiftCaps {
+    pub per_gift: i64,
+    pub per_day: i64,
+    pub per_month: i64,
+    pub alert_daily: i64,
+}
+
+impl GiftCaps {
+    /// What a law profile starts from: `cn` ¥500 a gift, ¥2,000 a day, ¥10,000 in 30 days,
+    /// an alert from ¥500 a day; elsewhere 1,000 / 5,000 / 20,000, alert from 1,000.
+    pub fn for_law(law: &str) -> GiftCaps {
+        match law {
+            "cn" => GiftCaps {
+                per_gift: 50_000,
+                per_day: 200_000,
+                per_month: 1_000_000,
+                alert_daily: 50_000,
+            },
+            _ => GiftCaps {
+                per_gift: 100_000,
+                per_day: 500_000,
+                per_month: 2_000_000,
+                alert_daily: 100_000,
+            },
+        }
+    }
+
+    /// The law's caps with the configuration's overrides.
+    pub fn resolve(cfg: &GiftConfig, law: &str) -> GiftCaps {
+        let d = GiftCaps::for_law(law);
+        GiftCaps {
+            per_gift: cfg.max_per_gift_minor.unwrap_or(d.per_gift),
+            per_day: cfg.max_per_day_minor.unwrap_or(d.per_day),
+            per_month: cfg.max_per_month_minor.unwrap_or(d.per_month),
+            alert_daily: cfg.alert_daily_minor.unwrap_or(d.alert_daily),
+        }
+    }
 }
 
 /// What one `catch_up` posted.
@@ -554,31 +596,32 @@ impl Books {
         now: UnixMillis,
     ) -> Result<GiftRow, BooksError> {
         let c = &self.cfg.gifts;
+        let caps = GiftCaps::resolve(c, &self.law.name);
         let value = self
             .coin_value(coins)
             .ok_or_else(|| BooksError::Invalid("too many coins".into()))?;
-        if value > c.max_per_gift_minor {
+        if value > caps.per_gift {
             return Err(BooksError::OverCap {
                 which: "gift",
-                cap_minor: c.max_per_gift_minor,
+                cap_minor: caps.per_gift,
             });
         }
         let day_start = UnixMillis(now.0 - now.0.rem_euclid(DAY_MS));
         let today = self.store.gift_spend(viewer, day_start).await?;
-        if today + value > c.max_per_day_minor {
+        if today + value > caps.per_day {
             return Err(BooksError::OverCap {
                 which: "day",
-                cap_minor: c.max_per_day_minor,
+                cap_minor: caps.per_day,
             });
         }
         let month = self
             .store
             .gift_spend(viewer, UnixMillis(now.0 - 30 * DAY_MS))
             .await?;
-        if month + value > c.max_per_month_minor {
+        if month + value > caps.per_month {
             return Err(BooksError::OverCap {
                 which: "month",
-                cap_minor: c.max_per_month_minor,
+                cap_minor: caps.per_month,
             });
         }
         if let Some(r) = self
@@ -637,7 +680,7 @@ impl Books {
                 });
             }
         }
-        if today < c.alert_daily_minor && today + value >= c.alert_daily_minor {
+        if today < caps.alert_daily && today + value >= caps.alert_daily {
             metrics::counter!("hawker_gift_spend_alerts_total").increment(1);
             tracing::warn!(
                 viewer = viewer.0,
@@ -900,5 +943,20 @@ async fn post_locked(
                 e => e.into(),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn gift_caps_follow_the_law_profile_unless_configured() {
+        let mut g = GiftConfig::default();
+        assert_eq!(GiftCaps::resolve(&g, "cn").per_gift, 50_000);
+        assert_eq!(GiftCaps::resolve(&g, "eu").per_gift, 100_000);
+        g.max_per_day_minor = Some(7);
+        let cn = GiftCaps::resolve(&g, "cn");
+        assert_eq!((cn.per_day, cn.per_month), (7, 1_000_000));
     }
 }
