@@ -362,9 +362,20 @@ impl Books {
 
     /// Posts what the orders' states imply and the ledger does not have yet.
     pub async fn catch_up(&self, now: UnixMillis) -> Result<CatchUp, BooksError> {
+        self.catch_up_since(None, now).await
+    }
+
+    /// The same, looking only at what changed since `since` (payments, top-ups) and at orders
+    /// whose return window closed since then: what the job runs every few seconds, with a full
+    /// `catch_up` at start and now and then as the safety net.
+    pub async fn catch_up_since(
+        &self,
+        since: Option<UnixMillis>,
+        now: UnixMillis,
+    ) -> Result<CatchUp, BooksError> {
         let mut done = CatchUp::default();
         loop {
-            let orders = self.store.orders_unbooked(CHUNK).await?;
+            let orders = self.store.orders_unbooked(since, CHUNK).await?;
             let mut txs = Vec::with_capacity(orders.len());
             for o in &orders {
                 let t = self.terms_for(o).await?;
@@ -376,7 +387,7 @@ impl Books {
                 break;
             }
         }
-        for o in self.store.refunds_unbooked(CHUNK).await? {
+        for o in self.store.refunds_unbooked(since, CHUNK).await? {
             let t = self.terms_for(&o).await?;
             let stage = match self
                 .store
@@ -397,7 +408,11 @@ impl Books {
         loop {
             let due = self
                 .store
-                .orders_to_settle(UnixMillis(now.0 - self.settle_after_ms()), CHUNK)
+                .orders_to_settle(
+                    since.map(|t| UnixMillis(t.0 - self.settle_after_ms())),
+                    UnixMillis(now.0 - self.settle_after_ms()),
+                    CHUNK,
+                )
                 .await?;
             let mut txs = Vec::with_capacity(due.len());
             for o in &due {
@@ -410,7 +425,7 @@ impl Books {
                 break;
             }
         }
-        self.catch_up_gifts(now, &mut done).await?;
+        self.catch_up_gifts(since, now, &mut done).await?;
         Ok(done)
     }
 
@@ -716,8 +731,13 @@ impl Books {
 
     /// Coins of succeeded top-ups into wallets; gifts past the late-credit delay settled (a
     /// gift row whose posting never happened — a crash between the two — is refused).
-    async fn catch_up_gifts(&self, now: UnixMillis, done: &mut CatchUp) -> Result<(), BooksError> {
-        for t in self.store.topups_unbooked(CHUNK).await? {
+    async fn catch_up_gifts(
+        &self,
+        since: Option<UnixMillis>,
+        now: UnixMillis,
+        done: &mut CatchUp,
+    ) -> Result<(), BooksError> {
+        for t in self.store.topups_unbooked(since, CHUNK).await? {
             self.book_topup(&t).await?;
             done.topups += 1;
         }

@@ -1167,6 +1167,7 @@ impl Shop {
         let me = self.clone();
         tokio::spawn(async move {
             let mut tick = 0u64;
+            let mut last_books: Option<UnixMillis> = None;
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -1181,13 +1182,23 @@ impl Shop {
                         tracing::warn!(error = %e, "payment reconciliation failed");
                     }
                 }
-                // The ledger follows the orders (paid, refunded, settled), every 2 s.
-                if tick.is_multiple_of(2) {
-                    match me.books.catch_up(UnixMillis::now()).await {
-                        Ok(c) if c != crate::books::CatchUp::default() => {
-                            tracing::debug!(?c, "books caught up")
+                // The ledger follows the orders (paid, refunded, settled): every 2 s what
+                // changed since the last run (a minute of overlap for commits in flight), and
+                // everything at start and every 5 minutes.
+                if tick.is_multiple_of(2) || tick == 1 {
+                    let now = UnixMillis::now();
+                    let since = (tick % 300 != 1).then_some(last_books).flatten();
+                    match me
+                        .books
+                        .catch_up_since(since.map(|t: UnixMillis| t.plus_ms(-60_000)), now)
+                        .await
+                    {
+                        Ok(c) => {
+                            if c != crate::books::CatchUp::default() {
+                                tracing::debug!(?c, "books caught up");
+                            }
+                            last_books = Some(now);
                         }
-                        Ok(_) => {}
                         Err(e) => tracing::warn!(error = %e, "books catch-up failed"),
                     }
                 }

@@ -72,8 +72,8 @@ pub trait GiftStore: Send + Sync {
     /// Compare-and-set on the top-up's state.
     async fn set_topup_state(&self, id: i64, from: &str, to: &str, now: UnixMillis)
         -> Result<bool>;
-    /// Succeeded top-ups whose coins are not in the ledger yet.
-    async fn topups_unbooked(&self, limit: i64) -> Result<Vec<TopUp>>;
+    /// Succeeded top-ups whose coins are not in the ledger yet (with `since`: changed since).
+    async fn topups_unbooked(&self, since: Option<UnixMillis>, limit: i64) -> Result<Vec<TopUp>>;
     /// Pending top-ups started before `before` (for reconciliation with the provider).
     async fn topups_pending(&self, before: UnixMillis, limit: i64) -> Result<Vec<TopUp>>;
     async fn create_gift(&self, g: &NewGift) -> Result<GiftRow>;
@@ -222,12 +222,21 @@ impl GiftStore for SqlStore {
         Ok(r.rows_affected() == 1)
     }
 
-    async fn topups_unbooked(&self, limit: i64) -> Result<Vec<TopUp>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {TOPUP_COLS} FROM coin_topups c WHERE c.state = 'succeeded' AND NOT EXISTS \
+    async fn topups_unbooked(&self, since: Option<UnixMillis>, limit: i64) -> Result<Vec<TopUp>> {
+        let recent = if since.is_some() {
+            "AND c.updated_at >= $2"
+        } else {
+            ""
+        };
+        let q = format!(
+            "SELECT {TOPUP_COLS} FROM coin_topups c WHERE c.state = 'succeeded' {recent} AND NOT EXISTS \
              (SELECT 1 FROM ledger_transactions t WHERE t.posting_key = 'topup:' || CAST(c.id AS TEXT)) ORDER BY c.id LIMIT $1"
-        ))
-        .bind(limit)
+        );
+        let q = sqlx::query(&q).bind(limit);
+        let rows = match since {
+            Some(t) => q.bind(t.0),
+            None => q,
+        }
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(topup_from).collect()

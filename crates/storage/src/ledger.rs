@@ -53,13 +53,18 @@ pub trait LedgerStore: Send + Sync {
     async fn ledger_posted(&self, key: &str) -> Result<Option<(String, i64)>>;
     /// Orders whose payment succeeded (even if it went back since) and is not in the ledger
     /// yet (oldest first).
-    async fn orders_unbooked(&self, limit: i64) -> Result<Vec<Order>>;
+    /// With `since`, only payments changed since then (the index says which), so a frequent run
+    /// costs what is new, not what is stored.
+    async fn orders_unbooked(&self, since: Option<UnixMillis>, limit: i64) -> Result<Vec<Order>>;
     /// Cancelled, refunded or expired (a late payment sent back) orders whose payment is in
     /// the ledger and whose refund is not.
-    async fn refunds_unbooked(&self, limit: i64) -> Result<Vec<Order>>;
-    /// Delivered (or completed) orders delivered before `delivered_before`, booked, unsettled.
+    /// With `since`, only payments refunded since then.
+    async fn refunds_unbooked(&self, since: Option<UnixMillis>, limit: i64) -> Result<Vec<Order>>;
+    /// Delivered (or completed) orders delivered in `[delivered_from, delivered_before)`,
+    /// booked, unsettled.
     async fn orders_to_settle(
         &self,
+        delivered_from: Option<UnixMillis>,
         delivered_before: UnixMillis,
         limit: i64,
     ) -> Result<Vec<Order>>;
@@ -301,6 +306,15 @@ fn contract_from(r: &sqlx::any::AnyRow) -> Result<AgencyContract> {
     })
 }
 
+/// The order columns prefixed with `o.`, for queries that join.
+fn qualified_order_cols() -> String {
+    ORDER_COLS
+        .split(", ")
+        .map(|c| format!("o.{c}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn key_sql(alias: &str, step: &str) -> String {
     format!("'order:' || CAST({alias}.id AS TEXT) || ':{step}'")
 }
@@ -357,27 +371,48 @@ impl LedgerStore for SqlStore {
         Ok(out.into_iter().map(|(_, t)| t).collect())
     }
 
-    async fn orders_unbooked(&self, limit: i64) -> Result<Vec<Order>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ORDER_COLS} FROM orders o WHERE EXISTS (SELECT 1 FROM payments p WHERE p.order_id = o.id AND p.state IN ('succeeded', 'refunded')) \
+    async fn orders_unbooked(&self, since: Option<UnixMillis>, limit: i64) -> Result<Vec<Order>> {
+        let recent = if since.is_some() {
+            "AND p.updated_at >= $2"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {} FROM orders o WHERE o.id IN (SELECT p.order_id FROM payments p WHERE p.state IN ('succeeded', 'refunded') {recent}) \
              AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.posting_key = {}) ORDER BY o.id LIMIT $1",
+            qualified_order_cols(),
             key_sql("o", "paid")
-        ))
-        .bind(limit)
+        );
+        let rows = sqlx::query(&sql).bind(limit);
+        let rows = match since {
+            Some(t) => rows.bind(t.0),
+            None => rows,
+        }
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(order_from).collect()
     }
 
-    async fn refunds_unbooked(&self, limit: i64) -> Result<Vec<Order>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ORDER_COLS} FROM orders o WHERE o.state IN ('cancelled', 'refunded', 'expired') \
+    async fn refunds_unbooked(&self, since: Option<UnixMillis>, limit: i64) -> Result<Vec<Order>> {
+        let recent = if since.is_some() {
+            "AND p.updated_at >= $2"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {} FROM orders o WHERE o.id IN (SELECT p.order_id FROM payments p WHERE p.state = 'refunded' {recent}) \
+             AND o.state IN ('cancelled', 'refunded', 'expired') \
              AND EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.posting_key = {}) \
              AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.posting_key = {}) ORDER BY o.id LIMIT $1",
+            qualified_order_cols(),
             key_sql("o", "paid"),
             key_sql("o", "refunded")
-        ))
-        .bind(limit)
+        );
+        let rows = sqlx::query(&sql).bind(limit);
+        let rows = match since {
+            Some(t) => rows.bind(t.0),
+            None => rows,
+        }
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(order_from).collect()
@@ -385,18 +420,29 @@ impl LedgerStore for SqlStore {
 
     async fn orders_to_settle(
         &self,
+        delivered_from: Option<UnixMillis>,
         delivered_before: UnixMillis,
         limit: i64,
     ) -> Result<Vec<Order>> {
-        let rows = sqlx::query(&format!(
-            "SELECT {ORDER_COLS} FROM orders o WHERE o.state IN ('delivered', 'completed') AND o.delivered_at IS NOT NULL AND o.delivered_at < $1 \
+        let from = if delivered_from.is_some() {
+            "AND o.delivered_at >= $3"
+        } else {
+            ""
+        };
+        let sql = format!(
+            "SELECT {} FROM orders o WHERE o.delivered_at IS NOT NULL AND o.delivered_at < $1 {from} \
+             AND o.state IN ('delivered', 'completed') \
              AND EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.posting_key = {}) \
              AND NOT EXISTS (SELECT 1 FROM ledger_transactions t WHERE t.posting_key = {}) ORDER BY o.id LIMIT $2",
+            qualified_order_cols(),
             key_sql("o", "paid"),
             key_sql("o", "settled")
-        ))
-        .bind(delivered_before.0)
-        .bind(limit)
+        );
+        let rows = sqlx::query(&sql).bind(delivered_before.0).bind(limit);
+        let rows = match delivered_from {
+            Some(t) => rows.bind(t.0),
+            None => rows,
+        }
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(order_from).collect()
