@@ -371,6 +371,43 @@ async fn coins_gifts_and_the_hosts_late_credit() {
         "{csv}"
     );
 
+    // Ops blocks the host from payouts (a reason is required) and lifts it again.
+    let block = |path: &'static str, body: Value| {
+        let url = format!("{b}/api/v1/admin/parties/{path}");
+        let admin = admin.to_string();
+        async move {
+            reqwest::Client::new()
+                .post(url)
+                .bearer_auth(admin)
+                .json(&body)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let host_party = json!({"kind": "account", "id": json_ok(host.get(format!("{b}/api/v1/me")).send().await.unwrap()).await["id"]});
+    problem(
+        block("block", json!({"party": host_party})).await,
+        422,
+        "invalid_field",
+    )
+    .await;
+    assert_eq!(
+        block(
+            "block",
+            json!({"party": host_party, "reason": "KYC expired"})
+        )
+        .await
+        .status(),
+        204
+    );
+    assert_eq!(
+        block("unblock", json!({"party": host_party}))
+            .await
+            .status(),
+        204
+    );
+
     // Ops mutes the host for ten minutes: no gifts for thirty.
     let host_id = json_ok(host.get(format!("{b}/api/v1/me")).send().await.unwrap()).await["id"]
         .as_i64()

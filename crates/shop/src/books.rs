@@ -206,6 +206,9 @@ impl Books {
         for (a, b) in store.ledger_balances().await? {
             ledger.restore(a, b);
         }
+        for p in store.blocked_parties().await? {
+            ledger.block(p);
+        }
         Ok(Arc::new(Books {
             store,
             ledger: Arc::new(Mutex::new(ledger)),
@@ -889,13 +892,37 @@ impl Books {
         Ok(report)
     }
 
-    /// Nothing more becomes available to, or is paid out to, `party` (trust rules).
-    pub async fn block(&self, party: Party) {
+    /// Nothing more becomes available to, or is paid out to, `party` (trust rules, ops); kept
+    /// across restarts.
+    pub async fn block(
+        &self,
+        party: Party,
+        reason: &str,
+        by: AccountId,
+        now: UnixMillis,
+    ) -> Result<(), BooksError> {
+        self.store
+            .set_party_blocked(party, true, reason, by, now)
+            .await?;
         self.ledger.lock().await.block(party);
+        Ok(())
     }
 
-    pub async fn unblock(&self, party: Party) {
+    pub async fn unblock(
+        &self,
+        party: Party,
+        by: AccountId,
+        now: UnixMillis,
+    ) -> Result<(), BooksError> {
+        self.store
+            .set_party_blocked(party, false, "", by, now)
+            .await?;
         self.ledger.lock().await.unblock(party);
+        Ok(())
+    }
+
+    pub async fn is_blocked(&self, party: Party) -> bool {
+        self.ledger.lock().await.is_blocked(party)
     }
 
     /// The party's own account as a streamer or viewer.

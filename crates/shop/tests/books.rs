@@ -283,10 +283,24 @@ async fn books_follow_orders(store: Arc<SqlStore>) {
     assert_eq!(books.balance(&cny(agency, Purpose::Available)).await, 600);
 
     // A payout batch; the agency is below the minimum of 1,000 and waits.
-    books.block(host).await;
+    books
+        .block(host, "under review", w.buyer, later)
+        .await
+        .unwrap();
+    let reopened = Books::open(
+        store.clone() as Arc<dyn Store>,
+        cfg.clone(),
+        LawProfile::cn(),
+    )
+    .await
+    .unwrap();
+    assert!(
+        reopened.is_blocked(host).await,
+        "a block survives a restart"
+    );
     let paid = books.payout_batch("2026-11-w1", later).await.unwrap();
     assert_eq!(paid.len(), 1, "the blocked host is not paid: {paid:?}");
-    books.unblock(host).await;
+    books.unblock(host, w.buyer, later).await.unwrap();
     books.confirm_payouts(&paid, later).await.unwrap();
     assert_eq!(books.balance(&cny(org, Purpose::Available)).await, 0);
     // Re-running the batch pays nobody it paid, and now pays the unblocked host.

@@ -68,6 +68,16 @@ pub trait LedgerStore: Send + Sync {
         delivered_before: UnixMillis,
         limit: i64,
     ) -> Result<Vec<Order>>;
+    /// Parties the ledger pays nothing to.
+    async fn blocked_parties(&self) -> Result<Vec<hawker_money::Party>>;
+    async fn set_party_blocked(
+        &self,
+        party: hawker_money::Party,
+        blocked: bool,
+        reason: &str,
+        by: AccountId,
+        now: UnixMillis,
+    ) -> Result<()>;
     /// Payout transactions of `batch` with neither a confirmation nor a failure posted.
     async fn payouts_unconfirmed(&self, batch: &str) -> Result<Vec<Transaction>>;
     #[allow(clippy::too_many_arguments)]
@@ -328,6 +338,49 @@ impl LedgerStore for SqlStore {
                 .fetch_optional(self.pool())
                 .await?;
         r.map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).transpose()
+    }
+
+    async fn blocked_parties(&self) -> Result<Vec<hawker_money::Party>> {
+        let rows = sqlx::query("SELECT party_kind, party_id FROM blocked_parties")
+            .fetch_all(self.pool())
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let kind: String = r.try_get(0)?;
+                hawker_money::Party::from_parts(&kind, r.try_get(1)?)
+                    .ok_or_else(|| StorageError::Corrupt(format!("party kind {kind:?}")))
+            })
+            .collect()
+    }
+
+    async fn set_party_blocked(
+        &self,
+        party: hawker_money::Party,
+        blocked: bool,
+        reason: &str,
+        by: AccountId,
+        now: UnixMillis,
+    ) -> Result<()> {
+        if blocked {
+            sqlx::query(
+                "INSERT INTO blocked_parties (party_kind, party_id, reason, created_by, created_at) VALUES ($1, $2, $3, $4, $5) \
+                 ON CONFLICT (party_kind, party_id) DO NOTHING",
+            )
+            .bind(party.kind())
+            .bind(party.id())
+            .bind(reason)
+            .bind(by.0)
+            .bind(now.0)
+            .execute(self.pool())
+            .await?;
+        } else {
+            sqlx::query("DELETE FROM blocked_parties WHERE party_kind = $1 AND party_id = $2")
+                .bind(party.kind())
+                .bind(party.id())
+                .execute(self.pool())
+                .await?;
+        }
+        Ok(())
     }
 
     async fn payouts_unconfirmed(&self, batch: &str) -> Result<Vec<Transaction>> {

@@ -113,6 +113,8 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/shows/{id}/commission", put(money::show_commission))
         .route("/api/v1/admin/orgs/{id}/fee", put(money::org_fee))
         .route("/api/v1/admin/accounts/{id}/mute", post(money::mute_host))
+        .route("/api/v1/admin/parties/block", post(money::block_party))
+        .route("/api/v1/admin/parties/unblock", post(money::unblock_party))
         .route("/api/v1/orgs", post(shop::create_org))
         .route("/api/v1/me/orgs", get(shop::my_orgs))
         .route("/api/v1/orgs/{id}/stores", post(shop::create_store))

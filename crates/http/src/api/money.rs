@@ -829,3 +829,49 @@ pub(crate) async fn mute_host(
         "tips_suspended_until": until.map(|t| t.0),
     })))
 }
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct BlockBody {
+    /// `{"kind": "account" | "org" | "agency", "id": N}`
+    party: Party,
+    #[serde(default)]
+    reason: String,
+}
+
+/// `POST /api/v1/admin/parties/block`: nothing more becomes available to, or is paid out to,
+/// the party (kept across restarts); `.../unblock` lifts it.
+pub(crate) async fn block_party(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<BlockBody>,
+) -> ApiResult<StatusCode> {
+    let me = caller.require_role(|r| r == Role::PlatformAdmin, "blocking payouts")?;
+    if b.party == Party::Platform || b.reason.trim().is_empty() {
+        return Err(unprocessable(
+            "a party other than the platform, and a reason",
+        ));
+    }
+    shop(&state)?
+        .books()
+        .block(b.party, b.reason.trim(), me.id, UnixMillis::now())
+        .await
+        .map_err(hawker_shop::ShopError::from)?;
+    tracing::info!(party = ?b.party, by = me.id.0, "party blocked from payouts");
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub(crate) async fn unblock_party(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<BlockBody>,
+) -> ApiResult<StatusCode> {
+    let me = caller.require_role(|r| r == Role::PlatformAdmin, "blocking payouts")?;
+    shop(&state)?
+        .books()
+        .unblock(b.party, me.id, UnixMillis::now())
+        .await
+        .map_err(hawker_shop::ShopError::from)?;
+    tracing::info!(party = ?b.party, by = me.id.0, "party unblocked");
+    Ok(StatusCode::NO_CONTENT)
+}
