@@ -211,6 +211,7 @@ async fn start_shop(
             // Two order-id generators per node (flash engine and checkout).
             node,
             money: cfg.money.clone(),
+            banned_claims: cfg.trust.banned_claims.clone(),
         },
         events,
     )

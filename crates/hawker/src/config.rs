@@ -20,7 +20,28 @@ pub struct Config {
     pub commerce: CommerceConfig,
     /// Commission, platform fee and payout minimum (basis points, minor units).
     pub money: hawker_shop::books::MoneyConfig,
+    pub trust: TrustConfig,
     pub log: LogConfig,
+}
+
+/// What the platform refuses to publish.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TrustConfig {
+    /// Absolute and medical claims no product title or description may make (matched after
+    /// Unicode normalisation; whole words in Latin script).
+    pub banned_claims: Vec<String>,
+}
+
+impl Default for TrustConfig {
+    fn default() -> Self {
+        TrustConfig {
+            banned_claims: hawker_trust::claims::DEFAULT_BANNED
+                .iter()
+                .map(|s| s.to_string())
+                .collect(),
+        }
+    }
 }
 
 /// The shop: which law's rules apply, and how long unpaid orders hold stock.
@@ -150,6 +171,7 @@ impl Default for Config {
             bus: BusConfig::default(),
             commerce: CommerceConfig::default(),
             money: Default::default(),
+            trust: Default::default(),
             log: LogConfig::default(),
         }
     }

@@ -88,6 +88,22 @@ async fn shop_from_catalog_to_return() {
     )
     .await;
     problem(r, 422, "invalid_json").await;
+    // An absolute or medical claim is refused, in English or Chinese, however it is spelled.
+    for (title, description) in [
+        ("The BEST peaches", ""),
+        ("Juicy peaches", "They cure colds"),
+        ("全网最佳水蜜桃", ""),
+        ("Peaches, N0. 1 in Fenghua", ""),
+    ] {
+        let r = post(
+            &farmer,
+            format!("{b}/api/v1/orgs/{org_id}/products"),
+            json!({"title": title, "description": description, "category": "food", "return_class": "perishable",
+                   "currency": "CNY", "skus": [{"label": "5 kg", "price_minor": 12800, "stock": 3}]}),
+        )
+        .await;
+        problem(r, 422, "banned_claim").await;
+    }
     let peaches = json_ok(
         post(
             &farmer,

@@ -30,6 +30,8 @@ pub struct ShopConfig {
     pub node: u32,
     /// Commission, fees and payouts (the books).
     pub money: crate::books::MoneyConfig,
+    /// Claims no product text may make (`[trust] banned_claims`).
+    pub banned_claims: Vec<String>,
 }
 
 /// What the rest of the platform hears from the shop (the live room shows it).
@@ -150,6 +152,7 @@ pub struct Shop {
     ids: Mutex<OrderIdGen>,
     events: Arc<dyn ShopEvents>,
     books: Arc<crate::books::Books>,
+    claims: hawker_trust::claims::ClaimsCheck,
     /// Where payouts go: the sandbox by default (a bank's payout API in production).
     payouts: Arc<dyn crate::payouts::PayoutProvider>,
 }
@@ -202,6 +205,7 @@ impl Shop {
         let shop = Arc::new(Shop {
             ids: Mutex::new(OrderIdGen::new(cfg.node * 2 + 1)),
             books,
+            claims: hawker_trust::claims::ClaimsCheck::new(&cfg.banned_claims),
             payouts: Arc::new(crate::payouts::SandboxPayouts::new()),
             store,
             engine,
@@ -217,6 +221,11 @@ impl Shop {
 
     pub fn law(&self) -> &LawProfile {
         &self.cfg.law
+    }
+
+    /// The banned-claims check for what is about to be published.
+    pub fn claims(&self) -> &hawker_trust::claims::ClaimsCheck {
+        &self.claims
     }
 
     /// The ledger: balances, statements, payouts.

@@ -455,6 +455,21 @@ pub(crate) async fn create_product(
             "title: 1 to 200 characters; description: at most 5000",
         ));
     }
+    // Absolute or medical claims are refused before anything is stored.
+    let hits = shop(&state)?
+        .claims()
+        .check(&[("title", title), ("description", &b.description)]);
+    if let Some(h) = hits.first() {
+        return Err(ApiError::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "banned_claim",
+            "The text makes a claim that may not be made",
+        )
+        .detail(format!(
+            "{}: \"{}\" is not allowed (absolute or medical claim)",
+            h.field, h.claim
+        )));
+    }
     if b.skus.is_empty() || b.skus.len() > 100 {
         return Err(invalid("skus: 1 to 100 variants"));
     }

@@ -1,0 +1,106 @@
+//! Age from a verified date of birth: who may stream (16+, 16–17 with a guardian's consent),
+//! who may gift or top up (adults; unknown age counts as not allowed where the profile says so).
+
+use serde::{Deserialize, Serialize};
+
+/// A calendar date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Date {
+    pub year: i32,
+    pub month: u32,
+    pub day: u32,
+}
+
+impl Date {
+    /// `YYYY-MM-DD`, a real calendar date.
+    pub fn parse(s: &str) -> Option<Date> {
+        let mut it = s.split('-');
+        let year: i32 = it.next()?.parse().ok()?;
+        let month: u32 = it.next()?.parse().ok()?;
+        let day: u32 = it.next()?.parse().ok()?;
+        if it.next().is_some() || !(1..=12).contains(&month) || !(1900..=9999).contains(&year) {
+            return None;
+        }
+        let leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+        let days = match month {
+            2 if leap => 29,
+            2 => 28,
+            4 | 6 | 9 | 11 => 30,
+            _ => 31,
+        };
+        (1..=days)
+            .contains(&day)
+            .then_some(Date { year, month, day })
+    }
+
+    /// Full years from `self` (a birth date) to `on`; a 29 February birthday counts from
+    /// 1 March in other years.
+    pub fn age_on(self, on: Date) -> i32 {
+        let mut age = on.year - self.year;
+        if (on.month, on.day) < (self.month, self.day) {
+            age -= 1;
+        }
+        age.max(0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum AgeRefusal {
+    #[error("streamers must be at least 16")]
+    TooYoungToStream,
+    #[error("a streamer aged 16 or 17 needs a guardian's consent on record")]
+    NeedsGuardianConsent,
+    #[error("minors cannot send gifts or buy coins")]
+    MinorSpending,
+    #[error("a verified age is needed to send gifts or buy coins")]
+    AgeUnknown,
+}
+
+/// May someone of `age` go live?
+pub fn may_stream(age: i32, guardian_consent: bool) -> Result<(), AgeRefusal> {
+    match age {
+        a if a < 16 => Err(AgeRefusal::TooYoungToStream),
+        16 | 17 if !guardian_consent => Err(AgeRefusal::NeedsGuardianConsent),
+        _ => Ok(()),
+    }
+}
+
+/// May someone gift or top up? `age` is `None` when unverified; `unknown_allowed` is false
+/// under `cn`.
+pub fn may_gift(age: Option<i32>, unknown_allowed: bool) -> Result<(), AgeRefusal> {
+    match age {
+        Some(a) if a < 18 => Err(AgeRefusal::MinorSpending),
+        Some(_) => Ok(()),
+        None if unknown_allowed => Ok(()),
+        None => Err(AgeRefusal::AgeUnknown),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> Date {
+        Date::parse(s).unwrap()
+    }
+
+    #[test]
+    fn ages_and_rules() {
+        assert_eq!(d("2010-11-26").age_on(d("2026-11-25")), 15);
+        assert_eq!(d("2010-11-25").age_on(d("2026-11-25")), 16);
+        assert_eq!(d("2008-02-29").age_on(d("2026-02-28")), 17);
+        assert_eq!(d("2008-02-29").age_on(d("2026-03-01")), 18);
+        assert!(Date::parse("2026-02-29").is_none());
+        assert!(Date::parse("2024-02-29").is_some());
+        assert!(Date::parse("2024-13-01").is_none());
+        assert!(Date::parse("24-1-1x").is_none());
+        assert_eq!(may_stream(15, true), Err(AgeRefusal::TooYoungToStream));
+        assert_eq!(may_stream(16, false), Err(AgeRefusal::NeedsGuardianConsent));
+        assert_eq!(may_stream(17, true), Ok(()));
+        assert_eq!(may_stream(18, false), Ok(()));
+        assert_eq!(may_gift(Some(17), true), Err(AgeRefusal::MinorSpending));
+        assert_eq!(may_gift(None, false), Err(AgeRefusal::AgeUnknown));
+        assert_eq!(may_gift(None, true), Ok(()));
+        assert_eq!(may_gift(Some(30), false), Ok(()));
+    }
+}
