@@ -6,3 +6,4 @@
 pub mod age;
 pub mod claims;
 pub mod identity;
+pub mod risk;

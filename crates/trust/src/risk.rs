@@ -1,0 +1,319 @@
+//! Integrity signals, each with a score in [0, 1] and the evidence behind it: how concentrated a
+//! show's orders are in a few buyers, which accounts are linked by what they share (device,
+//! payment instrument, address, network) and how densely, and how much of a chat is the same
+//! lines from many accounts. Not wired yet: the risk engine that computes these per show and per
+//! account and holds settlement above a threshold is the next step of the trust issue.
+
+use hawker_room::moderation::normalize;
+use serde::Serialize;
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
+
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Signal {
+    pub name: &'static str,
+    /// 0 = nothing suspicious, 1 = as suspicious as this signal gets.
+    pub score: f64,
+    pub evidence: String,
+}
+
+/// Share of the orders placed by the `k` buyers with the most orders. A show whose sales come
+/// from a handful of accounts scores high.
+pub fn concentration(orders_per_buyer: &[(i64, u32)], k: usize) -> Signal {
+    let total: u64 = orders_per_buyer.iter().map(|(_, n)| *n as u64).sum();
+    let mut counts: Vec<(u32, i64)> = orders_per_buyer.iter().map(|(b, n)| (*n, *b)).collect();
+    counts.sort_by(|a, b| b.cmp(a));
+    let top: Vec<(u32, i64)> = counts.into_iter().take(k).collect();
+    let top_sum: u64 = top.iter().map(|(n, _)| *n as u64).sum();
+    let score = if total == 0 {
+        0.0
+    } else {
+        top_sum as f64 / total as f64
+    };
+    Signal {
+        name: "order_concentration",
+        score,
+        evidence: format!(
+            "{top_sum} of {total} orders from the top {} buyers ({})",
+            top.len(),
+            top.iter()
+                .map(|(n, b)| format!("account {b}: {n}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ),
+    }
+}
+
+/// What two accounts can share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum LinkKind {
+    Device,
+    PaymentInstrument,
+    ShippingAddress,
+    Network,
+}
+
+impl LinkKind {
+    /// How much sharing it says: a payment instrument more than a network.
+    pub fn weight(self) -> f64 {
+        match self {
+            LinkKind::PaymentInstrument => 1.0,
+            LinkKind::Device => 0.8,
+            LinkKind::ShippingAddress => 0.6,
+            LinkKind::Network => 0.3,
+        }
+    }
+}
+
+/// A group of linked accounts and how densely they are linked.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct LinkedGroup {
+    pub accounts: Vec<i64>,
+    /// Sum of link weights per account in the densest part (Fraudar-style peeling).
+    pub density: f64,
+    pub dense_core: Vec<i64>,
+    pub shared: Vec<(LinkKind, usize)>,
+}
+
+/// Weighted links between accounts that share an attribute value. Values shared by very many
+/// accounts (a campus network) weigh less, as Fraudar discounts popular columns.
+pub fn links(attrs: &[(i64, LinkKind, String)]) -> Vec<(i64, i64, LinkKind, f64)> {
+    let mut by_value: BTreeMap<(LinkKind, &str), BTreeSet<i64>> = BTreeMap::new();
+    for (a, k, v) in attrs {
+        by_value.entry((*k, v.as_str())).or_default().insert(*a);
+    }
+    let mut out: BTreeMap<(i64, i64, LinkKind), f64> = BTreeMap::new();
+    for ((k, _), accounts) in by_value {
+        if accounts.len() < 2 {
+            continue;
+        }
+        let discount = 1.0 / (accounts.len() as f64 + 5.0).ln();
+        let v: Vec<i64> = accounts.into_iter().collect();
+        for i in 0..v.len() {
+            for j in i + 1..v.len() {
+                *out.entry((v[i], v[j], k)).or_insert(0.0) += k.weight() * discount;
+            }
+        }
+    }
+    out.into_iter().map(|((a, b, k), w)| (a, b, k, w)).collect()
+}
+
+/// The densest subset by greedy peeling: repeatedly remove the account with the least
+/// remaining link weight; the best prefix seen is at least half as dense as the densest subset
+/// (Charikar), and never less dense than the whole graph.
+pub fn densest(edges: &[(i64, i64, f64)]) -> (Vec<i64>, f64) {
+    let mut adj: HashMap<i64, Vec<(i64, f64)>> = HashMap::new();
+    let mut total = 0.0;
+    for (a, b, w) in edges {
+        if a == b || !w.is_finite() || *w <= 0.0 {
+            continue;
+        }
+        adj.entry(*a).or_default().push((*b, *w));
+        adj.entry(*b).or_default().push((*a, *w));
+        total += w;
+    }
+    if adj.is_empty() {
+        return (Vec::new(), 0.0);
+    }
+    let mut degree: HashMap<i64, f64> = adj
+        .iter()
+        .map(|(v, n)| (*v, n.iter().map(|(_, w)| w).sum()))
+        .collect();
+    // Min-heap on degree (scaled to integers for ordering), lazily updated.
+    let key = |d: f64| (d * 1e6) as i64;
+    let mut heap: BinaryHeap<Reverse<(i64, i64)>> =
+        degree.iter().map(|(v, d)| Reverse((key(*d), *v))).collect();
+    let mut alive: BTreeSet<i64> = adj.keys().copied().collect();
+    let mut removed_order = Vec::new();
+    let (mut best_density, mut best_removed) = (total / alive.len() as f64, 0usize);
+    while let Some(Reverse((k, v))) = heap.pop() {
+        if !alive.contains(&v) || key(degree[&v]) != k {
+            continue;
+        }
+        alive.remove(&v);
+        removed_order.push(v);
+        total -= degree[&v];
+        for (u, w) in &adj[&v] {
+            if alive.contains(u) {
+                let d = degree.get_mut(u).expect("every endpoint has a degree");
+                *d -= w;
+                heap.push(Reverse((key(*d), *u)));
+            }
+        }
+        if alive.is_empty() {
+            break;
+        }
+        let density = total / alive.len() as f64;
+        if density > best_density + 1e-12 {
+            best_density = density;
+            best_removed = removed_order.len();
+        }
+    }
+    let removed: BTreeSet<i64> = removed_order[..best_removed].iter().copied().collect();
+    let core: Vec<i64> = adj
+        .keys()
+        .copied()
+        .filter(|v| !removed.contains(v))
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    (core, best_density)
+}
+
+/// Groups of linked accounts (connected components), each with its densest core.
+pub fn linked_groups(attrs: &[(i64, LinkKind, String)]) -> Vec<LinkedGroup> {
+    let l = links(attrs);
+    // Union-find over the linked accounts.
+    let mut parent: HashMap<i64, i64> = HashMap::new();
+    fn find(p: &mut HashMap<i64, i64>, x: i64) -> i64 {
+        let mut r = x;
+        while let Some(&q) = p.get(&r) {
+            if q == r {
+                break;
+            }
+            r = q;
+        }
+        p.insert(x, r);
+        r
+    }
+    for (a, b, _, _) in &l {
+        parent.entry(*a).or_insert(*a);
+        parent.entry(*b).or_insert(*b);
+        let (ra, rb) = (find(&mut parent, *a), find(&mut parent, *b));
+        if ra != rb {
+            parent.insert(ra.max(rb), ra.min(rb));
+        }
+    }
+    let mut groups: BTreeMap<i64, Vec<(i64, i64, LinkKind, f64)>> = BTreeMap::new();
+    for e in &l {
+        let r = find(&mut parent, e.0);
+        groups.entry(r).or_default().push(*e);
+    }
+    let mut out: Vec<LinkedGroup> = groups
+        .into_values()
+        .map(|edges| {
+            let accounts: BTreeSet<i64> = edges.iter().flat_map(|(a, b, _, _)| [*a, *b]).collect();
+            let mut shared: BTreeMap<LinkKind, usize> = BTreeMap::new();
+            for (_, _, k, _) in &edges {
+                *shared.entry(*k).or_default() += 1;
+            }
+            let weighted: Vec<(i64, i64, f64)> =
+                edges.iter().map(|(a, b, _, w)| (*a, *b, *w)).collect();
+            let (dense_core, density) = densest(&weighted);
+            LinkedGroup {
+                accounts: accounts.into_iter().collect(),
+                density,
+                dense_core,
+                shared: shared.into_iter().collect(),
+            }
+        })
+        .collect();
+    out.sort_by(|a, b| b.density.total_cmp(&a.density));
+    out
+}
+
+/// Share of messages whose text (normalised) was posted by at least `min_accounts` different
+/// accounts: a chat of copied praise scores high.
+pub fn chat_homogeneity(messages: &[(i64, &str)], min_accounts: usize) -> Signal {
+    let mut by_text: HashMap<String, BTreeSet<i64>> = HashMap::new();
+    for (a, t) in messages {
+        let n = normalize(t);
+        let n = n.split_whitespace().collect::<Vec<_>>().join(" ");
+        if !n.is_empty() {
+            by_text.entry(n).or_default().insert(*a);
+        }
+    }
+    let repeated: Vec<(&String, usize)> = by_text
+        .iter()
+        .filter(|(_, a)| a.len() >= min_accounts.max(2))
+        .map(|(t, a)| (t, a.len()))
+        .collect();
+    let copied = messages
+        .iter()
+        .filter(|(_, t)| {
+            let n = normalize(t);
+            let n = n.split_whitespace().collect::<Vec<_>>().join(" ");
+            repeated.iter().any(|(r, _)| **r == n)
+        })
+        .count();
+    let mut top = repeated.clone();
+    top.sort_by(|a, b| b.1.cmp(&a.1));
+    Signal {
+        name: "chat_homogeneity",
+        score: if messages.is_empty() {
+            0.0
+        } else {
+            copied as f64 / messages.len() as f64
+        },
+        evidence: format!(
+            "{copied} of {} messages repeat a line posted by {}+ accounts{}",
+            messages.len(),
+            min_accounts.max(2),
+            top.first()
+                .map(|(t, n)| format!(", e.g. {n} accounts: \"{t}\""))
+                .unwrap_or_default()
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn a_brushing_ring_stands_out() {
+        // Ten honest buyers with one order each; a ring of five accounts with eight each,
+        // sharing two devices and one card.
+        let mut orders: Vec<(i64, u32)> = (1..=10).map(|b| (b, 1)).collect();
+        orders.extend((100..105).map(|b| (b, 8)));
+        let c = concentration(&orders, 5);
+        assert!(c.score > 0.79, "{c:?}");
+        assert!(concentration(&(1..=50).map(|b| (b, 1)).collect::<Vec<_>>(), 5).score < 0.11);
+
+        let mut attrs = Vec::new();
+        for a in 100..105 {
+            attrs.push((a, LinkKind::PaymentInstrument, "card-77".to_string()));
+            attrs.push((a, LinkKind::Device, format!("device-{}", a % 2)));
+        }
+        // Two honest neighbours on the same campus network.
+        attrs.push((1, LinkKind::Network, "10.0.0.0/24".into()));
+        attrs.push((2, LinkKind::Network, "10.0.0.0/24".into()));
+        let groups = linked_groups(&attrs);
+        assert_eq!(groups[0].accounts, vec![100, 101, 102, 103, 104]);
+        assert_eq!(groups[0].dense_core, vec![100, 101, 102, 103, 104]);
+        assert!(groups[0].density > groups[1].density * 5.0, "{groups:?}");
+
+        let chat: Vec<(i64, &str)> = (100..105)
+            .map(|a| (a, "Best host ever!!"))
+            .chain([(1, "is it ripe?"), (2, "how much shipping")])
+            .collect();
+        let h = chat_homogeneity(&chat, 3);
+        assert!((h.score - 5.0 / 7.0).abs() < 1e-9, "{h:?}");
+    }
+
+    proptest! {
+        /// The peeled core is never less dense than the whole graph, and a planted clique of
+        /// heavy links in a sparse random graph is found.
+        #[test]
+        fn peeling_finds_the_planted_clique(
+            noise in prop::collection::vec((0i64..200, 0i64..200), 0..300),
+            clique in 4usize..9,
+        ) {
+            let mut edges: Vec<(i64, i64, f64)> = noise.iter().map(|(a, b)| (*a, *b, 0.3)).collect();
+            let members: Vec<i64> = (1000..1000 + clique as i64).collect();
+            for i in 0..members.len() {
+                for j in i + 1..members.len() {
+                    edges.push((members[i], members[j], 1.0));
+                }
+            }
+            let (core, density) = densest(&edges);
+            let all: BTreeSet<i64> = edges.iter().filter(|(a, b, _)| a != b).flat_map(|(a, b, _)| [*a, *b]).collect();
+            let whole: f64 = edges.iter().filter(|(a, b, _)| a != b).map(|(_, _, w)| w).sum::<f64>() / all.len() as f64;
+            prop_assert!(density + 1e-9 >= whole);
+            let found = members.iter().filter(|m| core.contains(m)).count();
+            prop_assert!(found * 2 >= members.len(), "core {core:?}");
+        }
+    }
+}
