@@ -238,7 +238,7 @@ pub fn chat_homogeneity(messages: &[(i64, &str)], min_accounts: usize) -> Signal
         })
         .count();
     let mut top = repeated.clone();
-    top.sort_by(|a, b| b.1.cmp(&a.1));
+    top.sort_by_key(|t| Reverse(t.1));
     Signal {
         name: "chat_homogeneity",
         score: if messages.is_empty() {
