@@ -186,7 +186,8 @@ async fn room_over_websockets() {
         .send()
         .await
         .unwrap();
-    assert_eq!(r.json::<Value>().await.unwrap()["added"], 2);
+    let added: Value = r.json().await.unwrap();
+    assert_eq!(added["added"], 2, "{added}");
     let r = host_http
         .post(format!("{b}/api/v1/channels/anna-jewellery/moderators"))
         .json(&json!({"email": "fan@example.com", "rights": {"pin": false, "mute": true, "ban": false, "delete": true, "announce": false}}))
