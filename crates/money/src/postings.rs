@@ -612,6 +612,38 @@ mod tests {
     use super::*;
 
     #[test]
+    fn held_earnings_are_released_or_refunded_from_held() {
+        let t = OrderTerms {
+            order: 9,
+            show: None,
+            slot: None,
+            currency: Currency::CNY,
+            total: 10_000,
+            merchant: 1,
+            host: Some((2, 2_000)),
+            agency: None,
+            platform_fee_bps: 500,
+        };
+        let at = UnixMillis(0);
+        let mut l = crate::Ledger::new();
+        l.post(&order_paid(&t, at).unwrap()).unwrap();
+        l.post(&order_settled(&t, true, at).unwrap()).unwrap();
+        let held = acct(Party::Org(1), Purpose::Held, Currency::CNY);
+        assert_eq!(l.balance(&held), 7_500);
+        let mut refunded = l.clone();
+        refunded
+            .post(&order_refunded(&t, EarningsAt::Held, |a| l.balance(a), at).unwrap())
+            .unwrap();
+        assert_eq!(refunded.balance(&held), 0);
+        l.post(&order_released(&t, at).unwrap()).unwrap();
+        assert_eq!(l.balance(&held), 0);
+        assert_eq!(
+            l.balance(&acct(Party::Account(2), Purpose::Available, Currency::CNY)),
+            2_000
+        );
+    }
+
+    #[test]
     fn slot_result_guarantee_and_return_cap() {
         let t = SlotTerms {
             fee_minor: 100_000,

@@ -330,14 +330,7 @@ impl Books {
         let commission_bps = avg(commission_w);
         let host = host.filter(|_| commission_bps > 0);
         let agency = match host {
-            Some(h) => self
-                .store
-                .agency_contracts_of_streamer(h)
-                .await?
-                .into_iter()
-                .filter(|k| k.in_force(o.created_at))
-                .max_by_key(|k| k.id)
-                .map(|k| (k.agency, k.share_bps)),
+            Some(h) => self.agency_of(h, o.created_at).await?,
             None => None,
         };
         Ok(OrderTerms {
@@ -351,6 +344,23 @@ impl Books {
             agency,
             platform_fee_bps: avg(fee_w),
         })
+    }
+
+    /// The agency under contract with `streamer` at `at` (the newest contract in force) and
+    /// its share of the streamer's earnings.
+    async fn agency_of(
+        &self,
+        streamer: AccountId,
+        at: UnixMillis,
+    ) -> Result<Option<(i64, u32)>, BooksError> {
+        Ok(self
+            .store
+            .agency_contracts_of_streamer(streamer)
+            .await?
+            .into_iter()
+            .filter(|k| k.in_force(at))
+            .max_by_key(|k| k.id)
+            .map(|k| (k.agency, k.share_bps)))
     }
 
     /// Days after delivery until earnings settle: the return window of the law profile.
@@ -654,13 +664,7 @@ impl Books {
         if self.coins(viewer).await < coins {
             return Err(BooksError::NotEnoughCoins);
         }
-        let agency = self
-            .store
-            .agency_contracts_of_streamer(streamer)
-            .await?
-            .into_iter()
-            .filter(|k| k.in_force(now))
-            .max_by_key(|k| k.id);
+        let agency = self.agency_of(streamer, now).await?;
         let row = self
             .store
             .create_gift(&NewGift {
@@ -668,14 +672,14 @@ impl Books {
                 channel,
                 viewer,
                 streamer,
-                agency: agency.as_ref().map(|k| k.agency),
+                agency: agency.map(|(a, _)| a),
                 kind,
                 coins,
                 value_minor: value,
                 currency: c.currency,
                 streamer_bps: c.streamer_bps,
                 tax_bps: c.tax_bps,
-                agency_bps: agency.as_ref().map_or(0, |k| k.share_bps),
+                agency_bps: agency.map_or(0, |(_, bps)| bps),
                 created_at: now,
             })
             .await?;
@@ -862,14 +866,7 @@ impl Books {
                 slot.state
             )));
         }
-        let agency = self
-            .store
-            .agency_contracts_of_streamer(slot.slot.host)
-            .await?
-            .into_iter()
-            .filter(|k| k.in_force(now))
-            .max_by_key(|k| k.id)
-            .map(|k| (k.agency, k.share_bps));
+        let agency = self.agency_of(slot.slot.host, now).await?;
         let close = postings::SlotClose {
             slot: id,
             show: slot.slot.show.0,
@@ -923,11 +920,6 @@ impl Books {
 
     pub async fn is_blocked(&self, party: Party) -> bool {
         self.ledger.lock().await.is_blocked(party)
-    }
-
-    /// The party's own account as a streamer or viewer.
-    pub fn person(a: AccountId) -> Party {
-        Party::Account(a.0)
     }
 }
 

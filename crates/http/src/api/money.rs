@@ -2,13 +2,13 @@
 //! the pages; here JSON and CSV, every line naming its ledger transaction and order), agency
 //! contracts, and the platform's ledger and payout batches.
 
-use super::shop::{csv_field, shop, staff};
+use super::shop::{csv_field, csv_response, invalid, shop, staff};
 use crate::auth::Caller;
 use crate::json::ApiJson;
 use crate::problem::{ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::{Path, Query, State};
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hawker_commerce::org::OrgRole;
@@ -149,17 +149,7 @@ async fn statement(state: &AppState, party: Party, q: &StatementQuery) -> ApiRes
                 csv_field(l.batch.as_deref().unwrap_or("")),
             ));
         }
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"statement.csv\"",
-                ),
-            ],
-            out,
-        )
-            .into_response());
+        return Ok(csv_response("statement.csv", out));
     }
     let total: i64 = lines.iter().map(|l| l.amount).sum();
     let lines: Vec<_> = lines
@@ -242,12 +232,7 @@ pub(crate) async fn create_contract(
     let me = caller.require()?;
     staff(&state, me, org, |r| r == OrgRole::Owner).await?;
     if !(1..=9_000).contains(&b.share_bps) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            "A field is invalid",
-        )
-        .detail("share_bps: 1 to 9000 (0.01% to 90%)"));
+        return Err(invalid("share_bps: 1 to 9000 (0.01% to 90%)"));
     }
     let now = UnixMillis::now();
     let starts = UnixMillis(b.starts_at.unwrap_or(now.0));
@@ -399,12 +384,7 @@ pub(crate) async fn send_gift(
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let me = caller.require()?;
     if !(1..=99).contains(&b.count) {
-        return Err(ApiError::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_field",
-            "A field is invalid",
-        )
-        .detail("count: 1 to 99"));
+        return Err(invalid("count: 1 to 99"));
     }
     let c = super::channels::find(&state, &slug).await?;
     if c.owner == me.id {
@@ -496,15 +476,6 @@ fn slot_json(s: &hawker_storage::slots::Slot) -> serde_json::Value {
     })
 }
 
-fn unprocessable(detail: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "invalid_field",
-        "A field is invalid",
-    )
-    .detail(detail.to_string())
-}
-
 /// `POST /api/v1/shows/{id}/slots`: a brand books a slot in a host's show.
 pub(crate) async fn book_slot(
     State(state): State<AppState>,
@@ -518,14 +489,12 @@ pub(crate) async fn book_slot(
     })
     .await?;
     if b.fee_minor < 0 || !(1..=8_000).contains(&b.commission_bps) {
-        return Err(unprocessable(
-            "fee_minor at least 0; commission_bps 1 to 8000",
-        ));
+        return Err(invalid("fee_minor at least 0; commission_bps 1 to 8000"));
     }
     if b.guaranteed_gmv_minor.is_some_and(|g| g <= 0)
         || b.return_cap_bps.is_some_and(|c| c > 10_000)
     {
-        return Err(unprocessable(
+        return Err(invalid(
             "guaranteed_gmv_minor above 0; return_cap_bps at most 10000",
         ));
     }
@@ -669,7 +638,7 @@ pub(crate) async fn slot_report(
             r.orders, x.gmv_minor, x.returned_minor, x.return_rate_bps, x.valid_gmv_minor,
             x.commission_minor, x.fee_refund_minor, x.clawback_minor, r.cost_minor, r.roi_bps
         );
-        return Ok(([(header::CONTENT_TYPE, "text/csv; charset=utf-8")], out).into_response());
+        return Ok(csv_response(&format!("slot-{id}.csv"), out));
     }
     Ok(Json(serde_json::json!({
         "slot": slot_json(&r.slot), "orders": r.orders, "pinned_ms": r.pinned_ms,
@@ -743,7 +712,7 @@ pub(crate) async fn product_commission(
     })
     .await?;
     if b.bps.is_some_and(|v| !(1..=8_000).contains(&v)) {
-        return Err(unprocessable("bps: 1 to 8000 (1% to 80%), or null"));
+        return Err(invalid("bps: 1 to 8000 (1% to 80%), or null"));
     }
     state.store.set_product_commission(id, b.bps).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -773,7 +742,7 @@ pub(crate) async fn show_commission(
     })
     .await?;
     if b.bps.is_some_and(|v| !(1..=8_000).contains(&v)) {
-        return Err(unprocessable("bps: 1 to 8000 (1% to 80%), or null"));
+        return Err(invalid("bps: 1 to 8000 (1% to 80%), or null"));
     }
     state.store.set_show_commission(sh.id, b.bps).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -788,7 +757,7 @@ pub(crate) async fn org_fee(
 ) -> ApiResult<StatusCode> {
     caller.require_role(|r| r == Role::PlatformAdmin, "platform fees")?;
     if b.bps.is_some_and(|v| v > 5_000) {
-        return Err(unprocessable("bps: 0 to 5000, or null"));
+        return Err(invalid("bps: 0 to 5000, or null"));
     }
     if !state.store.set_org_fee(id, b.bps).await? {
         return Err(ApiError::not_found("organisation"));
@@ -848,9 +817,7 @@ pub(crate) async fn block_party(
 ) -> ApiResult<StatusCode> {
     let me = caller.require_role(|r| r == Role::PlatformAdmin, "blocking payouts")?;
     if b.party == Party::Platform || b.reason.trim().is_empty() {
-        return Err(unprocessable(
-            "a party other than the platform, and a reason",
-        ));
+        return Err(invalid("a party other than the platform, and a reason"));
     }
     shop(&state)?
         .books()

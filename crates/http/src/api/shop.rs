@@ -105,7 +105,7 @@ pub(crate) fn shop(state: &AppState) -> ApiResult<&std::sync::Arc<hawker_shop::S
         .ok_or_else(|| ApiError::unavailable("the shop is not running"))
 }
 
-fn invalid(detail: impl Into<String>) -> ApiError {
+pub(crate) fn invalid(detail: impl Into<String>) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
         "invalid_field",
@@ -1489,6 +1489,21 @@ fn hundred() -> i64 {
     100
 }
 
+/// A CSV download.
+pub(crate) fn csv_response(filename: &str, body: String) -> Response {
+    (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{filename}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response()
+}
+
 pub(crate) fn csv_field(s: &str) -> String {
     // Quote everything; a leading formula character is neutralised for spreadsheets.
     let s = if s.starts_with(['=', '+', '-', '@']) {
@@ -1553,17 +1568,7 @@ pub(crate) async fn org_orders(
                 csv_field(o.tracking.as_deref().unwrap_or("")),
             ));
         }
-        return Ok((
-            [
-                (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
-                (
-                    header::CONTENT_DISPOSITION,
-                    "attachment; filename=\"orders.csv\"",
-                ),
-            ],
-            out,
-        )
-            .into_response());
+        return Ok(csv_response("orders.csv", out));
     }
     let mut out = Vec::new();
     for o in &orders {
