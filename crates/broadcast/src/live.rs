@@ -80,6 +80,8 @@ pub struct LiveStream {
     /// Incremented by every publish and unpublish, so a grace timer knows if it is stale.
     pub(crate) generation: AtomicU64,
     recorder: Option<RecorderHandle>,
+    /// Wakes the publishing connection to drop it (a stream cut by ops).
+    pub(crate) cut: tokio::sync::Notify,
 }
 
 impl LiveStream {
@@ -105,6 +107,7 @@ impl LiveStream {
             publishing: AtomicBool::new(true),
             generation: AtomicU64::new(0),
             recorder,
+            cut: tokio::sync::Notify::new(),
         }
     }
 

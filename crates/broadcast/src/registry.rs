@@ -101,6 +101,19 @@ impl Broadcaster {
         self.inner.streams.read().get(slug).cloned()
     }
 
+    /// Drops the publisher of a live stream now (a stream cut or a suspension); the show then
+    /// ends after its grace period unless the publisher is allowed back.
+    pub fn cut(&self, slug: &str) -> bool {
+        match self.stream(slug) {
+            Some(s) => {
+                s.cut.notify_waiters();
+                tracing::warn!(slug, "live stream cut");
+                true
+            }
+            None => false,
+        }
+    }
+
     pub fn streams(&self) -> Vec<Arc<LiveStream>> {
         self.inner.streams.read().values().cloned().collect()
     }

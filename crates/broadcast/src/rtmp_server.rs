@@ -73,9 +73,16 @@ async fn connection(
     let idle = b.inner.config.idle_timeout;
     let result = loop {
         buf.clear();
+        let cut = async {
+            match &live {
+                Some(s) => s.cut.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         let read = tokio::select! {
             r = tokio::time::timeout(idle, sock.read_buf(&mut buf)) => r,
             _ = b.inner.shutdown.cancelled() => break Ok(()),
+            _ = cut => break Err("the stream was cut by the platform".into()),
         };
         let n = match read {
             Err(_) => break Err(format!("no data for {} s", idle.as_secs())),

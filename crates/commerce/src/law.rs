@@ -6,6 +6,8 @@
 //! - `us`: the merchant's own policy (default 30 days); no statutory right.
 
 use crate::catalog::ReturnClass;
+use crate::disclosure::DisclosureRules;
+use crate::draw::DrawRules;
 use serde::{Deserialize, Serialize};
 
 const DAY_MS: i64 = 86_400_000;
@@ -23,6 +25,10 @@ pub struct LawProfile {
     pub auctions_returnable: bool,
     /// Where the law grants nothing, the merchant's window (days).
     pub merchant_policy_days: u32,
+    /// Paid-promotion labels: their wording and how often the room repeats them.
+    pub disclosure: DisclosureRules,
+    /// Prize draws: the top prize's cap and whether a free entry route is required.
+    pub draws: DrawRules,
 }
 
 impl Default for LawProfile {
@@ -39,6 +45,8 @@ impl LawProfile {
             refund_within_days: 7,
             auctions_returnable: false,
             merchant_policy_days: 7,
+            disclosure: DisclosureRules::cn(),
+            draws: DrawRules::cn(),
         }
     }
     pub fn eu() -> Self {
@@ -48,6 +56,8 @@ impl LawProfile {
             refund_within_days: 14,
             auctions_returnable: true,
             merchant_policy_days: 14,
+            disclosure: DisclosureRules::eu(),
+            draws: DrawRules::eu(),
         }
     }
     pub fn us() -> Self {
@@ -57,6 +67,8 @@ impl LawProfile {
             refund_within_days: 30,
             auctions_returnable: false,
             merchant_policy_days: 30,
+            disclosure: DisclosureRules::us(),
+            draws: DrawRules::us(),
         }
     }
 

@@ -26,6 +26,7 @@ pub struct Running {
     pub broadcaster: Broadcaster,
     pub rooms: hawker_hub::RoomHub,
     pub shop: Arc<hawker_shop::Shop>,
+    pub guard: Arc<hawker_shop::guard::Guard>,
     stop_http: CancellationToken,
     stop_jobs: CancellationToken,
     http_task: JoinHandle<()>,
@@ -63,6 +64,10 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let rooms = hawker_hub::RoomHub::start(
         hawker_hub::HubConfig {
             node,
+            room: hawker_room::room::RoomConfig {
+                banned_claims: cfg.trust.banned_claims.clone(),
+                ..Default::default()
+            },
             ..Default::default()
         },
         bus,
@@ -70,10 +75,17 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     )
     .await?;
     tracing::info!(bus = rooms.bus_name(), node, "live rooms ready");
+    let guard = hawker_shop::guard::Guard::new(
+        store.clone() as Arc<dyn Store>,
+        cfg.trust.policy(&cfg.commerce.law_profile),
+        identity_secret(&cfg.data)?,
+        cfg.trust.gate_broadcasts,
+    );
     let keeper = Arc::new(ShowKeeper {
         store: store.clone(),
         recordings: recordings.clone(),
         rooms: rooms.clone(),
+        guard: guard.clone(),
     });
     let recovered = keeper.recover().await?;
     if recovered > 0 {
@@ -121,6 +133,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
             trust_forwarded_for: cfg.server.trust_forwarded_for,
             api_per_minute: cfg.server.api_requests_per_minute,
             images: Some(cfg.data.join("images")),
+            documents: Some(cfg.data.join("identity-documents")),
         },
         Arc::new(move || {
             let s = ready_store.clone();
@@ -137,7 +150,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         cfg.bus.node_id,
     )
     .await?;
-    let state = state.with_shop(shop.clone());
+    let state = state.with_shop(shop.clone()).with_guard(guard.clone());
     let stop_http = CancellationToken::new();
     let stop = stop_http.clone();
     let app = hawker_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -155,8 +168,21 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     std::fs::write(cfg.data.join(SERVER_FILE), server_file.to_string())?;
 
     let stop_jobs = CancellationToken::new();
-    crate::jobs::spawn(store.clone(), cfg.recording.clone(), stop_jobs.clone());
+    crate::jobs::spawn(
+        store.clone(),
+        cfg.recording.clone(),
+        cfg.retention.clone(),
+        stop_jobs.clone(),
+    );
     shop.spawn_jobs(stop_jobs.clone());
+    // The paid-promotion label repeated in rooms while a paid product is pinned.
+    hawker_http::paid_labels::spawn(
+        store.clone() as Arc<dyn Store>,
+        rooms.clone(),
+        shop.law().disclosure.clone(),
+        stop_jobs.clone(),
+    );
+    guard.spawn_jobs(stop_jobs.clone());
 
     Ok(Running {
         http,
@@ -168,10 +194,29 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         broadcaster,
         rooms,
         shop,
+        guard,
         stop_http,
         stop_jobs,
         http_task,
     })
+}
+
+/// The key of the keyed hashes of ID numbers, devices, cards and addresses: made at first
+/// start, kept in the data directory, never logged. Losing it only means old hashes no longer
+/// match new ones (the blacklist would have to be rebuilt).
+fn identity_secret(data: &std::path::Path) -> anyhow::Result<Vec<u8>> {
+    let f = data.join("identity-hash.secret");
+    if let Ok(s) = std::fs::read_to_string(&f) {
+        if let Ok(b) = hex::decode(s.trim()) {
+            if b.len() >= 32 {
+                return Ok(b);
+            }
+        }
+    }
+    std::fs::create_dir_all(data)?;
+    let b: [u8; 32] = rand::random();
+    crate::admin::write_secret(&f, &hex::encode(b))?;
+    Ok(b.to_vec())
 }
 
 /// The webhook secret shared with the sandbox provider: made at first start, kept in the data

@@ -16,6 +16,8 @@ pub struct Config {
     pub storage: StorageConfig,
     pub media: MediaConfig,
     pub recording: RecordingConfig,
+    /// How long chat, pins, moderation logs, orders and access logs are kept.
+    pub retention: RetentionConfig,
     pub bus: BusConfig,
     pub commerce: CommerceConfig,
     /// Commission, platform fee and payout minimum (basis points, minor units).
@@ -31,6 +33,25 @@ pub struct TrustConfig {
     /// Absolute and medical claims no product title or description may make (matched after
     /// Unicode normalisation; whole words in Latin script).
     pub banned_claims: Vec<String>,
+    /// Going live needs real-name verification, the age rules, the rules course and (where
+    /// the law profile says so) a fresh re-check. On by default; a private installation for
+    /// internal streams only (and tests of other features) may turn it off. Sanctions apply
+    /// either way.
+    pub gate_broadcasts: bool,
+    /// The law profile's numbers (`[commerce] law_profile`), each overridable here.
+    pub min_stream_age: Option<i32>,
+    pub unverified_may_gift: Option<bool>,
+    pub minor_order_cap_minor: Option<i64>,
+    pub minor_daily_cap_minor: Option<i64>,
+    pub recheck_before_broadcast: Option<bool>,
+    pub recheck_valid_minutes: Option<i64>,
+    pub training_required: Option<bool>,
+    pub kyb_sales_count: Option<i64>,
+    pub kyb_sales_minor: Option<i64>,
+    pub kyb_disclose_minor: Option<i64>,
+    pub complaint_deadline_hours: Option<i64>,
+    pub hold_score_bps: Option<u32>,
+    pub refund_after_show_hours: Option<i64>,
 }
 
 impl Default for TrustConfig {
@@ -40,7 +61,47 @@ impl Default for TrustConfig {
                 .iter()
                 .map(|s| s.to_string())
                 .collect(),
+            gate_broadcasts: true,
+            min_stream_age: None,
+            unverified_may_gift: None,
+            minor_order_cap_minor: None,
+            minor_daily_cap_minor: None,
+            recheck_before_broadcast: None,
+            recheck_valid_minutes: None,
+            training_required: None,
+            kyb_sales_count: None,
+            kyb_sales_minor: None,
+            kyb_disclose_minor: None,
+            complaint_deadline_hours: None,
+            hold_score_bps: None,
+            refund_after_show_hours: None,
         }
+    }
+}
+
+impl TrustConfig {
+    /// The law profile's trust rules with this file's overrides.
+    pub fn policy(&self, law: &str) -> hawker_trust::policy::TrustPolicy {
+        let mut p = hawker_trust::policy::TrustPolicy::for_law(law);
+        macro_rules! set {
+            ($($f:ident),*) => { $(if let Some(v) = self.$f { p.$f = v; })* };
+        }
+        set!(
+            min_stream_age,
+            unverified_may_gift,
+            minor_order_cap_minor,
+            minor_daily_cap_minor,
+            recheck_before_broadcast,
+            recheck_valid_minutes,
+            training_required,
+            kyb_sales_count,
+            kyb_sales_minor,
+            kyb_disclose_minor,
+            complaint_deadline_hours,
+            hold_score_bps,
+            refund_after_show_hours
+        );
+        p
     }
 }
 
@@ -55,6 +116,17 @@ pub struct CommerceConfig {
     pub refund_within_days: Option<u32>,
     pub merchant_policy_days: Option<u32>,
     pub auctions_returnable: Option<bool>,
+    /// The paid-promotion label ("Ad · paid partnership" under eu/us, "广告" under cn).
+    pub paid_label: Option<String>,
+    /// Seconds between the label's repeats in the room while a paid product is pinned
+    /// (eu/us 300; 0: kept on the card only, as under cn).
+    pub paid_label_repeat_s: Option<u32>,
+    /// The top prize of a prize draw, at most (minor units of `draw_prize_cap_currency`;
+    /// cn 5,000,000 = ¥50,000); 0 removes the cap.
+    pub draw_prize_cap_minor: Option<i64>,
+    pub draw_prize_cap_currency: Option<String>,
+    /// Prize draws must offer a free entry route and never ask for an order (us).
+    pub draw_free_entry_required: Option<bool>,
     /// Minutes an unpaid order keeps its stock.
     pub reservation_minutes: u64,
 }
@@ -67,6 +139,11 @@ impl Default for CommerceConfig {
             refund_within_days: None,
             merchant_policy_days: None,
             auctions_returnable: None,
+            paid_label: None,
+            paid_label_repeat_s: None,
+            draw_prize_cap_minor: None,
+            draw_prize_cap_currency: None,
+            draw_free_entry_required: None,
             reservation_minutes: 10,
         }
     }
@@ -87,6 +164,42 @@ impl CommerceConfig {
         }
         if let Some(v) = self.auctions_returnable {
             l.auctions_returnable = v;
+        }
+        if let Some(v) = &self.paid_label {
+            anyhow::ensure!(
+                !v.trim().is_empty(),
+                "commerce.paid_label must say something"
+            );
+            l.disclosure.paid_label = v.clone();
+        }
+        if let Some(v) = self.paid_label_repeat_s {
+            l.disclosure.paid_label_repeat_s = v;
+        }
+        let cap_currency = match &self.draw_prize_cap_currency {
+            Some(c) => Some(hawker_domain::Currency::parse(c).ok_or_else(|| {
+                anyhow::anyhow!("commerce.draw_prize_cap_currency is a currency code")
+            })?),
+            None => None,
+        };
+        match self.draw_prize_cap_minor {
+            Some(0) => l.draws.top_prize_cap = None,
+            Some(v) => {
+                anyhow::ensure!(v > 0, "commerce.draw_prize_cap_minor must not be negative");
+                let currency = cap_currency
+                    .or(l.draws.top_prize_cap.map(|c| c.currency))
+                    .ok_or_else(|| {
+                        anyhow::anyhow!("commerce.draw_prize_cap_currency is needed with a new cap")
+                    })?;
+                l.draws.top_prize_cap = Some(hawker_domain::Money::new(v, currency));
+            }
+            None => {
+                if let (Some(c), Some(cap)) = (cap_currency, l.draws.top_prize_cap.as_mut()) {
+                    cap.currency = c;
+                }
+            }
+        }
+        if let Some(v) = self.draw_free_entry_required {
+            l.draws.free_entry_required = v;
         }
         Ok(l)
     }
@@ -151,6 +264,33 @@ pub struct RecordingConfig {
     pub max_bytes: u64,
 }
 
+/// How long records are kept (PRODUCT.md §3); the hourly retention job deletes them after.
+/// Recordings follow `[recording] retention_days`. Ledger entries are never deleted: they are
+/// the books of account, kept for the life of the installation.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Chat, pins and moderation logs, in days after they were written (cn: ≥ 3 years).
+    /// Default 1098 (3 × 366).
+    pub room_days: u64,
+    /// Orders in a final state (completed, cancelled, expired, refunded) with their items,
+    /// events, payments and coupon uses, in days after that final step (≥ 3 years).
+    /// Default 1098 (3 × 366).
+    pub transaction_days: u64,
+    /// The API access log, in days (≥ 60). Default 60.
+    pub access_days: u64,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            room_days: 3 * 366,
+            transaction_days: 3 * 366,
+            access_days: 60,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
@@ -168,6 +308,7 @@ impl Default for Config {
             storage: StorageConfig::default(),
             media: MediaConfig::default(),
             recording: RecordingConfig::default(),
+            retention: RetentionConfig::default(),
             bus: BusConfig::default(),
             commerce: CommerceConfig::default(),
             money: Default::default(),
@@ -279,6 +420,11 @@ impl Config {
             (1..=24 * 60).contains(&self.commerce.reservation_minutes),
             "commerce.reservation_minutes must be 1–1440"
         );
+        let r = &self.retention;
+        anyhow::ensure!(
+            r.room_days >= 1 && r.transaction_days >= 1 && r.access_days >= 1,
+            "retention.room_days, transaction_days and access_days must be at least 1"
+        );
         anyhow::ensure!(
             matches!(self.log.format.as_str(), "pretty" | "json"),
             "log.format is pretty or json"
@@ -358,6 +504,30 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::result_large_err)] // figment's Jail API returns its own large error
+    fn retention_days_from_the_file_with_documented_defaults() {
+        figment::Jail::expect_with(|jail| {
+            let c = Config::load(None, &Overrides::default()).expect("loads");
+            assert_eq!(
+                (
+                    c.retention.room_days,
+                    c.retention.transaction_days,
+                    c.retention.access_days
+                ),
+                (1098, 1098, 60)
+            );
+            jail.create_file("hawker.toml", "[retention]\naccess_days = 90\n")?;
+            let c = Config::load(None, &Overrides::default()).expect("loads");
+            assert_eq!((c.retention.access_days, c.retention.room_days), (90, 1098));
+            jail.create_file("zero.toml", "[retention]\nroom_days = 0\n")?;
+            assert!(Config::load(Some(Path::new("zero.toml")), &Overrides::default()).is_err());
+            jail.create_file("typo.toml", "[retention]\naccess_dayz = 1\n")?;
+            assert!(Config::load(Some(Path::new("typo.toml")), &Overrides::default()).is_err());
+            Ok(())
+        });
+    }
+
+    #[test]
     fn nodes_sharing_a_bus_need_their_own_order_id_node() {
         let mut c = Config::default();
         c.validate().expect("one node needs no id");
@@ -370,5 +540,32 @@ mod tests {
         c.commerce.law_profile = "mars".into();
         c.bus.node_id = 3;
         assert!(c.validate().is_err(), "an unknown law profile");
+    }
+
+    #[test]
+    fn disclosure_and_draw_numbers_per_profile() {
+        let mut c = Config::default();
+        c.commerce.law_profile = "cn".into();
+        let law = c.commerce.law().unwrap();
+        assert_eq!(law.disclosure.paid_label, "广告");
+        assert_eq!(
+            law.draws.top_prize_cap,
+            Some(hawker_domain::Money::new(
+                5_000_000,
+                hawker_domain::Currency::CNY
+            ))
+        );
+        c.commerce.draw_prize_cap_minor = Some(1_000_000);
+        c.commerce.paid_label_repeat_s = Some(60);
+        let law = c.commerce.law().unwrap();
+        assert_eq!(law.draws.top_prize_cap.map(|m| m.minor), Some(1_000_000));
+        assert_eq!(law.disclosure.paid_label_repeat_s, 60);
+        c.commerce.law_profile = "eu".into();
+        assert!(
+            c.commerce.law().is_err(),
+            "a new cap under a profile without one needs its currency"
+        );
+        c.commerce.draw_prize_cap_minor = Some(0);
+        assert_eq!(c.commerce.law().unwrap().draws.top_prize_cap, None);
     }
 }

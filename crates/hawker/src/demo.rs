@@ -3,7 +3,9 @@
 
 use crate::app::Running;
 use hawker_broadcast::publisher::{self, Clip};
+use hawker_commerce::disclosure::ShowcaseFacts;
 use hawker_domain::{DisplayName, Email, PasswordHash, Role, Slug, StreamKey, UnixMillis};
+use hawker_storage::disclosure::EntryChange;
 use hawker_storage::{NewAccount, NewChannel, NewShow, Store};
 use std::sync::Arc;
 use tokio_util::sync::CancellationToken;
@@ -155,8 +157,8 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<Seeded> {
     })
 }
 
-/// Once the demo show is live: the farmer's products on its shelf, the first one pinned, as
-/// the host would do from the studio.
+/// Once the demo show is live: the farmer's products on its shelf and pinned, with their
+/// disclosure, as the host would do from the studio.
 pub async fn stock_the_shelf(running: &Running, seeded: &Seeded) -> anyhow::Result<()> {
     let store: &dyn Store = running.store.as_ref();
     let channel = store
@@ -173,36 +175,62 @@ pub async fn stock_the_shelf(running: &Running, seeded: &Seeded) -> anyhow::Resu
     }
     let show = show.ok_or_else(|| anyhow::anyhow!("the demo show did not go live"))?;
     store.set_shelf(show.id, &seeded.farm_products).await?;
-    if let Some(first) = seeded.farm_products.first() {
-        let now = UnixMillis::now();
-        let offset = show.started_at.map_or(0, |t| now.0 - t.0);
-        store.pin(show.id, *first, now, offset).await?;
-        let product = store.product(*first).await?;
-        let skus = store.skus_of_product(*first).await?;
-        let org = store.channel_shop(channel.id).await?;
-        let seller = match org {
-            Some((o, _)) => store.org(o).await?.map(|o| o.name).unwrap_or_default(),
-            None => String::new(),
+    // Disclosure: the host has used the peaches (and says so); the honey is a paid promotion
+    // in this show. Both are pinned, the honey last, so the card shows its "Ad" label and the
+    // room repeats it.
+    let now = UnixMillis::now();
+    let offset = show.started_at.map_or(0, |t| now.0 - t.0);
+    let law = running.shop.law();
+    let mut pinned = Vec::new();
+    for (i, id) in seeded.farm_products.iter().take(2).enumerate() {
+        let change = if i == 0 {
+            EntryChange {
+                host_used: Some(true),
+                sponsored: None,
+            }
+        } else {
+            EntryChange {
+                sponsored: Some(true),
+                host_used: None,
+            }
         };
-        if let Some(p) = product {
-            let low = skus.iter().map(|s| s.price_minor).min().unwrap_or(0);
-            running
-                .rooms
-                .set_state(
-                    &channel,
-                    hawker_room::room::StateChange::Pinned(vec![
-                        hawker_room::protocol::PinnedProduct {
-                            product_id: p.id,
-                            title: p.title.clone(),
-                            price: hawker_domain::Money::new(low, p.currency).to_string(),
-                            seller,
-                            image_url: None,
-                            sponsored: p.sponsored,
-                        },
-                    ]),
-                )
-                .await?;
-        }
+        let entry = store
+            .set_showcase_entry(show.id, *id, change, channel.owner, now)
+            .await?;
+        store.pin(show.id, *id, now, offset).await?;
+        let Some(p) = store.product(*id).await? else {
+            continue;
+        };
+        let skus = store.skus_of_product(*id).await?;
+        let seller = store.org(p.org).await?.map(|o| o.name).unwrap_or_default();
+        let card = law.disclosure.card(&ShowcaseFacts {
+            paid_slot: false,
+            sponsored_entry: entry.sponsored,
+            sponsored_product: p.sponsored,
+            host_used: entry.host_used,
+        });
+        let low = skus.iter().map(|s| s.price_minor).min().unwrap_or(0);
+        pinned.insert(
+            0,
+            hawker_room::protocol::PinnedProduct {
+                product_id: p.id,
+                title: p.title.clone(),
+                price: hawker_domain::Money::new(low, p.currency).to_string(),
+                seller,
+                image_url: None,
+                sponsored: card.paid_promotion,
+                paid_promotion: card.paid_promotion,
+                label: card.label,
+                host_used: card.host_used,
+                attestation: card.attestation,
+            },
+        );
+    }
+    if !pinned.is_empty() {
+        running
+            .rooms
+            .set_state(&channel, hawker_room::room::StateChange::Pinned(pinned))
+            .await?;
     }
     Ok(())
 }
@@ -267,4 +295,277 @@ pub fn banner(running: &Running, seeded: &Seeded, data: &std::path::Path) -> Str
     );
     s.push_str("\nPress Ctrl-C to stop.\n");
     s
+}
+
+/// The ops console's demo login.
+pub const DEMO_OPS_EMAIL: &str = "ops@hawker.example";
+
+/// The trust side of the demo world: the streamers verified (real-name checks approved by the
+/// demo ops account, the rules course passed), one applicant waiting in the review queue, and
+/// two ended shows on the farmer's channel — one honest, one with a brushing ring (six accounts
+/// on two phones and one card, ordering over and over, praising in chorus, returning after the
+/// show) — assessed by the risk engine so the fraud queue tells them apart.
+pub async fn trust_world(running: &Running) -> anyhow::Result<()> {
+    use hawker_shop::guard::IdentitySubmission;
+    use hawker_trust::risk::LinkKind;
+    let store: &dyn Store = running.store.as_ref();
+    let g = &running.guard;
+    let hash = tokio::task::spawn_blocking(|| PasswordHash::create(DEMO_PASSWORD)).await??;
+    let now = UnixMillis::now();
+    let ops = crate::seed::account(
+        store,
+        DEMO_OPS_EMAIL,
+        "Ops reviewer",
+        Role::PlatformAdmin,
+        &hash,
+        now,
+    )
+    .await?;
+    let people = [
+        (
+            CHANNELS[0].email,
+            "Li Wei",
+            "330283198703150017",
+            "1987-03-15",
+        ),
+        (
+            CHANNELS[1].email,
+            "Anna Chen",
+            "330106199511020028",
+            "1995-11-02",
+        ),
+        (CHANNELS[2].email, "Max Becker", "L01X00T47", "1979-06-30"),
+    ];
+    for (email, name, id, born) in people {
+        let Some(a) = store.account_by_email(&Email::parse(email)?).await? else {
+            continue;
+        };
+        if g.profile(a.id).await?.verified_at.is_some() {
+            continue;
+        }
+        let c = g
+            .submit_identity(
+                a.id,
+                IdentitySubmission {
+                    legal_name: name.into(),
+                    id_number: id.into(),
+                    birth_date: born.into(),
+                    phone: None,
+                    document_file: None,
+                    document_type: Some("national_id".into()),
+                    guardian_name: None,
+                    guardian_consent: false,
+                },
+                now,
+            )
+            .await?;
+        g.review_identity(c.id, true, None, ops.id, now).await?;
+        g.pass_training(a.id, &hawker_trust::training::answer_key(), now)
+            .await?;
+    }
+    // A new streamer waiting for review: the ops console's first queue item.
+    let newcomer = crate::seed::account(
+        store,
+        "mei@newseller.example",
+        "Mei",
+        Role::Streamer,
+        &hash,
+        now,
+    )
+    .await?;
+    if store.latest_identity(newcomer.id).await?.is_none() {
+        g.submit_identity(
+            newcomer.id,
+            IdentitySubmission {
+                legal_name: "Zhang Mei".into(),
+                id_number: "330104200109120044".into(),
+                birth_date: "2001-09-12".into(),
+                phone: Some("+86 138 0000 0000".into()),
+                document_file: None,
+                document_type: Some("national_id".into()),
+                guardian_name: None,
+                guardian_consent: false,
+            },
+            now,
+        )
+        .await?;
+    }
+
+    // Two ended shows of the farmer with orders, signals and chat.
+    let farm = store
+        .channel_by_slug(&Slug::parse(CHANNELS[0].slug)?)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo channel missing"))?;
+    let existing = store.shows_of_channel(farm.id, 50).await?;
+    if existing
+        .iter()
+        .any(|s| s.title.starts_with("Integrity demo"))
+    {
+        return Ok(());
+    }
+    let Some((org, shop_store)) = store.channel_shop(farm.id).await? else {
+        return Ok(());
+    };
+    let product = store
+        .products_of_org(org)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("the farm has no products"))?;
+    let sku = store
+        .skus_of_product(product.id)
+        .await?
+        .into_iter()
+        .next()
+        .ok_or_else(|| anyhow::anyhow!("the farm product has no SKU"))?;
+    let day = 86_400_000;
+    let mut ids = hawker_commerce::ids::OrderIdGen::new(31);
+    let make_show = |title: &str, days_ago: i64| NewShow {
+        channel: farm.id,
+        title: title.to_string(),
+        state: hawker_domain::ShowState::Ended,
+        scheduled_at: None,
+        started_at: Some(UnixMillis(now.0 - days_ago * day)),
+    };
+    for (title, ring) in [
+        ("Integrity demo: an honest evening of peaches", false),
+        ("Integrity demo: the show with a brushing ring", true),
+    ] {
+        let mut show = store
+            .create_show(make_show(title, if ring { 2 } else { 3 }))
+            .await?;
+        let start = show.started_at.map_or(now.0, |t| t.0);
+        let end = start + 3_600_000;
+        show.ended_at = Some(UnixMillis(end));
+        store
+            .save_show(&show, hawker_domain::ShowState::Ended)
+            .await?;
+        let buyers: Vec<(String, usize)> = if ring {
+            (1..=6)
+                .map(|i| (format!("ring{i}@brush.example"), 6))
+                .collect()
+        } else {
+            (1..=20)
+                .map(|i| (format!("neighbour{i}@village.example"), 1))
+                .collect()
+        };
+        let mut chat = Vec::new();
+        for (i, (email, n)) in buyers.iter().enumerate() {
+            let b = crate::seed::account(
+                store,
+                email,
+                &format!("Buyer {}", i + 1),
+                Role::Viewer,
+                &hash,
+                now,
+            )
+            .await?;
+            let (device, card) = if ring {
+                (
+                    format!("ring-phone-{}", i % 2),
+                    "4000000000000077".to_string(),
+                )
+            } else {
+                (format!("phone-of-{email}"), format!("40000000000{:05}", i))
+            };
+            g.seen(b.id, LinkKind::Device, &device, now).await?;
+            g.seen(b.id, LinkKind::PaymentInstrument, &card, now)
+                .await?;
+            g.seen(
+                b.id,
+                LinkKind::Network,
+                if ring {
+                    "10.9.8.0/24"
+                } else {
+                    "203.0.113.0/24"
+                },
+                now,
+            )
+            .await?;
+            for k in 0..*n {
+                let at = start + 600_000 + (i * 10 + k) as i64 * 30_000;
+                let id = ids.next(at);
+                let total = sku.price_minor;
+                store
+                    .place_order(&hawker_storage::shop::NewOrder {
+                        id,
+                        buyer: b.id,
+                        org,
+                        store: shop_store,
+                        channel: Some(farm.id),
+                        show: Some(show.id),
+                        flash_sale: None,
+                        currency: product.currency,
+                        subtotal_minor: total,
+                        discount_minor: 0,
+                        total_minor: total,
+                        coupon: None,
+                        address: serde_json::json!({"name": email, "line1": format!("{} Orchard Road", i + 1), "city": "Fenghua"}).to_string(),
+                        exceptions_acknowledged: true,
+                        idempotency_key: None,
+                        created_at: UnixMillis(at),
+                        expires_at: None,
+                        items: vec![hawker_storage::shop::OrderItem {
+                            sku: sku.id,
+                            product: product.id,
+                            title: product.title.clone(),
+                            quantity: 1,
+                            unit_price_minor: total,
+                            return_class: product.return_class,
+                        }],
+                        take_stock: false,
+                    })
+                    .await
+                    .map_err(|e| anyhow::anyhow!("demo order: {e}"))?;
+                use hawker_commerce::order::{ActorKind, OrderState};
+                let fields = hawker_storage::shop::TransitionFields::default();
+                store
+                    .transition_order(
+                        id,
+                        OrderState::Created,
+                        OrderState::Paid,
+                        ActorKind::System,
+                        None,
+                        "demo",
+                        &fields,
+                        UnixMillis(at + 1_000),
+                    )
+                    .await?;
+                // The ring cancels most of its orders the morning after.
+                if ring && k % 3 != 0 {
+                    store
+                        .transition_order(
+                            id,
+                            OrderState::Paid,
+                            OrderState::Cancelled,
+                            ActorKind::Buyer,
+                            Some(b.id),
+                            "changed my mind",
+                            &fields,
+                            UnixMillis(end + 8 * 3_600_000),
+                        )
+                        .await?;
+                }
+            }
+            chat.push(hawker_storage::StoredComment {
+                id: 0,
+                channel: farm.id,
+                show: Some(show.id),
+                account: b.id,
+                author_name: format!("Buyer {}", i + 1),
+                text: if ring {
+                    "Best host ever, buy now!!".into()
+                } else {
+                    format!("Are the peaches from row {}? How sweet are they?", i + 1)
+                },
+                at: UnixMillis(start + 300_000 + i as i64 * 10_000),
+                shadow: false,
+                deleted_reason: None,
+            });
+        }
+        store.save_comments(&chat).await?;
+        let a = g.assess_show(show.id, now).await?;
+        tracing::info!(show = %show.id, score = a.score, hold = a.hold, "demo show assessed");
+    }
+    Ok(())
 }

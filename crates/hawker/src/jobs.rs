@@ -1,6 +1,7 @@
-//! Housekeeping on a timer: recording retention and expired sessions.
+//! Housekeeping on a timer: retention (recordings; chat, pins and moderation logs; finished
+//! orders; access logs) and expired sessions.
 
-use crate::config::RecordingConfig;
+use crate::config::{RecordingConfig, RetentionConfig};
 use hawker_domain::UnixMillis;
 use hawker_storage::Store;
 use std::sync::Arc;
@@ -9,11 +10,19 @@ use tokio_util::sync::CancellationToken;
 
 const EVERY: Duration = Duration::from_secs(3600);
 
-pub fn spawn(store: Arc<dyn Store>, recording: RecordingConfig, cancel: CancellationToken) {
+pub fn spawn(
+    store: Arc<dyn Store>,
+    recording: RecordingConfig,
+    retention: RetentionConfig,
+    cancel: CancellationToken,
+) {
     tokio::spawn(async move {
         loop {
             if let Err(e) = run_once(store.as_ref(), &recording).await {
                 tracing::warn!(error = %e, "housekeeping failed; retrying next hour");
+            }
+            if let Err(e) = run_retention(store.as_ref(), &retention, UnixMillis::now()).await {
+                tracing::warn!(error = %e, "retention failed; retrying next hour");
             }
             tokio::select! {
                 _ = tokio::time::sleep(EVERY) => {}
@@ -49,6 +58,41 @@ pub async fn run_once(store: &dyn Store, cfg: &RecordingConfig) -> anyhow::Resul
         tracing::info!(deleted, "recordings removed by retention");
     }
     Ok(())
+}
+
+fn days_before(now: UnixMillis, days: u64) -> UnixMillis {
+    now.plus_ms(-(days.min(1_000_000) as i64 * 86_400_000))
+}
+
+/// Deletes what `[retention]` no longer keeps, as of `now`: chat, pins and moderation-log lines
+/// older than `room_days`; orders in a final state whose final step is older than
+/// `transaction_days`, with their items, events, payments and coupon uses; access-log lines
+/// older than `access_days`. Ledger rows are never deleted (they are immutable by trigger).
+pub async fn run_retention(
+    store: &dyn Store,
+    cfg: &RetentionConfig,
+    now: UnixMillis,
+) -> anyhow::Result<hawker_storage::retention::Pruned> {
+    let mut pruned = store
+        .prune_room_logs(days_before(now, cfg.room_days))
+        .await?;
+    pruned.orders = store
+        .prune_orders(days_before(now, cfg.transaction_days))
+        .await?;
+    pruned.access = store
+        .prune_access_log(days_before(now, cfg.access_days))
+        .await?;
+    if pruned != Default::default() {
+        tracing::info!(
+            comments = pruned.comments,
+            pins = pruned.pins,
+            moderation = pruned.moderation,
+            orders = pruned.orders,
+            access = pruned.access,
+            "records removed by retention"
+        );
+    }
+    Ok(pruned)
 }
 
 async fn remove(store: &dyn Store, rec: &hawker_storage::Recording) -> anyhow::Result<()> {

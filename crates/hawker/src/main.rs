@@ -161,6 +161,7 @@ async fn main() -> anyhow::Result<()> {
             let data = cfg.data.clone();
             let running = app::start(cfg).await?;
             let seeded = hawker::demo::seed(running.store.as_ref()).await?;
+            hawker::demo::trust_world(&running).await?;
             let cancel = tokio_util::sync::CancellationToken::new();
             hawker::demo::start_publisher(&running, &seeded, cancel.clone())?;
             if let Err(e) = hawker::demo::stock_the_shelf(&running, &seeded).await {

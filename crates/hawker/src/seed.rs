@@ -8,6 +8,7 @@ use hawker_domain::{
     Account, ChannelId, Currency, DisplayName, Email, PasswordHash, Role, SessionToken, Slug,
     StreamKey, UnixMillis,
 };
+use hawker_storage::disclosure::{CredentialState, NewCredential};
 use hawker_storage::shop::{NewProduct, OrgId, StoreId};
 use hawker_storage::{NewAccount, NewChannel, Store};
 
@@ -99,7 +100,7 @@ pub struct SeededOrg {
     pub products: Vec<i64>,
 }
 
-async fn account(
+pub async fn account(
     store: &dyn Store,
     email: &str,
     name: &str,
@@ -157,6 +158,54 @@ async fn products(
     Ok(out)
 }
 
+/// Approved credentials of `org` for every regulated category among `items`, so the demo's
+/// food and cosmetics can be shown and pinned. No document is on file (a seeded world has none
+/// to show); the platform admin, when there is one, is recorded as the reviewer.
+async fn approved_credentials(
+    store: &dyn Store,
+    org: OrgId,
+    items: &[Item],
+    uploader: &Account,
+    now: UnixMillis,
+) -> anyhow::Result<()> {
+    let reviewer = match store
+        .account_by_email(&Email::parse(crate::admin::ADMIN_EMAIL)?)
+        .await?
+    {
+        Some(a) => a.id,
+        None => uploader.id,
+    };
+    let mut done: Vec<Category> = Vec::new();
+    for (_, _, category, _, _) in items {
+        if !category.regulated() || done.contains(category) {
+            continue;
+        }
+        done.push(*category);
+        let c = store
+            .add_credential(&NewCredential {
+                org,
+                category: *category,
+                file: String::new(),
+                content_type: "application/pdf".into(),
+                valid_until: None,
+                uploaded_by: uploader.id,
+                uploaded_at: now,
+            })
+            .await?;
+        store
+            .review_credential(
+                c.id,
+                CredentialState::Pending,
+                CredentialState::Approved,
+                reviewer,
+                Some("seeded with the demo world"),
+                now,
+            )
+            .await?;
+    }
+    Ok(())
+}
+
 /// A one-person shop for the owner of `channel` (the fast-track farmer, the dealer).
 pub async fn individual_shop(
     store: &dyn Store,
@@ -195,6 +244,7 @@ pub async fn individual_shop(
         (FARM_ITEMS, Currency::CNY)
     };
     let products = products(store, org.id, &[st.id], items, currency, now).await?;
+    approved_credentials(store, org.id, items, owner, now).await?;
     Ok(SeededOrg {
         org: org.id,
         stores: vec![st.id],
@@ -282,6 +332,7 @@ pub async fn department_store(
         .collect();
     if products_ids.is_empty() {
         products_ids = products(store, org.id, &ids, INTIME_ITEMS, Currency::CNY, now).await?;
+        approved_credentials(store, org.id, INTIME_ITEMS, &owner, now).await?;
     }
     if let Some((a, ch)) = lead {
         if store.membership(org.id, a.id).await?.is_none() {

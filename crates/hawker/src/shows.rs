@@ -16,6 +16,8 @@ pub struct ShowKeeper {
     pub recordings: Option<PathBuf>,
     /// Live rooms hear of shows starting and ending; followers are notified.
     pub rooms: hawker_hub::RoomHub,
+    /// Who may go live: verified, old enough, trained, not sanctioned, re-checked (cn).
+    pub guard: Arc<hawker_shop::guard::Guard>,
 }
 
 fn internal(e: StorageError) -> Refusal {
@@ -87,6 +89,20 @@ impl PublishAuthority for ShowKeeper {
             return Err(Refusal::NotAllowed(
                 "the channel's owner may not broadcast".into(),
             ));
+        }
+        // The person behind the key must pass the trust rules now, not only at sign-up.
+        if let Err(e) = self
+            .guard
+            .may_go_live(channel.owner, UnixMillis::now())
+            .await
+        {
+            return Err(match e {
+                hawker_shop::guard::TrustRefusal::Storage(e) => internal(e),
+                e => {
+                    tracing::warn!(channel = %channel.id, code = e.code(), "publish refused by the trust rules");
+                    Refusal::NotAllowed(format!("{} ({})", e, e.code()))
+                }
+            });
         }
         Ok(PublishGrant {
             channel: channel.id,

@@ -124,3 +124,66 @@ async fn chromium_viewer_buys_a_flash_sale_the_host_pinned() {
     let _ = ffmpeg.wait();
     s.running.shutdown().await;
 }
+
+/// An unverified streamer cannot go live (the studio says why and takes the details), an ops
+/// reviewer approves them in the ops console, and a minor cannot send a gift, in Chromium.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_trust_gates_streamers_and_minors() {
+    let s = start_with(|cfg| cfg.trust.gate_broadcasts = true).await;
+    let b = s.base.clone();
+    let admin = std::fs::read_to_string(&s.running.admin_token_file).unwrap();
+    let admin = admin.trim().to_string();
+    // The live host passes the real gate first: verified by ops, course passed.
+    let (host, ch) = streamer_channel(&b, "trust-live").await;
+    let c = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/me/identity"),
+            serde_json::json!({"legal_name": "Host Li", "id_number": "330283198703150017", "birth_date": "1987-03-15"}),
+        )
+        .await,
+    )
+    .await;
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{b}/api/v1/admin/trust/identity/{}/review",
+            c["id"]
+        ))
+        .bearer_auth(&admin)
+        .json(&serde_json::json!({"approve": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let g = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/me/training"),
+            serde_json::json!({"answers": hawker_trust::training::answer_key()}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(g["passed"], true);
+    let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 90);
+    wait_until("live show", std::time::Duration::from_secs(20), || {
+        let url = format!("{b}/api/v1/channels/trust-live");
+        async move { (poll_json(&reqwest::Client::new(), url).await?["live"] == true).then_some(()) }
+    })
+    .await;
+    let password =
+        std::fs::read_to_string(s.data.path().join(hawker::admin::PASSWORD_FILE)).unwrap();
+    let watch = ch["watch_url"].as_str().unwrap().to_string();
+    let out = tokio::task::spawn_blocking(move || {
+        node3(
+            "trust.mjs",
+            &[&watch, hawker::admin::ADMIN_EMAIL, password.trim()],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("\"test\":\"trust\""));
+    let _ = ffmpeg.kill();
+    let _ = ffmpeg.wait();
+    s.running.shutdown().await;
+}

@@ -10,7 +10,14 @@ use std::process::Command;
 use std::time::Duration;
 
 fn serve(data: &Path) -> ServerProcess {
-    let server = spawn_server(data, free_port(), &[("HAWKER_MEDIA__GRACE_SECS", "1")]);
+    let server = spawn_server(
+        data,
+        free_port(),
+        &[
+            ("HAWKER_MEDIA__GRACE_SECS", "1"),
+            ("HAWKER_TRUST__GATE_BROADCASTS", "false"),
+        ],
+    );
     for _ in 0..100 {
         if get_ok(&format!("{}/readyz", server.http)) {
             return server;

@@ -83,3 +83,97 @@ async fn old_recordings_are_deleted_and_recent_ones_kept() {
     assert!(store.recording(recs[2].show).await.unwrap().is_some());
     assert!(std::path::Path::new(&recs[2].dir).exists());
 }
+
+/// `[retention]` in days, counted back from now: chat older than `room_days` and access lines
+/// older than `access_days` go, younger ones stay; the defaults keep three years and 60 days.
+#[tokio::test]
+async fn retention_days_are_counted_back_from_now() {
+    use hawker::config::RetentionConfig;
+    use hawker_storage::retention::AccessLine;
+    use hawker_storage::{RetentionStore, RoomStore, StoredComment};
+    let (store, _dir) = hawker_storage::testing::sqlite_store().await;
+    let a = store
+        .create_account(NewAccount {
+            email: Email::parse("li@farm.example").unwrap(),
+            display_name: DisplayName::parse("Li").unwrap(),
+            password: PasswordHash::from_stored("x".into()),
+            role: Role::Streamer,
+            created_at: UnixMillis(0),
+        })
+        .await
+        .unwrap();
+    let c = store
+        .create_channel(NewChannel {
+            slug: Slug::parse("li-farm").unwrap(),
+            title: "t".into(),
+            owner: a.id,
+            stream_key: StreamKey::generate(),
+            created_at: UnixMillis(0),
+        })
+        .await
+        .unwrap();
+    let show = store
+        .create_show(NewShow {
+            channel: c.id,
+            title: "show".into(),
+            state: ShowState::Scheduled,
+            scheduled_at: None,
+            started_at: None,
+        })
+        .await
+        .unwrap();
+    let now = UnixMillis::now();
+    let days_ago = |d: i64| now.plus_ms(-d * 86_400_000);
+    let comment = |id: i64, at: UnixMillis| StoredComment {
+        id,
+        channel: c.id,
+        show: Some(show.id),
+        account: a.id,
+        author_name: "Li".into(),
+        text: "hello".into(),
+        at,
+        shadow: false,
+        deleted_reason: None,
+    };
+    // 3 × 366 days is the default: a day beyond goes, a day short stays.
+    store
+        .save_comments(&[comment(1, days_ago(1099)), comment(2, days_ago(1097))])
+        .await
+        .unwrap();
+    let line = |at: UnixMillis| AccessLine {
+        at,
+        account: None,
+        ip: "127.0.0.1".into(),
+        method: "GET".into(),
+        route: "/api/v1/shows".into(),
+        status: 200,
+    };
+    store
+        .append_access_log(&[line(days_ago(61)), line(days_ago(59))])
+        .await
+        .unwrap();
+    let cfg = RetentionConfig::default();
+    let pruned = hawker::jobs::run_retention(&store, &cfg, now)
+        .await
+        .unwrap();
+    assert_eq!((pruned.comments, pruned.access), (1, 1));
+    let chat: Vec<i64> = store
+        .comments_of_show(show.id, 10)
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id)
+        .collect();
+    assert_eq!(chat, [2]);
+    assert_eq!(store.access_log(10).await.unwrap().len(), 1);
+    // A shorter configuration takes the rest.
+    let cfg = RetentionConfig {
+        room_days: 30,
+        access_days: 1,
+        ..Default::default()
+    };
+    let pruned = hawker::jobs::run_retention(&store, &cfg, now)
+        .await
+        .unwrap();
+    assert_eq!((pruned.comments, pruned.access), (1, 1));
+}

@@ -193,6 +193,40 @@ async fn shop_from_catalog_to_return() {
         .await
         .unwrap();
     problem(r, 403, "forbidden").await;
+    // Food is regulated: no showcase before ops approve the seller's food licence.
+    let r = farmer
+        .put(format!("{b}/api/v1/shows/{show_id}/shelf"))
+        .json(&json!({"products": [peaches["id"], honey["id"]]}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 422, "credential_required").await;
+    let licence = json_ok(
+        farmer
+            .post(format!(
+                "{b}/api/v1/orgs/{org_id}/credentials?category=food"
+            ))
+            .header("content-type", "image/png")
+            .body(png.to_vec())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let admin = std::fs::read_to_string(&s.running.admin_token_file).unwrap();
+    json_ok(
+        reqwest::Client::new()
+            .post(format!(
+                "{b}/api/v1/admin/credentials/{}/review",
+                licence["id"]
+            ))
+            .bearer_auth(admin.trim())
+            .json(&json!({"decision": "approve"}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
     json_ok(
         farmer
             .put(format!("{b}/api/v1/shows/{show_id}/shelf"))
@@ -212,6 +246,13 @@ async fn shop_from_catalog_to_return() {
     )
     .await;
     assert_eq!(pinned[0]["seller"], "Li Wei's Orchard");
+    // Not paid promotion: no label; the host has said nothing about using it.
+    assert_eq!(pinned[0]["paid_promotion"], false);
+    assert!(pinned[0].get("label").is_none());
+    assert_eq!(
+        pinned[0]["attestation"],
+        "The host has not stated having used this product"
+    );
     let shelf = json_ok(
         reqwest::get(format!("{b}/api/v1/shows/{show_id}/shelf"))
             .await

@@ -9,10 +9,27 @@ export class ApiError extends Error {
   }
 }
 
+// A random id this browser keeps: the risk engine links accounts that share a device.
+export function deviceId() {
+  try {
+    let d = localStorage.getItem('hawker-device');
+    if (!d) {
+      d = Array.from(crypto.getRandomValues(new Uint8Array(12)), (b) => b.toString(16).padStart(2, '0')).join('');
+      localStorage.setItem('hawker-device', d);
+    }
+    return d;
+  } catch {
+    return '';
+  }
+}
+
 export async function api(path, { method = 'GET', body } = {}) {
+  const headers = body === undefined ? {} : { 'content-type': 'application/json' };
+  const device = deviceId();
+  if (device) headers['x-hawker-device'] = device;
   const res = await fetch(path, {
     method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
+    headers,
     body: body === undefined ? undefined : JSON.stringify(body),
     credentials: 'same-origin',
   });

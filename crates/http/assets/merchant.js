@@ -64,7 +64,7 @@ async function loadOrg() {
       h('td', {}, p.return_class.replace('_', ' ')))));
   $('sale-sku').replaceChildren(...products.flatMap((p) => p.skus.map((s) => h('option', { value: s.id }, `${p.title} — ${s.label} (${s.price})`))));
   $('csv').href = `/api/v1/orgs/${o.id}/orders?format=csv`;
-  await Promise.all([loadShow(), loadOrders()]);
+  await Promise.all([loadShow(), loadOrders(), loadCredentials()]);
 }
 
 async function loadShow() {
@@ -82,26 +82,66 @@ async function loadShow() {
   }
   $('show').textContent = `${show.title} · ${show.state}`;
   const shelf = await api(`/api/v1/shows/${show.id}/shelf`);
-  const onShelf = new Set(shelf.map((p) => p.id));
+  const onShelf = new Map(shelf.map((p) => [p.id, p]));
   const form = h('form', { class: 'stack', id: 'shelf-form' },
     products.map((p) => h('div', { class: 'row' },
       h('label', { class: 'notice', style: 'flex:1;color:inherit' },
-        h('input', { type: 'checkbox', name: 'p', value: p.id, checked: onShelf.has(p.id) }), ` ${p.title}`),
+        h('input', { type: 'checkbox', name: 'p', value: p.id, checked: onShelf.has(p.id) }), ` ${p.title}`,
+        onShelf.get(p.id)?.paid_promotion ? h('span', { class: 'chip ad' }, onShelf.get(p.id).label) : null),
+      // Disclosure of the entry: paid promotion, and the host's own word on having used it.
+      h('label', { class: 'meta' }, h('input', { type: 'checkbox', name: 'sponsored', value: p.id, checked: !!onShelf.get(p.id)?.showcase_sponsored }), ' paid promotion'),
+      h('label', { class: 'meta' }, h('input', { type: 'checkbox', name: 'host_used', value: p.id, checked: !!onShelf.get(p.id)?.host_used }), ' I have used it'),
       onShelf.has(p.id)
         ? h('button', { type: 'button', class: 'secondary', 'data-pin': p.id, onclick: async () => {
-            await api(`/api/v1/shows/${show.id}/pins`, { method: 'POST', body: { product: p.id } });
-            $('show').textContent = `${show.title} · pinned ${p.title}`;
+            try {
+              await api(`/api/v1/shows/${show.id}/pins`, { method: 'POST', body: { product: p.id } });
+              $('show').textContent = `${show.title} · pinned ${p.title}`;
+            } catch (err) {
+              $('show').textContent = err.message;
+            }
           } }, 'Pin')
         : null)),
+    h('div', { class: 'error', id: 'shelf-error' }),
     h('button', { id: 'shelf-save' }, 'Save shelf'));
   form.addEventListener('submit', async (e) => {
     e.preventDefault();
-    const ids = [...form.querySelectorAll('input[name=p]:checked')].map((i) => Number(i.value));
-    await api(`/api/v1/shows/${show.id}/shelf`, { method: 'PUT', body: { products: ids } });
-    loadShow();
+    const checked = (name) => new Set([...form.querySelectorAll(`input[name=${name}]:checked`)].map((i) => Number(i.value)));
+    const sponsored = checked('sponsored');
+    const used = checked('host_used');
+    const items = [...checked('p')].map((id) => ({ product: id, sponsored: sponsored.has(id), host_used: used.has(id) }));
+    try {
+      await api(`/api/v1/shows/${show.id}/shelf`, { method: 'PUT', body: { products: items } });
+      loadShow();
+    } catch (err) {
+      $('shelf-error').textContent = err.message;
+    }
   });
   $('shelf').replaceChildren(form);
 }
+
+// Credentials for regulated categories: uploaded here, reviewed by the platform's ops.
+async function loadCredentials() {
+  const list = await api(`/api/v1/orgs/${org().id}/credentials`);
+  $('credentials').replaceChildren(
+    h('tr', {}, h('th', {}, 'Category'), h('th', {}, 'State'), h('th', {}, 'Document')),
+    ...list.map((c) => h('tr', {},
+      h('td', {}, c.category),
+      h('td', {}, c.state, c.reason ? h('div', { class: 'meta' }, c.reason) : null),
+      h('td', {}, h('a', { href: c.document_url, target: '_blank' }, 'view')))));
+}
+
+$('new-credential').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const f = e.target.elements;
+  const file = f.document.files[0];
+  if (!file) return;
+  const res = await fetch(`/api/v1/orgs/${org().id}/credentials?category=${encodeURIComponent(f.category.value)}`, {
+    method: 'POST', headers: { 'content-type': file.type }, body: file, credentials: 'same-origin',
+  });
+  const body = await res.json();
+  $('credential-error').textContent = res.ok ? 'Uploaded: waiting for review.' : body.detail || body.title;
+  loadCredentials();
+});
 
 async function loadOrders() {
   const o = org();

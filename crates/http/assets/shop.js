@@ -28,7 +28,11 @@ export function updateShop(state) {
         h('div', { class: 'pin-title' }, p.title),
         h('div', { class: 'pin-price' }, p.price),
         h('div', { class: 'meta' }, `Sold by ${p.seller}`),
-        p.sponsored ? h('span', { class: 'chip ad' }, 'Ad · paid partnership') : null,
+        // Paid promotion carries the law profile's label for as long as it is shown.
+        p.paid_promotion || p.sponsored
+          ? h('span', { class: 'chip ad', id: 'pin-ad' }, p.label || 'Ad · paid partnership')
+          : null,
+        p.attestation ? h('div', { class: 'meta attest', id: 'pin-attestation' }, p.attestation) : null,
         h('button', { id: 'buy-pinned', onclick: () => openCheckout(p.product_id) }, 'Buy')),
     );
   }

@@ -212,3 +212,84 @@ $('words').addEventListener('submit', async (e) => {
 
 load();
 setInterval(pollIngest, 2000);
+
+// ---------------------------------------------------------------- trust: verification, course, re-check
+async function trustPanel() {
+  const account = await me();
+  if (!account) return;
+  let t;
+  try {
+    t = await api('/api/v1/me/trust');
+  } catch {
+    return;
+  }
+  const st = t.status;
+  $('trust').hidden = false;
+  $('trust-status').dataset.blockedBy = st.blocked_by || '';
+  $('trust-status').textContent = st.blocked_by
+    ? `You cannot go live yet: ${st.blocked_reason}.`
+    : 'You may go live: verified, trained, in good standing.';
+  const needsId = st.verification === 'none' || st.verification === 'rejected';
+  $('identity').hidden = !needsId;
+  if (st.verification === 'rejected' && st.rejection_reason) {
+    $('id-error').textContent = `Your last submission was rejected: ${st.rejection_reason}`;
+  }
+  $('course').hidden = !(st.verification === 'approved' && !st.training_passed);
+  $('recheck').hidden = !(st.verification === 'approved' && st.recheck_required && !st.recheck_fresh);
+  if (!$('course').hidden && !$('quiz').children.length) {
+    const c = await api('/api/v1/training');
+    $('lessons').replaceChildren(...c.lessons.map((l) => h('details', {}, h('summary', {}, l.title), h('p', {}, l.text))));
+    $('quiz').replaceChildren(...c.quiz.map((q, i) => h('li', {}, h('p', {}, q.text),
+      ...q.options.map((o, j) => h('label', { class: 'option' }, h('input', { type: 'radio', name: `q${i}`, value: String(j) }), ` ${o}`)))));
+  }
+}
+
+$('identity').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  $('id-error').textContent = '';
+  try {
+    let document;
+    const f = $('id-doc').files[0];
+    if (f) {
+      const res = await fetch('/api/v1/me/identity/document', { method: 'POST', headers: { 'content-type': f.type }, body: f, credentials: 'same-origin' });
+      const body = await res.json();
+      if (!res.ok) throw new Error(body.detail || body.title);
+      document = body.document;
+    }
+    await api('/api/v1/me/identity', { method: 'POST', body: {
+      legal_name: $('id-name').value, id_number: $('id-number').value, birth_date: $('id-born').value,
+      phone: $('id-phone').value || undefined, document, document_type: document ? 'national_id' : undefined,
+      guardian_consent: $('id-consent').checked, guardian_name: $('id-guardian').value || undefined,
+    } });
+    $('id-number').value = '';
+    await trustPanel();
+  } catch (e) {
+    $('id-error').textContent = e.message;
+  }
+});
+
+$('course').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const n = $('quiz').children.length;
+  const answers = [];
+  for (let i = 0; i < n; i++) {
+    const c = document.querySelector(`input[name=q${i}]:checked`);
+    answers.push(c ? Number(c.value) : 99);
+  }
+  const g = await api('/api/v1/me/training', { method: 'POST', body: { answers } });
+  $('quiz-result').textContent = g.passed ? 'Passed.' : `${g.correct} of ${g.total} right; read the lessons and try again.`;
+  await trustPanel();
+});
+
+$('recheck').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  try {
+    await api('/api/v1/me/broadcast-check', { method: 'POST', body: { id_number: $('recheck-number').value } });
+    $('recheck-number').value = '';
+    await trustPanel();
+  } catch (e) {
+    $('recheck-result').textContent = e.message;
+  }
+});
+
+trustPanel();

@@ -79,6 +79,8 @@ async function loadInfo() {
     document.title = `${c.title} — Hawker`;
     if (!$('title').textContent) $('title').textContent = c.current_show ? c.current_show.title : c.title;
     $('channel').textContent = `${c.title} · ${c.owner}`;
+    $('virtual-host').hidden = !c.virtual_host;
+    $('virtual-host').textContent = c.host_label || '';
   } catch (e) {
     $('title').textContent = e.status === 404 ? 'No such channel' : e.message;
   }
@@ -147,7 +149,7 @@ function applyItem(i) {
 function applyState(s) {
   if (s.title) $('title').textContent = s.title;
   $('hosts').textContent = s.hosts.length
-    ? `Hosted by ${s.hosts.map((x) => `${x.name}${x.virtual_host ? ' (virtual host)' : ''}`).join(' & ')}`
+    ? `Hosted by ${s.hosts.map((x) => `${x.name}${x.virtual_host ? ' · Virtual host (AI)' : ''}`).join(' & ')}`
     : '';
   $('announcement').hidden = !s.announcement;
   $('announcement').textContent = s.announcement ? `📣 ${s.announcement}` : '';
@@ -274,3 +276,32 @@ $('follow').addEventListener('click', async () => {
 renderHeader();
 loadInfo();
 loadFollow();
+
+// ---------------------------------------------------------------- gifts
+// The platform decides who may gift (no minors, verified age where the law wants it); the
+// page shows its answer.
+(async () => {
+  let kinds;
+  try {
+    kinds = (await api('/api/v1/gift-kinds')).kinds || [];
+  } catch {
+    return;
+  }
+  const box = $('gifts');
+  for (const k of kinds.slice(0, 4)) {
+    const b = h('button', { type: 'button', class: 'secondary gift', 'data-gift': String(k.id) }, `${k.name} · ${k.coins}🪙`);
+    b.addEventListener('click', async () => {
+      const msg = $('gift-msg');
+      msg.className = 'meta';
+      try {
+        const r = await api(`/api/v1/channels/${encodeURIComponent(slug)}/gifts`, { method: 'POST', body: { kind: k.id } });
+        msg.textContent = `Sent ${k.name}. ${r.wallet_coins} coins left.`;
+      } catch (e) {
+        msg.className = 'error';
+        msg.dataset.code = e.problem?.code || '';
+        msg.textContent = e.problem?.detail || e.message;
+      }
+    });
+    box.append(b);
+  }
+})();

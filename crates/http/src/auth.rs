@@ -64,42 +64,55 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, ApiError> {
-        if let Some(bearer) = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-        {
-            let account = state
-                .store
-                .api_token_account(&ApiToken::from_presented(bearer.trim()).hash())
-                .await?;
-            // A presented but unknown token is an error, not anonymity: the client meant to
-            // authenticate and should hear that it failed.
-            return account.map(|a| Caller(Some(a))).ok_or_else(|| {
-                ApiError::new(
-                    axum::http::StatusCode::UNAUTHORIZED,
-                    "invalid_token",
-                    "The bearer token is not valid",
-                )
-            });
+        let caller = authenticate(parts, state).await?;
+        // The access log names the account a request authenticated as.
+        if let (Some(a), Some(slot)) = (
+            &caller.0,
+            parts.extensions.get::<crate::access::AccessAccount>(),
+        ) {
+            slot.set(a.id);
         }
-        if let Some(v) = cookie_value(parts, SESSION_COOKIE) {
-            let hash = SessionToken::from_presented(v).hash();
-            if let Some(a) = state.sessions.get(&hash) {
-                return Ok(Caller(Some(a)));
-            }
-            let account = state
-                .store
-                .session_account(&hash, UnixMillis::now())
-                .await?;
-            if let Some(a) = &account {
-                state.sessions.put(hash, a.clone());
-            }
-            return Ok(Caller(account));
-        }
-        Ok(Caller(None))
+        Ok(caller)
     }
+}
+
+/// The credential presented, if any: a bearer token first, then the session cookie.
+async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, ApiError> {
+    if let Some(bearer) = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+    {
+        let account = state
+            .store
+            .api_token_account(&ApiToken::from_presented(bearer.trim()).hash())
+            .await?;
+        // A presented but unknown token is an error, not anonymity: the client meant to
+        // authenticate and should hear that it failed.
+        return account.map(|a| Caller(Some(a))).ok_or_else(|| {
+            ApiError::new(
+                axum::http::StatusCode::UNAUTHORIZED,
+                "invalid_token",
+                "The bearer token is not valid",
+            )
+        });
+    }
+    if let Some(v) = cookie_value(parts, SESSION_COOKIE) {
+        let hash = SessionToken::from_presented(v).hash();
+        if let Some(a) = state.sessions.get(&hash) {
+            return Ok(Caller(Some(a)));
+        }
+        let account = state
+            .store
+            .session_account(&hash, UnixMillis::now())
+            .await?;
+        if let Some(a) = &account {
+            state.sessions.put(hash, a.clone());
+        }
+        return Ok(Caller(account));
+    }
+    Ok(Caller(None))
 }
 
 /// `Set-Cookie` for a new session. HttpOnly so scripts cannot read it; SameSite=Lax so other

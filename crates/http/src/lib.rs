@@ -10,6 +10,7 @@
 //!   `/api/v1/notifications` (WebSocket: follow notifications)
 //! - operations: `/healthz`, `/readyz`, `/metrics`
 
+mod access;
 pub(crate) mod api;
 pub mod auth;
 mod feed;
@@ -18,6 +19,7 @@ mod json;
 mod limits;
 mod ops;
 mod pages;
+pub mod paid_labels;
 pub mod problem;
 mod room;
 pub mod shop_events;
@@ -49,6 +51,8 @@ pub struct HttpSettings {
     pub api_per_minute: u32,
     /// Where uploaded product images live, for `/media/images/`.
     pub images: Option<PathBuf>,
+    /// Where identity documents live: never served except to reviewers.
+    pub documents: Option<PathBuf>,
 }
 
 /// Answers /readyz: storage reachable, listeners up.
@@ -63,6 +67,9 @@ pub struct AppState {
     pub settings: Arc<HttpSettings>,
     /// The shop; absent in servers that only stream.
     pub shop: Option<Arc<hawker_shop::Shop>>,
+    /// The trust rules (verification, minors, sanctions, risk); absent in servers that only
+    /// stream.
+    pub guard: Option<Arc<hawker_shop::guard::Guard>>,
     pub(crate) sessions: Arc<auth::SessionCache>,
     limits: Arc<limits::Limits>,
     ready: ReadyCheck,
@@ -83,6 +90,7 @@ impl AppState {
             limits: Arc::new(limits::Limits::new(settings.api_per_minute)),
             settings: Arc::new(settings),
             shop: None,
+            guard: None,
             sessions: Arc::new(auth::SessionCache::new()),
             ready,
         }
@@ -90,6 +98,11 @@ impl AppState {
 
     pub fn with_shop(mut self, shop: Arc<hawker_shop::Shop>) -> Self {
         self.shop = Some(shop);
+        self
+    }
+
+    pub fn with_guard(mut self, guard: Arc<hawker_shop::guard::Guard>) -> Self {
+        self.guard = Some(guard);
         self
     }
 }
@@ -104,6 +117,10 @@ pub fn router(state: AppState) -> Router {
         .merge(ops::routes())
         .fallback(ops::not_found)
         .layer(axum::middleware::from_fn(ops::track_requests))
+        .layer(axum::middleware::from_fn_with_state(
+            access::AccessLog::start(state.clone()),
+            access::record,
+        ))
         .layer(
             tower_http::trace::TraceLayer::new_for_http().make_span_with(
                 |req: &axum::http::Request<_>| {

@@ -17,6 +17,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/studio", get(|| async { page(STUDIO) }))
         .route("/orders", get(|| async { page(ORDERS) }))
         .route("/earnings", get(|| async { page(EARNINGS) }))
+        .route("/ops", get(|| async { page(OPS) }))
         .route("/shop", get(|| async { page(MERCHANT) }))
         .route("/login", get(|| async { page(AUTH) }))
         .route("/signup", get(|| async { page(AUTH) }))
@@ -30,6 +31,7 @@ const STUDIO: &str = include_str!("../assets/studio.html");
 const AUTH: &str = include_str!("../assets/auth.html");
 const ORDERS: &str = include_str!("../assets/orders.html");
 const EARNINGS: &str = include_str!("../assets/earnings.html");
+const OPS: &str = include_str!("../assets/ops.html");
 const MERCHANT: &str = include_str!("../assets/merchant.html");
 
 const NOT_FOUND: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Not found — Hawker</title><link rel="stylesheet" href="/assets/style.css"></head><body><header><a class="logo" href="/">Hawk<span>er</span></a></header><main><h1>Not found</h1><p class="empty">There is nothing here. <a href="/">See who is live</a>.</p></main></body></html>"#;
@@ -91,6 +93,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("shop.js", "text/javascript; charset=utf-8"),
     asset!("orders.js", "text/javascript; charset=utf-8"),
     asset!("earnings.js", "text/javascript; charset=utf-8"),
+    asset!("ops.js", "text/javascript; charset=utf-8"),
     asset!("merchant.js", "text/javascript; charset=utf-8"),
 ];
 

@@ -73,6 +73,8 @@ enum RoomCmd {
     State(StateChange, Option<ShowId>),
     Member(i64, Vec<Badge>),
     Event(String, String, String),
+    /// A platform announcement: text, by.
+    Notice(String, String),
     Keywords(KeywordFilter),
 }
 
@@ -299,7 +301,6 @@ impl RoomHub {
         let store = &self.inner.store;
         let now = UnixMillis::now();
         let show = store.live_show_of_channel(channel.id).await?;
-        let owner = store.account(channel.owner).await?;
         let mut sanctions = Sanctions::default();
         for s in store.sanctions(channel.id, now).await? {
             match s.kind {
@@ -326,14 +327,7 @@ impl RoomHub {
             title: show
                 .as_ref()
                 .map_or_else(|| channel.title.clone(), |s| s.title.clone()),
-            hosts: owner
-                .iter()
-                .map(|o| Host {
-                    name: o.display_name.as_str().to_string(),
-                    badge: Badge::Host,
-                    virtual_host: false,
-                })
-                .collect(),
+            hosts: self.hosts_of(channel).await?,
             ..Default::default()
         };
         let cfg = RoomConfig {
@@ -478,6 +472,30 @@ impl RoomHub {
         Ok(())
     }
 
+    /// A platform announcement in the room's stream (the paid-promotion label, repeated).
+    pub async fn notice(&self, channel: &Channel, by: &str, text: &str) -> Result<(), HubError> {
+        let tx = self.room(channel).await?;
+        let _ = tx.send(RoomCmd::Notice(text.into(), by.into()));
+        Ok(())
+    }
+
+    /// The channel's hosts as the room shows them: the owner, labelled when the channel says
+    /// its host is virtual (AI).
+    pub async fn hosts_of(&self, channel: &Channel) -> Result<Vec<Host>, HubError> {
+        let store = &self.inner.store;
+        let virtual_host = store.virtual_host(channel.id).await?;
+        Ok(store
+            .account(channel.owner)
+            .await?
+            .iter()
+            .map(|o| Host {
+                name: o.display_name.as_str().to_string(),
+                badge: Badge::Host,
+                virtual_host,
+            })
+            .collect())
+    }
+
     pub async fn member_changed(&self, channel: ChannelId, account: i64, badges: Vec<Badge>) {
         self.send_if_running(channel, RoomCmd::Member(account, badges))
             .await;
@@ -550,6 +568,7 @@ async fn run_room(mut t: RoomTask) {
                     }
                     RoomCmd::Member(a, badges) => t.room.update_member(a, badges),
                     RoomCmd::Event(kind, by, detail) => t.room.event(kind, by, detail),
+                    RoomCmd::Notice(text, by) => t.room.notice(text, by),
                     RoomCmd::Keywords(f) => t.room.set_filter(f),
                 }
             }

@@ -136,6 +136,7 @@ async fn two_nodes_share_a_room(bus_a: Arc<dyn Bus>, bus_b: Arc<dyn Bus>) {
             seller: "Li Wei's orchard".into(),
             image_url: None,
             sponsored: false,
+            ..Default::default()
         }]),
     )
     .await

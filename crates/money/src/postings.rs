@@ -366,6 +366,41 @@ pub fn gift_refunded(g: &Gift, at: UnixMillis) -> Result<Transaction, SplitError
     Ok(gift_sent(g, at)?.reversal(format!("gift:{}:refunded", g.id), "gift_refunded", at))
 }
 
+/// A settled gift taken back (an approved guardian claim): coins back in the payer's wallet,
+/// the platform's and tax shares reversed, and the earners' shares taken from their available
+/// earnings as far as they go, the rest owed.
+pub fn gift_clawed_back(
+    g: &Gift,
+    available: impl Fn(&AccountRef) -> i64,
+    at: UnixMillis,
+) -> Result<Transaction, SplitError> {
+    let (_, _, tax, platform) = g.shares()?;
+    let c = g.currency;
+    let mut lines = vec![
+        (
+            acct(Party::Account(g.viewer), Purpose::Wallet, COIN),
+            g.coins,
+        ),
+        (acct(Party::Platform, Purpose::CoinIssuance, COIN), -g.coins),
+        (
+            acct(Party::Platform, Purpose::CoinLiability, c),
+            g.value_minor,
+        ),
+        (acct(Party::Platform, Purpose::TaxWithheld, c), -tax),
+        (acct(Party::Platform, Purpose::GiftRevenue, c), -platform),
+    ];
+    for (p, a) in g.earners()? {
+        take_back(&mut lines, p, a, c, &available);
+    }
+    Ok(Transaction {
+        key: format!("gift:{}:clawed_back", g.id),
+        kind: "gift_clawed_back".into(),
+        at,
+        entries: entries(lines),
+        refs: g.refs(),
+    })
+}
+
 // ------------------------------------------------------------------------------- payouts
 
 /// A party's available earnings leave for its bank account, in transit until confirmed.

@@ -222,7 +222,7 @@ pub enum ShowPhase {
     Ended,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PinnedProduct {
     pub product_id: i64,
     pub title: String,
@@ -232,9 +232,22 @@ pub struct PinnedProduct {
     pub seller: String,
     #[serde(default)]
     pub image_url: Option<String>,
-    /// Paid promotion: shown labelled.
+    /// Paid promotion: shown labelled. Kept for older clients; equals `paid_promotion`.
     #[serde(default)]
     pub sponsored: bool,
+    /// Paid promotion (a paid slot, a sponsored showcase entry or product): the card shows
+    /// `label`.
+    #[serde(default)]
+    pub paid_promotion: bool,
+    /// The law profile's label ("Ad · paid partnership", "广告"), for paid promotion only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub label: Option<String>,
+    /// The host stated having used the product.
+    #[serde(default)]
+    pub host_used: bool,
+    /// The host's statement, or the line saying there is none, as the card shows it.
+    #[serde(default)]
+    pub attestation: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

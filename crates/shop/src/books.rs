@@ -9,7 +9,7 @@
 //! posts it. Payout batches are keyed too: a batch re-run after a crash pays each party once.
 
 use hawker_commerce::law::LawProfile;
-use hawker_domain::{AccountId, Currency, UnixMillis};
+use hawker_domain::{AccountId, Currency, ShowId, UnixMillis};
 use hawker_money::postings::{self, EarningsAt, OrderTerms};
 use hawker_money::postings::{Gift, GiftSplit};
 use hawker_money::split::SplitError;
@@ -428,9 +428,14 @@ impl Books {
                 )
                 .await?;
             let mut txs = Vec::with_capacity(due.len());
+            // Earnings of orders the risk engine flagged, or of held shows, move to `held`.
+            let held = self
+                .store
+                .orders_held(&due.iter().map(|o| o.id).collect::<Vec<_>>())
+                .await?;
             for o in &due {
                 let t = self.terms_for(o).await?;
-                txs.push(postings::order_settled(&t, false, now)?);
+                txs.push(postings::order_settled(&t, held.contains(&o.id), now)?);
             }
             self.post(&txs).await?;
             done.settled += txs.len();
@@ -440,6 +445,34 @@ impl Books {
         }
         self.catch_up_gifts(since, now, &mut done).await?;
         Ok(done)
+    }
+
+    /// Ops cleared a held show: the earnings its orders settled into `held` become available
+    /// (once per order, by posting key). Orders not yet settled settle normally later.
+    pub async fn release_held(&self, show: ShowId, now: UnixMillis) -> Result<usize, BooksError> {
+        let mut txs = Vec::new();
+        for o in self.store.show_orders(show).await? {
+            let settled = self
+                .store
+                .ledger_posted(&format!("order:{}:settled", o.order))
+                .await?;
+            if !matches!(settled, Some((kind, _)) if kind == "order_held")
+                || self
+                    .store
+                    .ledger_posted(&format!("order:{}:released", o.order))
+                    .await?
+                    .is_some()
+            {
+                continue;
+            }
+            let Some(order) = self.store.order(o.order).await? else {
+                continue;
+            };
+            let t = self.terms_for(&order).await?;
+            txs.push(postings::order_released(&t, now)?);
+        }
+        let posted = self.post(&txs).await?;
+        Ok(posted.len())
     }
 
     /// Pays out every available balance at or above the minimum (parties other than the
@@ -736,6 +769,35 @@ impl Books {
         })
     }
 
+    /// Takes back a gift whatever its stage (an approved guardian claim): a pending one is
+    /// refunded, a settled one clawed back from the earners (beyond their balance: owed).
+    pub async fn take_back_gift(&self, id: i64, now: UnixMillis) -> Result<GiftRow, BooksError> {
+        let row = self
+            .store
+            .gift(id)
+            .await?
+            .ok_or_else(|| BooksError::Invalid("no such gift".into()))?;
+        if row.state == "pending" {
+            return self.refund_gift(id, now).await;
+        }
+        if row.state != "settled" {
+            return Err(BooksError::Invalid(format!(
+                "a {} gift cannot be taken back",
+                row.state
+            )));
+        }
+        let tx = {
+            let ledger = self.ledger.lock().await;
+            postings::gift_clawed_back(&Self::gift_of(&row), |a| ledger.balance(a), now)?
+        };
+        self.post(&[tx]).await?;
+        self.store.set_gift_state(id, "settled", "refunded").await?;
+        Ok(GiftRow {
+            state: "refunded".into(),
+            ..row
+        })
+    }
+
     /// Coins of succeeded top-ups into wallets; gifts past the late-credit delay settled (a
     /// gift row whose posting never happened — a crash between the two — is refused).
     async fn catch_up_gifts(
@@ -808,8 +870,18 @@ impl Books {
             guaranteed_gmv_minor: slot.slot.guaranteed_gmv_minor,
             return_cap_bps: slot.slot.return_cap_bps,
         };
-        // Flagged orders (the trust rules) are not valid GMV either; none are flagged yet.
-        let result = terms.result(gmv, returned, 0);
+        // Orders the risk engine flagged (and ops did not clear) are not valid GMV either.
+        let held = self
+            .store
+            .orders_held(&sales.iter().map(|s| s.order).collect::<Vec<_>>())
+            .await?;
+        let flagged: i64 = sales
+            .iter()
+            .filter(|s| held.contains(&s.order))
+            .filter(|s| !matches!(s.state.as_str(), "refunded" | "cancelled" | "expired"))
+            .map(|s| s.amount_minor)
+            .sum();
+        let result = terms.result(gmv, returned, flagged);
         let cost = slot.slot.fee_minor - result.fee_refund_minor + result.commission_minor
             - result.clawback_minor;
         Ok(SlotReport {

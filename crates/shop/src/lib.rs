@@ -4,6 +4,7 @@
 
 pub mod books;
 pub mod flash;
+pub mod guard;
 pub mod payments;
 pub mod payouts;
 mod service;

@@ -953,6 +953,33 @@ impl Shop {
         Ok(())
     }
 
+    /// Ops refunds an order after an upheld complaint: a paid order is cancelled with its
+    /// payment refunded; a returned one refunded; later states follow the order rules (a
+    /// shipped order must come back first).
+    pub async fn refund_by_platform(
+        &self,
+        order: OrderId,
+        ops: &Account,
+        note: &str,
+    ) -> Result<Order, ShopError> {
+        if ops.role != Role::PlatformAdmin {
+            return Err(ShopError::Forbidden("only ops refund on a complaint"));
+        }
+        let o = self
+            .store
+            .order(order)
+            .await?
+            .ok_or(ShopError::NotFound("order"))?;
+        let action = if o.state == OrderState::Paid {
+            MerchantAction::Cancel {
+                reason: format!("complaint upheld: {note}"),
+            }
+        } else {
+            MerchantAction::Refund
+        };
+        self.merchant(ops, order, action).await
+    }
+
     pub async fn merchant(
         &self,
         who: &Account,

@@ -744,3 +744,108 @@ async fn terms_and_mutes_on_sqlite() {
 async fn terms_and_mutes_on_postgres() {
     terms_and_mutes(Arc::new(hawker_storage::testing::postgres_store().await)).await;
 }
+
+/// A show the risk engine holds: its orders settle into `held`, not `available`; an order of
+/// another show settles normally; ops clears the show and the held earnings become available,
+/// once.
+async fn risk_holds_settlement(store: Arc<SqlStore>) {
+    use hawker_shop::guard::Guard;
+    use hawker_storage::trust::TrustStore;
+    use hawker_storage::{NewShow, ShowStore};
+    use hawker_trust::risk::LinkKind;
+    let w = world(&store).await;
+    let books = Books::open(
+        store.clone() as Arc<dyn Store>,
+        MoneyConfig::default(),
+        LawProfile::cn(),
+    )
+    .await
+    .unwrap();
+    let guard = Guard::new(
+        store.clone() as Arc<dyn Store>,
+        hawker_trust::policy::TrustPolicy::for_law("cn"),
+        b"test key".to_vec(),
+        true,
+    );
+    let mut show = store
+        .create_show(NewShow {
+            channel: w.channel,
+            title: "Serum night".into(),
+            state: ShowState::Live,
+            scheduled_at: None,
+            started_at: Some(UnixMillis(5)),
+        })
+        .await
+        .unwrap();
+    paid_order_in(&store, &w, 1, 10_000, Some(show.id), UnixMillis(10)).await;
+    paid_order_in(&store, &w, 2, 10_000, Some(show.id), UnixMillis(11)).await;
+    paid_order(&store, &w, 3, 10_000).await;
+    show.end(UnixMillis(100)).unwrap();
+    store.save_show(&show, ShowState::Live).await.unwrap();
+    // The buyer ships to the host's own door.
+    let now = UnixMillis(1_000);
+    guard
+        .seen(w.buyer, LinkKind::ShippingAddress, "1 host street", now)
+        .await
+        .unwrap();
+    guard
+        .seen(w.host, LinkKind::ShippingAddress, "1 host street", now)
+        .await
+        .unwrap();
+    assert_eq!(guard.assess_changed(now).await.unwrap(), 1);
+    let a = store.assessment(show.id).await.unwrap().unwrap();
+    assert!(a.hold && a.state == "open", "{a:?}");
+    assert_eq!(store.risk_flags(show.id).await.unwrap().len(), 2);
+    assert_eq!(
+        guard.assess_changed(now).await.unwrap(),
+        0,
+        "nothing changed since"
+    );
+
+    for id in [1, 2, 3] {
+        step(&store, id, OrderState::Paid, OrderState::Shipped, None).await;
+        step(
+            &store,
+            id,
+            OrderState::Shipped,
+            OrderState::Delivered,
+            Some(DAY),
+        )
+        .await;
+    }
+    let later = UnixMillis(30 * DAY);
+    books.catch_up(later).await.unwrap();
+    let host = Party::Account(w.host.0);
+    assert_eq!(books.balance(&cny(host, Purpose::Held)).await, 1_400 * 2);
+    assert_eq!(books.balance(&cny(host, Purpose::Available)).await, 1_400);
+    assert_eq!(
+        books
+            .balance(&cny(Party::Org(w.merchant_org), Purpose::Held))
+            .await,
+        7_500 * 2
+    );
+
+    assert!(store
+        .review_assessment(show.id, "cleared", w.buyer, later)
+        .await
+        .unwrap());
+    assert_eq!(books.release_held(show.id, later).await.unwrap(), 2);
+    assert_eq!(books.release_held(show.id, later).await.unwrap(), 0, "once");
+    assert_eq!(books.balance(&cny(host, Purpose::Held)).await, 0);
+    assert_eq!(
+        books.balance(&cny(host, Purpose::Available)).await,
+        1_400 * 3
+    );
+    assert!(store.orders_held(&[1, 2, 3]).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn risk_holds_settlement_on_sqlite() {
+    let (s, _d) = hawker_storage::testing::sqlite_store().await;
+    risk_holds_settlement(Arc::new(s)).await;
+}
+
+#[tokio::test]
+async fn risk_holds_settlement_on_postgres() {
+    risk_holds_settlement(Arc::new(hawker_storage::testing::postgres_store().await)).await;
+}

@@ -81,6 +81,8 @@ pub trait GiftStore: Send + Sync {
     async fn set_gift_state(&self, id: i64, from: &str, to: &str) -> Result<bool>;
     /// Money value of the gifts `viewer` sent since `since` (not refused, not refunded).
     async fn gift_spend(&self, viewer: AccountId, since: UnixMillis) -> Result<i64>;
+    /// A payer's gifts, newest first.
+    async fn gifts_of_payer(&self, viewer: AccountId, limit: i64) -> Result<Vec<GiftRow>>;
     /// Gifts in `state` sent before `before`, oldest first.
     async fn gifts_in_state(
         &self,
@@ -304,6 +306,17 @@ impl GiftStore for SqlStore {
         .fetch_one(self.pool())
         .await?;
         Ok(r.try_get(0)?)
+    }
+
+    async fn gifts_of_payer(&self, viewer: AccountId, limit: i64) -> Result<Vec<GiftRow>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {GIFT_COLS} FROM gifts WHERE viewer_id = $1 ORDER BY id DESC LIMIT $2"
+        ))
+        .bind(viewer.0)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter().map(gift_from).collect()
     }
 
     async fn gifts_in_state(

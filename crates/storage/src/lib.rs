@@ -6,8 +6,10 @@
 //! Invariants the schema enforces, whichever node writes: e-mails, slugs and stream keys are
 //! unique; a channel has at most one live show (partial unique index).
 
+pub mod disclosure;
 pub mod gifts;
 pub mod ledger;
+pub mod retention;
 mod room;
 mod rows;
 pub mod shop;
@@ -15,6 +17,7 @@ pub mod slots;
 pub mod terms;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
+pub mod trust;
 
 use async_trait::async_trait;
 use hawker_domain::{
@@ -164,7 +167,9 @@ pub trait ShowStore: Send + Sync {
 
 pub use room::{ModerationEntry, ModeratorRow, RoomStore, SanctionRow, StoredComment};
 
+pub use retention::RetentionStore;
 pub use shop::ShopStore;
+pub use trust::TrustStore;
 
 pub trait Store:
     AccountStore
@@ -175,7 +180,10 @@ pub trait Store:
     + ledger::LedgerStore
     + gifts::GiftStore
     + slots::SlotStore
+    + disclosure::DisclosureStore
     + terms::TermsStore
+    + trust::TrustStore
+    + retention::RetentionStore
 {
 }
 

@@ -1112,3 +1112,203 @@ both_backends!(ledger_posts_once_and_sums_balances, |store| async move {
         .await
         .is_err());
 });
+
+both_backends!(trust_records_round_trip, |store| async move {
+    use crate::trust::{NewIdentityCheck, TrustStore};
+    let s = store.as_ref();
+    let li = account(s, "li@farm.example", Role::Streamer).await;
+    let ops = account(s, "ops@hawker.example", Role::PlatformAdmin).await;
+    assert_eq!(s.trust_profile(li.id).await.unwrap(), Default::default());
+    let c = s
+        .submit_identity(&NewIdentityCheck {
+            account: li.id,
+            legal_name: "Li Wei".into(),
+            id_hash: "h-li".into(),
+            id_last4: "0017".into(),
+            birth_date: "1987-03-15".into(),
+            phone: None,
+            document_file: Some("1-abc.png".into()),
+            document_type: Some("national_id".into()),
+            guardian_name: None,
+            guardian_consent: false,
+            submitted_at: UnixMillis(10),
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        s.identity_checks("submitted", 10).await.unwrap(),
+        vec![c.clone()]
+    );
+    assert!(s
+        .review_identity(c.id, true, None, ops.id, UnixMillis(20))
+        .await
+        .unwrap());
+    assert!(!s
+        .review_identity(c.id, false, Some("x"), ops.id, UnixMillis(21))
+        .await
+        .unwrap());
+    let p = s.trust_profile(li.id).await.unwrap();
+    assert_eq!(
+        (p.birth_date.as_deref(), p.verified_at),
+        (Some("1987-03-15"), Some(20))
+    );
+    assert_eq!(
+        s.accounts_with_identity("h-li").await.unwrap(),
+        vec![li.id.0]
+    );
+    s.set_training_passed(li.id, UnixMillis(30)).await.unwrap();
+    s.set_broadcast_check(li.id, UnixMillis(31)).await.unwrap();
+    s.set_minor_mode(li.id, true).await.unwrap();
+    let p = s.trust_profile(li.id).await.unwrap();
+    assert_eq!(
+        (
+            p.training_passed_at,
+            p.broadcast_check_at,
+            p.minor_mode,
+            p.verified_at
+        ),
+        (Some(30), Some(31), true, Some(20))
+    );
+
+    // Sanctions, lifting (never a closure), the blacklist, signals.
+    let w = s
+        .add_sanction(
+            li.id,
+            "warning",
+            "claims",
+            None,
+            Some(ops.id),
+            UnixMillis(40),
+        )
+        .await
+        .unwrap();
+    let cl = s
+        .add_sanction(
+            li.id,
+            "closure",
+            "fraud",
+            None,
+            Some(ops.id),
+            UnixMillis(41),
+        )
+        .await
+        .unwrap();
+    assert!(s.lift_sanction(w, UnixMillis(50)).await.unwrap());
+    assert!(!s.lift_sanction(cl, UnixMillis(50)).await.unwrap());
+    assert_eq!(s.sanctions_of(li.id).await.unwrap().len(), 2);
+    s.blacklist("identity", "h-li", Some(li.id), "fraud", UnixMillis(42))
+        .await
+        .unwrap();
+    s.blacklist("identity", "h-li", Some(li.id), "again", UnixMillis(43))
+        .await
+        .unwrap();
+    let probe = vec![
+        ("device".to_string(), "d1".to_string()),
+        ("identity".to_string(), "h-li".to_string()),
+    ];
+    assert_eq!(
+        s.blacklisted(&probe).await.unwrap(),
+        Some(("identity".into(), "h-li".into()))
+    );
+    s.record_signal(li.id, "device", "d1", UnixMillis(1))
+        .await
+        .unwrap();
+    s.record_signal(li.id, "device", "d1", UnixMillis(2))
+        .await
+        .unwrap();
+    s.record_signal(ops.id, "device", "d1", UnixMillis(2))
+        .await
+        .unwrap();
+    let mut sig = s.signals_of(&[li.id.0, ops.id.0]).await.unwrap();
+    sig.sort();
+    assert_eq!(sig.len(), 2);
+
+    // Complaints and guardian claims.
+    let due = UnixMillis(1_000);
+    let cp = s
+        .file_complaint(
+            ops.id,
+            "seller",
+            5,
+            Some(li.id),
+            None,
+            "counterfeit",
+            "fake pearls",
+            due,
+            UnixMillis(60),
+        )
+        .await
+        .unwrap();
+    assert_eq!(s.complaints("open", 10).await.unwrap(), vec![cp.clone()]);
+    assert!(s
+        .resolve_complaint(cp.id, "upheld", "confirmed", ops.id, UnixMillis(70))
+        .await
+        .unwrap());
+    assert!(!s
+        .resolve_complaint(cp.id, "dismissed", "no", ops.id, UnixMillis(71))
+        .await
+        .unwrap());
+    assert_eq!(
+        s.upheld_complaints_since(li.id, UnixMillis(0))
+            .await
+            .unwrap(),
+        1
+    );
+    let gc = s
+        .file_guardian_claim(ops.id, li.id, "bank statement", UnixMillis(80))
+        .await
+        .unwrap();
+    assert!(s
+        .decide_guardian_claim(gc.id, true, None, 30, ops.id, UnixMillis(90))
+        .await
+        .unwrap());
+    assert_eq!(
+        s.guardian_claim(gc.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .refunded_coins,
+        30
+    );
+
+    // Assessments keep ops' decision when the engine runs again; nothing unknown is held.
+    let ch = channel(s, "li-farm", li.id).await;
+    let show = s
+        .create_show(new_show(ch.id, ShowState::Ended, None, Some(1)))
+        .await
+        .unwrap();
+    s.save_assessment(show.id, 9_000, true, "[]", &[], UnixMillis(100))
+        .await
+        .unwrap();
+    assert_eq!(s.assessment(show.id).await.unwrap().unwrap().state, "open");
+    assert!(s
+        .review_assessment(show.id, "cleared", ops.id, UnixMillis(110))
+        .await
+        .unwrap());
+    s.save_assessment(show.id, 9_500, true, "[]", &[], UnixMillis(120))
+        .await
+        .unwrap();
+    let a = s.assessment(show.id).await.unwrap().unwrap();
+    assert_eq!((a.state.as_str(), a.score_bps), ("cleared", 9_500));
+    assert!(s.orders_held(&[1, 2, 3]).await.unwrap().is_empty());
+    assert_eq!(s.buyer_spent_since(li.id, UnixMillis(0)).await.unwrap(), 0);
+    assert_eq!(s.org_sales_since(1, UnixMillis(0)).await.unwrap(), (0, 0));
+    assert!(s
+        .shows_to_assess(UnixMillis(0), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    s.audit(
+        Some(ops.id),
+        "identity_approved",
+        "account:1",
+        "",
+        UnixMillis(5),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        s.audit_log(10).await.unwrap()[0].action,
+        "identity_approved"
+    );
+});

@@ -104,3 +104,59 @@ mod tests {
         assert_eq!(may_gift(Some(30), false), Ok(()));
     }
 }
+
+impl Date {
+    /// The UTC calendar date of a Unix time in milliseconds (Howard Hinnant's civil_from_days).
+    pub fn from_unix_ms(ms: i64) -> Date {
+        let z = ms.div_euclid(86_400_000) + 719_468;
+        let era = z.div_euclid(146_097);
+        let doe = z - era * 146_097;
+        let yoe = (doe - doe / 1_460 + doe / 36_524 - doe / 146_096) / 365;
+        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+        let mp = (5 * doy + 2) / 153;
+        let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+        let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+        let year = (yoe + era * 400 + i64::from(month <= 2)) as i32;
+        Date { year, month, day }
+    }
+
+    /// Milliseconds at 00:00 UTC of this date.
+    pub fn start_ms(self) -> i64 {
+        let y = self.year as i64 - i64::from(self.month <= 2);
+        let era = y.div_euclid(400);
+        let yoe = y - era * 400;
+        let m = self.month as i64;
+        let doy = (153 * (if m > 2 { m - 3 } else { m + 9 }) + 2) / 5 + self.day as i64 - 1;
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+        (era * 146_097 + doe - 719_468) * 86_400_000
+    }
+}
+
+#[cfg(test)]
+mod civil_tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn known_dates() {
+        assert_eq!(Date::from_unix_ms(0), Date::parse("1970-01-01").unwrap());
+        assert_eq!(
+            Date::from_unix_ms(1_795_564_800_000),
+            Date::parse("2026-11-25").unwrap()
+        );
+        assert_eq!(
+            Date::parse("2024-02-29").unwrap().start_ms(),
+            1_709_164_800_000
+        );
+    }
+
+    proptest! {
+        #[test]
+        fn round_trip(days in -25_000i64..2_900_000) {
+            let ms = days * 86_400_000;
+            let d = Date::from_unix_ms(ms + 12_345);
+            prop_assert_eq!(d.start_ms(), ms);
+            prop_assert_eq!(Date::parse(&format!("{:04}-{:02}-{:02}", d.year, d.month, d.day)).filter(|_| d.year >= 1900), if d.year >= 1900 { Some(d) } else { None });
+        }
+    }
+}

@@ -1,8 +1,7 @@
 //! Integrity signals, each with a score in [0, 1] and the evidence behind it: how concentrated a
 //! show's orders are in a few buyers, which accounts are linked by what they share (device,
 //! payment instrument, address, network) and how densely, and how much of a chat is the same
-//! lines from many accounts. Not wired yet: the risk engine that computes these per show and per
-//! account and holds settlement above a threshold is the next step of the trust issue.
+//! lines from many accounts. `engine` combines them per show.
 
 use hawker_room::moderation::normalize;
 use serde::Serialize;

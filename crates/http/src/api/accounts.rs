@@ -76,9 +76,18 @@ async fn start_session(state: &AppState, account: &Account) -> ApiResult<Respons
 
 pub(crate) async fn sign_up(
     State(state): State<AppState>,
+    origin: super::trust::Origin,
     ApiJson(body): ApiJson<SignUp>,
 ) -> ApiResult<Response> {
     let email = Email::parse(&body.email)?;
+    // A closed account's device does not open a new one.
+    if let (Some(g), Some(d)) = (&state.guard, &origin.device) {
+        if g.blacklisted(&[(hawker_trust::risk::LinkKind::Device, d)])
+            .await?
+        {
+            return Err(hawker_shop::guard::TrustRefusal::Blacklisted.into());
+        }
+    }
     let display_name = DisplayName::parse(&body.display_name)?;
     let role = match body.role.as_deref().unwrap_or("viewer") {
         "viewer" => Role::Viewer,
@@ -111,6 +120,7 @@ pub(crate) async fn sign_up(
             other => other.into(),
         })?;
     tracing::info!(account = %account.id, role = account.role.as_str(), "account created");
+    origin.remember(&state, account.id, &[]);
     let mut resp = start_session(&state, &account).await?;
     *resp.status_mut() = StatusCode::CREATED;
     Ok(resp)
@@ -125,6 +135,7 @@ fn decoy_hash() -> &'static PasswordHash {
 
 pub(crate) async fn log_in(
     State(state): State<AppState>,
+    origin: super::trust::Origin,
     ApiJson(body): ApiJson<LogIn>,
 ) -> ApiResult<Response> {
     let invalid = || {
@@ -149,7 +160,10 @@ pub(crate) async fn log_in(
     })
     .await?;
     match account {
-        Some(a) if ok => start_session(&state, &a).await,
+        Some(a) if ok => {
+            origin.remember(&state, a.id, &[]);
+            start_session(&state, &a).await
+        }
         _ => {
             metrics::counter!("hawker_login_failures_total").increment(1);
             Err(invalid())

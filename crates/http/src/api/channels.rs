@@ -113,6 +113,9 @@ pub(crate) struct ChannelView {
     hls_url: String,
     /// The show on air or in its grace period.
     current_show: Option<ShowView>,
+    /// The host is virtual (an AI): shown as `host_label` wherever the channel is.
+    virtual_host: bool,
+    host_label: Option<&'static str>,
 }
 
 async fn channel_view(state: &AppState, c: &Channel) -> ApiResult<ChannelView> {
@@ -129,6 +132,7 @@ async fn channel_view(state: &AppState, c: &Channel) -> ApiResult<ChannelView> {
         .live_show_of_channel(c.id)
         .await?
         .map(|s| show_view(base, &s, c, false));
+    let virtual_host = state.store.virtual_host(c.id).await?;
     Ok(ChannelView {
         slug: c.slug.to_string(),
         title: c.title.clone(),
@@ -137,6 +141,8 @@ async fn channel_view(state: &AppState, c: &Channel) -> ApiResult<ChannelView> {
         watch_url: format!("{base}/c/{}", c.slug),
         hls_url: format!("{base}/live/{}/index.m3u8", c.slug),
         current_show,
+        virtual_host,
+        host_label: virtual_host.then_some(hawker_commerce::disclosure::VIRTUAL_HOST_LABEL),
     })
 }
 

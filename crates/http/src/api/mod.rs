@@ -2,10 +2,13 @@
 
 mod accounts;
 pub(crate) mod channels;
+mod disclosure;
+mod export;
 mod money;
 mod room;
 mod shop;
 mod shows;
+pub(crate) mod trust;
 
 use crate::limits;
 use crate::AppState;
@@ -90,6 +93,75 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/admin/ledger", get(money::platform_ledger))
         .route("/api/v1/admin/statement", get(money::platform_statement))
         .route("/api/v1/admin/payouts", post(money::payouts))
+        .route("/api/v1/admin/shows/{id}/export", get(export::export_show))
+        .route("/api/v1/me/trust", get(trust::my_trust))
+        .route("/api/v1/me/identity", post(trust::submit_identity))
+        .route(
+            "/api/v1/me/identity/document",
+            post(trust::upload_document).layer(axum::extract::DefaultBodyLimit::max(
+                trust::MAX_DOCUMENT + 1024,
+            )),
+        )
+        .route("/api/v1/training", get(trust::training))
+        .route("/api/v1/me/training", post(trust::take_training))
+        .route("/api/v1/me/broadcast-check", post(trust::broadcast_check))
+        .route("/api/v1/me/minor-mode", put(trust::minor_mode))
+        .route("/api/v1/complaints", post(trust::file_complaint))
+        .route("/api/v1/guardian-claims", post(trust::file_guardian_claim))
+        .route(
+            "/api/v1/orgs/{id}/business",
+            get(trust::business).put(trust::submit_business),
+        )
+        .route("/api/v1/admin/trust/identity", get(trust::identity_queue))
+        .route(
+            "/api/v1/admin/trust/identity/{id}/document",
+            get(trust::identity_document),
+        )
+        .route(
+            "/api/v1/admin/trust/identity/{id}/review",
+            post(trust::review_identity),
+        )
+        .route("/api/v1/admin/trust/business", get(trust::business_queue))
+        .route(
+            "/api/v1/admin/trust/business/{org}/review",
+            post(trust::review_business),
+        )
+        .route(
+            "/api/v1/admin/trust/accounts/{id}",
+            get(trust::account_trust),
+        )
+        .route(
+            "/api/v1/admin/trust/accounts/{id}/sanctions",
+            post(trust::add_sanction),
+        )
+        .route(
+            "/api/v1/admin/trust/sanctions/{id}/lift",
+            post(trust::lift_sanction),
+        )
+        .route("/api/v1/admin/trust/complaints", get(trust::complaints))
+        .route(
+            "/api/v1/admin/trust/complaints/{id}/resolve",
+            post(trust::resolve_complaint),
+        )
+        .route(
+            "/api/v1/admin/trust/guardian-claims",
+            get(trust::guardian_claims),
+        )
+        .route(
+            "/api/v1/admin/trust/guardian-claims/{id}/decide",
+            post(trust::decide_guardian_claim),
+        )
+        .route("/api/v1/admin/trust/risk", get(trust::risk_queue))
+        .route("/api/v1/admin/trust/risk/{show}", get(trust::risk_show))
+        .route(
+            "/api/v1/admin/trust/risk/{show}/assess",
+            post(trust::assess_show),
+        )
+        .route(
+            "/api/v1/admin/trust/risk/{show}/review",
+            post(trust::review_risk),
+        )
+        .route("/api/v1/admin/trust/audit", get(trust::audit_log))
         .route("/api/v1/gift-kinds", get(money::gift_kinds))
         .route("/api/v1/me/wallet", get(money::my_wallet))
         .route("/api/v1/me/coins", post(money::top_up))
@@ -157,6 +229,8 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             post(shop::merchant_action),
         )
         .route("/api/v1/orgs/{id}/orders", get(shop::org_orders))
+        // Disclosure: showcase entries, virtual hosts, credentials, prize draws.
+        .merge(disclosure::routes())
         .merge(credentials)
         .route_layer(from_fn_with_state(state.clone(), limits::api_limit))
         // Hot and machine-called paths limited by their own budgets, not the per-IP API one:

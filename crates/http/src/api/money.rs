@@ -350,10 +350,25 @@ pub(crate) struct TopUpBody {
 pub(crate) async fn top_up(
     State(state): State<AppState>,
     caller: Caller,
+    origin: super::trust::Origin,
     ApiJson(b): ApiJson<TopUpBody>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let me = caller.require()?;
+    // Minors never buy coins; unverified accounts only where the law profile allows.
+    let g = super::trust::guard(&state)?;
+    g.may_spend_coins(me.id, UnixMillis::now()).await?;
+    let card: String = b.card.chars().filter(char::is_ascii_digit).collect();
+    if g.blacklisted(&[(hawker_trust::risk::LinkKind::PaymentInstrument, &card)])
+        .await?
+    {
+        return Err(hawker_shop::guard::TrustRefusal::Blacklisted.into());
+    }
     let t = shop(&state)?.top_up(me, b.coins, &b.card).await?;
+    origin.remember(
+        &state,
+        me.id,
+        &[(hawker_trust::risk::LinkKind::PaymentInstrument, card)],
+    );
     Ok((
         StatusCode::ACCEPTED,
         Json(serde_json::json!({
@@ -402,6 +417,10 @@ pub(crate) async fn send_gift(
         .live_show_of_channel(c.id)
         .await?
         .ok_or_else(|| ApiError::conflict("not_live", "gifts are sent during a live show"))?;
+    // Minors never gift; a host under a feature limit receives none.
+    let g = super::trust::guard(&state)?;
+    g.may_spend_coins(me.id, UnixMillis::now()).await?;
+    g.may_receive_gifts(c.owner, UnixMillis::now()).await?;
     let books = shop(&state)?.books();
     let row = books
         .send_gift(

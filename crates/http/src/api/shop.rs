@@ -629,6 +629,55 @@ pub(crate) async fn set_stock(
 
 pub(crate) const MAX_IMAGE: usize = 5 * 1024 * 1024;
 
+/// An uploadable type: content type, file extension, the bytes it starts with.
+pub(crate) type UploadType = (&'static str, &'static str, &'static [u8]);
+
+pub(crate) const IMAGE_TYPES: &[UploadType] = &[
+    ("image/jpeg", "jpg", &[0xFF, 0xD8, 0xFF]),
+    ("image/png", "png", &[0x89, b'P', b'N', b'G']),
+    ("image/webp", "webp", b"RIFF"),
+];
+
+pub(crate) const PDF: UploadType = ("application/pdf", "pdf", b"%PDF-");
+
+/// Checks an upload's declared type against the allowed ones, its size, and that its bytes
+/// really start like that type; returns the content type and the extension to store it under.
+pub(crate) fn accept_upload(
+    headers: &HeaderMap,
+    body: &[u8],
+    allowed: &[UploadType],
+    max: usize,
+    what: &str,
+) -> ApiResult<(&'static str, &'static str)> {
+    let ct = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let Some((ct, ext, magic)) = allowed.iter().find(|(t, _, _)| *t == ct) else {
+        let names: Vec<&str> = allowed.iter().map(|(_, e, _)| *e).collect();
+        return Err(ApiError::new(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+            "This kind of file is not accepted here",
+        )
+        .detail(format!("a {what} is one of: {}", names.join(", "))));
+    };
+    if body.is_empty() || body.len() > max {
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "payload_too_large",
+            "The file is too large",
+        )
+        .detail(format!("a {what} is at most {} MiB", max / (1024 * 1024))));
+    }
+    if !body.starts_with(magic) {
+        return Err(invalid(format!(
+            "the bytes are not the {what} type the request says"
+        )));
+    }
+    Ok((ct, ext))
+}
+
 pub(crate) async fn upload_image(
     State(state): State<AppState>,
     caller: Caller,
@@ -643,32 +692,7 @@ pub(crate) async fn upload_image(
         .await?
         .ok_or_else(|| ApiError::not_found("product"))?;
     staff(&state, me, p.org, OrgRole::manages_catalog).await?;
-    let ct = headers
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    let (ext, magic): (&str, &[u8]) = match ct {
-        "image/jpeg" => ("jpg", &[0xFF, 0xD8, 0xFF]),
-        "image/png" => ("png", &[0x89, b'P', b'N', b'G']),
-        "image/webp" => ("webp", b"RIFF"),
-        _ => {
-            return Err(ApiError::new(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "unsupported_media_type",
-                "Images are JPEG, PNG or WebP",
-            ))
-        }
-    };
-    if body.is_empty() || body.len() > MAX_IMAGE {
-        return Err(ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "payload_too_large",
-            "An image is at most 5 MiB",
-        ));
-    }
-    if !body.starts_with(magic) {
-        return Err(invalid("the bytes are not the image type the request says"));
-    }
+    let (ct, ext) = accept_upload(&headers, &body, IMAGE_TYPES, MAX_IMAGE, "image")?;
     let dir = state
         .settings
         .images
@@ -692,7 +716,7 @@ pub(crate) async fn upload_image(
 }
 
 /// A name no one can guess from the product id alone.
-fn rand_u64() -> u64 {
+pub(crate) fn rand_u64() -> u64 {
     use std::hash::{BuildHasher, Hasher};
     let mut h = std::collections::hash_map::RandomState::new().build_hasher();
     h.write_u128(
@@ -736,7 +760,7 @@ pub(crate) async fn image(
 
 // ---------------------------------------------------------------------------- showcase and pins
 
-async fn show_and_channel(
+pub(crate) async fn show_and_channel(
     state: &AppState,
     show: i64,
 ) -> ApiResult<(hawker_domain::Show, hawker_domain::Channel)> {
@@ -754,7 +778,11 @@ async fn show_and_channel(
 }
 
 /// Host, a moderator with the pin right, or a platform admin.
-async fn may_pin(state: &AppState, caller: &Caller, c: &hawker_domain::Channel) -> ApiResult<()> {
+pub(crate) async fn may_pin(
+    state: &AppState,
+    caller: &Caller,
+    c: &hawker_domain::Channel,
+) -> ApiResult<()> {
     let me = caller.require()?;
     if me.id == c.owner || me.role == Role::PlatformAdmin {
         return Ok(());
@@ -770,7 +798,8 @@ async fn may_pin(state: &AppState, caller: &Caller, c: &hawker_domain::Channel) 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ShelfBody {
-    products: Vec<i64>,
+    /// Product ids, or `{product, sponsored?, host_used?}` with the entry's disclosure.
+    products: Vec<super::disclosure::ShelfItem>,
 }
 
 pub(crate) async fn set_shelf(
@@ -781,32 +810,45 @@ pub(crate) async fn set_shelf(
 ) -> ApiResult<StatusCode> {
     let (s, c) = show_and_channel(&state, show).await?;
     may_pin(&state, &caller, &c).await?;
-    if b.products.len() > 100 {
+    let me = caller.require()?;
+    let ids: Vec<i64> = b.products.iter().map(|i| i.product()).collect();
+    if ids.len() > 100 {
         return Err(invalid("products: a shelf holds at most 100"));
     }
     let mut seen = std::collections::HashSet::new();
-    if !b.products.iter().all(|p| seen.insert(*p)) {
+    if !ids.iter().all(|p| seen.insert(*p)) {
         return Err(invalid("products: each product once"));
     }
-    for p in &b.products {
-        if state.store.product(*p).await?.is_none() {
-            return Err(ApiError::not_found("product"));
-        }
+    let mut products = Vec::with_capacity(ids.len());
+    for p in &ids {
+        products.push(
+            state
+                .store
+                .product(*p)
+                .await?
+                .ok_or_else(|| ApiError::not_found("product"))?,
+        );
     }
-    state.store.set_shelf(s.id, &b.products).await?;
+    // Regulated categories need the seller's approved credential; only the host attests.
+    super::disclosure::require_credentials(&state, &products).await?;
+    super::disclosure::check_shelf_items(me, &c, &b.products)?;
+    state.store.set_shelf(s.id, &ids).await?;
+    super::disclosure::apply_shelf_items(&state, me, &s, &c, &b.products).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
 pub(crate) async fn shelf(
     State(state): State<AppState>,
     Path(show): Path<i64>,
-) -> ApiResult<Json<Vec<ProductView>>> {
+) -> ApiResult<Json<Vec<super::disclosure::ShowcaseCard<ProductView>>>> {
     let (s, c) = show_and_channel(&state, show).await?;
     let store = state.store.channel_shop(c.id).await?.map(|(_, st)| st);
+    let disclosures = super::disclosure::Disclosures::of_show(&state, s.id).await?;
     let mut out = Vec::new();
     for p in state.store.shelf(s.id).await? {
         if let Some(p) = state.store.product(p).await? {
-            out.push(product_view(&state, &p, store).await?);
+            let view = product_view(&state, &p, store).await?;
+            out.push(disclosures.showcase_card(&p, view));
         }
     }
     Ok(Json(out))
@@ -818,10 +860,11 @@ pub(crate) struct PinBody {
     product: i64,
 }
 
-async fn pinned_state(
+pub(crate) async fn pinned_state(
     state: &AppState,
     show: &hawker_domain::Show,
 ) -> ApiResult<Vec<PinnedProduct>> {
+    let disclosures = super::disclosure::Disclosures::of_show(state, show.id).await?;
     let mut current: Vec<i64> = Vec::new();
     for p in state.store.pins(show.id).await? {
         if p.unpinned_at.is_none() && !current.contains(&p.product) {
@@ -835,13 +878,18 @@ async fn pinned_state(
         };
         let v = product_view(state, &p, None).await?;
         let low = v.skus.iter().map(|s| s.price_minor).min().unwrap_or(0);
+        let card = disclosures.card(&p);
         out.push(PinnedProduct {
             product_id: p.id,
             title: p.title.clone(),
             price: Money::new(low, p.currency).to_string(),
             seller: v.seller.name.clone(),
             image_url: v.images.first().cloned(),
-            sponsored: p.sponsored,
+            sponsored: card.paid_promotion,
+            paid_promotion: card.paid_promotion,
+            label: card.label,
+            host_used: card.host_used,
+            attestation: card.attestation,
         });
     }
     Ok(out)
@@ -859,6 +907,12 @@ pub(crate) async fn pin(
     if !state.store.shelf(s.id).await?.contains(&b.product) {
         return Err(invalid("product: put it on the show's shelf first"));
     }
+    let product = state
+        .store
+        .product(b.product)
+        .await?
+        .ok_or_else(|| ApiError::not_found("product"))?;
+    super::disclosure::require_credentials(&state, std::slice::from_ref(&product)).await?;
     let now = UnixMillis::now();
     let offset = s.started_at.map_or(0, |t| now.0 - t.0);
     // At most three highlighted: the oldest pin makes way.
@@ -880,6 +934,8 @@ pub(crate) async fn pin(
         .set_state(&c, StateChange::Pinned(pinned.clone()))
         .await
         .map_err(|_| ApiError::internal())?;
+    // Paid promotion: the room hears the label at once, then at the profile's interval.
+    super::disclosure::announce_if_paid(&state, &s, &c, &product).await?;
     Ok(Json(pinned))
 }
 
@@ -1048,6 +1104,22 @@ pub(crate) async fn buy(
     if state.limits.buys.check_key(&me.id.0).is_err() {
         metrics::counter!("hawker_rate_limited_total", "limit" => "buy").increment(1);
         return Err(ApiError::rate_limited());
+    }
+    // A minor's purchases are capped (an account's minority is cached: adults pay nothing
+    // for the check on this hot path).
+    let g = super::trust::guard(&state)?;
+    if g.is_minor(me.id, UnixMillis::now()).await? {
+        let sale = state
+            .store
+            .flash_sale(id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("flash sale"))?;
+        g.may_buy(
+            me.id,
+            sale.price_minor.saturating_mul(b.quantity),
+            UnixMillis::now(),
+        )
+        .await?;
     }
     let key = idempotency(&headers, b.idempotency_key);
     let r = shop(&state)?
@@ -1303,10 +1375,32 @@ async fn order_view(state: &AppState, o: &Order) -> ApiResult<OrderView> {
 pub(crate) async fn checkout(
     State(state): State<AppState>,
     caller: Caller,
+    origin: super::trust::Origin,
     headers: HeaderMap,
     ApiJson(b): ApiJson<CheckoutBody>,
 ) -> ApiResult<(StatusCode, Json<OrderView>)> {
     let me = caller.require()?;
+    // A minor's order is capped; priced here at list price (a coupon only lowers it).
+    let g = super::trust::guard(&state)?;
+    if g.is_minor(me.id, UnixMillis::now()).await? {
+        let mut estimate: i64 = 0;
+        for i in &b.items {
+            let sku = state
+                .store
+                .sku(i.sku)
+                .await?
+                .ok_or_else(|| ApiError::not_found("sku"))?;
+            estimate = estimate.saturating_add(sku.price_minor.saturating_mul(i.quantity.max(0)));
+        }
+        g.may_buy(me.id, estimate, UnixMillis::now()).await?;
+    }
+    origin.remember(
+        &state,
+        me.id,
+        &super::trust::address_key(&b.address.to_string())
+            .map(|a| vec![(hawker_trust::risk::LinkKind::ShippingAddress, a)])
+            .unwrap_or_default(),
+    );
     let (channel, show) = match &b.channel {
         Some(slug) => {
             let c = find(&state, slug).await?;
@@ -1379,11 +1473,37 @@ pub(crate) struct PayBody {
 pub(crate) async fn pay(
     State(state): State<AppState>,
     caller: Caller,
+    origin: super::trust::Origin,
     Path(id): Path<i64>,
     ApiJson(b): ApiJson<PayBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let me = caller.require()?;
+    // A closed account's card pays for nobody.
+    let g = super::trust::guard(&state)?;
+    let card_digits: String = b.card.chars().filter(char::is_ascii_digit).collect();
+    if g.blacklisted(&[(
+        hawker_trust::risk::LinkKind::PaymentInstrument,
+        &card_digits,
+    )])
+    .await?
+    {
+        return Err(hawker_shop::guard::TrustRefusal::Blacklisted.into());
+    }
     let p = shop(&state)?.pay(me, id, &b.card).await?;
+    // The card, the address and where the buyer pays from link accounts for the risk engine.
+    let mut extra = vec![(
+        hawker_trust::risk::LinkKind::PaymentInstrument,
+        b.card
+            .chars()
+            .filter(char::is_ascii_digit)
+            .collect::<String>(),
+    )];
+    if let Some(o) = state.store.order(id).await? {
+        if let Some(a) = super::trust::address_key(&o.address) {
+            extra.push((hawker_trust::risk::LinkKind::ShippingAddress, a));
+        }
+    }
+    origin.remember(&state, me.id, &extra);
     Ok(Json(
         serde_json::json!({ "payment": p.provider_ref, "state": p.state }),
     ))

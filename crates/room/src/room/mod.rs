@@ -37,6 +37,9 @@ pub struct RoomConfig {
     pub flood_limit: u32,
     /// The channel owner's account: the host, who cannot be sanctioned in their own room.
     pub owner: Option<i64>,
+    /// Absolute and medical claims ("best", "cures", 最佳, ...) no announcement may make: a
+    /// host's announcement (the room's pinned message) with one is refused, not shown.
+    pub banned_claims: Vec<String>,
 }
 
 impl Default for RoomConfig {
@@ -62,6 +65,7 @@ impl Default for RoomConfig {
             },
             flood_limit: 30,
             owner: None,
+            banned_claims: Vec::new(),
         }
     }
 }
@@ -203,6 +207,7 @@ pub struct Room {
     /// Identifies this room instance's sequence space, for resumes.
     epoch: String,
     filter: KeywordFilter,
+    claims: KeywordFilter,
     sanctions: Sanctions,
     state: RoomState,
     state_seq: u64,
@@ -244,6 +249,7 @@ impl Room {
         Room {
             next_batch: now + cfg.batch_interval_ms,
             next_counters: now + cfg.counter_interval_ms,
+            claims: KeywordFilter::new(&cfg.banned_claims, &[]),
             cfg,
             node,
             rng: seed | 1,
@@ -606,6 +612,13 @@ impl Room {
         self.accept(StreamItem::Event { kind, by, detail }, true, true);
     }
 
+    /// An announcement from the platform (the paid-promotion label repeated while a paid
+    /// product is pinned): in the stream like a host's, without replacing the host's pinned
+    /// announcement in the state.
+    pub fn notice(&mut self, text: String, by: String) {
+        self.accept(StreamItem::Announcement { text, by }, true, true);
+    }
+
     fn moderate(&mut self, conn: ConnId, msg: ClientMsg, now: u64) {
         let c = &self.conns[&conn];
         let Some(actor) = c.member.account else {
@@ -669,6 +682,17 @@ impl Room {
         };
         match msg {
             ClientMsg::Announce { text } => {
+                if let Some(hit) = self.claims.check(&text) {
+                    return self.refuse(
+                        conn,
+                        now,
+                        "banned_claim",
+                        format!(
+                            "announcements may not make absolute or medical claims (\"{}\")",
+                            hit.keyword
+                        ),
+                    );
+                }
                 self.out
                     .push_back(record("announce", None, None, None, text.clone()));
                 self.state.announcement = Some(text.clone());

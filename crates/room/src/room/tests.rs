@@ -544,6 +544,7 @@ fn nodes_share_a_room_through_bus_events() {
             seller: "Intime".into(),
             image_url: None,
             sponsored: false,
+            ..Default::default()
         }]),
         5_100,
     );
@@ -584,4 +585,77 @@ fn nodes_share_a_room_through_bus_events() {
     assert_eq!((c.viewers, c.unique_viewers, c.likes), (2, 2, 3));
     let c = a.counters(5_400);
     assert_eq!((c.viewers, c.unique_viewers), (2, 2));
+}
+
+#[test]
+fn platform_notices_reach_the_stream_but_leave_the_hosts_announcement() {
+    let mut r = room(1);
+    r.join(10, joiner(Some(2), &[]), 0);
+    drain(&mut r);
+    r.notice("Ad · paid partnership: Night cream".into(), "Hawker".into());
+    r.tick(150);
+    let outs = drain(&mut r);
+    let items: Vec<StreamItem> = broadcasts(&outs, Lane::Stream)
+        .into_iter()
+        .flat_map(|f| match f {
+            ServerFrame::Batch { items, .. } => items,
+            _ => vec![],
+        })
+        .map(|s| s.item)
+        .collect();
+    assert_eq!(
+        items,
+        vec![StreamItem::Announcement {
+            text: "Ad · paid partnership: Night cream".into(),
+            by: "Hawker".into()
+        }]
+    );
+    assert!(
+        outs.iter()
+            .any(|o| matches!(o, Output::Publish(BusEvent::Stream { .. }))),
+        "other nodes hear it"
+    );
+    assert!(
+        broadcasts(&outs, Lane::State).is_empty(),
+        "the state (and the host's announcement) is untouched"
+    );
+}
+
+#[test]
+fn a_hosts_announcement_with_a_banned_claim_is_refused() {
+    let mut r = Room::new(
+        RoomConfig {
+            owner: Some(1),
+            banned_claims: vec!["cures".into(), "最佳".into()],
+            ..Default::default()
+        },
+        1,
+        "epoch".into(),
+        7,
+        KeywordFilter::new(&[], &[]),
+        Sanctions::default(),
+        RoomState::default(),
+        0,
+    );
+    r.join(10, joiner(Some(1), &[Badge::Host]), 0);
+    drain(&mut r);
+    for text in ["These peaches CURES colds", "今天最佳桃子"] {
+        r.client(10, ClientMsg::Announce { text: text.into() }, 10);
+        let outs = drain(&mut r);
+        assert_eq!(error_codes(&outs, 10), vec!["banned_claim"], "{text}");
+        assert!(
+            !outs.iter().any(|o| matches!(o, Output::Record(_))),
+            "{text}"
+        );
+    }
+    r.client(
+        10,
+        ClientMsg::Announce {
+            text: "Peaches ship Monday".into(),
+        },
+        20,
+    );
+    let outs = drain(&mut r);
+    assert!(error_codes(&outs, 10).is_empty());
+    assert!(outs.iter().any(|o| matches!(o, Output::Record(_))));
 }

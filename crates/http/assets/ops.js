@@ -1,0 +1,87 @@
+// The ops console: review queues, the fraud queue with each show's signals and evidence,
+// complaints with deadlines, guardian claims, and the audit log. Every action is a call to
+// the admin API, which checks the role and audits it.
+import { api, h, me, when, renderHeader } from './app.js';
+
+renderHeader();
+const $ = (id) => document.getElementById(id);
+
+function act(label, fn, cls = 'secondary') {
+  const b = h('button', { type: 'button', class: cls }, label);
+  b.addEventListener('click', async () => {
+    b.disabled = true;
+    try {
+      await fn();
+      await load();
+    } catch (e) {
+      alert(e.message);
+      b.disabled = false;
+    }
+  });
+  return b;
+}
+
+async function load() {
+  const account = await me();
+  if (!account || account.role !== 'platform_admin') {
+    $('gate').hidden = false;
+    $('gate').replaceChildren(h('p', {}, 'The ops console is for platform admins. ', h('a', { href: '/login?next=/ops' }, 'Log in')));
+    return;
+  }
+  $('app').hidden = false;
+  const [ids, risk, complaints, claims, audit] = await Promise.all([
+    api('/api/v1/admin/trust/identity'),
+    api('/api/v1/admin/trust/risk'),
+    api('/api/v1/admin/trust/complaints'),
+    api('/api/v1/admin/trust/guardian-claims'),
+    api('/api/v1/admin/trust/audit'),
+  ]);
+  $('identity').replaceChildren(...ids.checks.map((c) => h('tr', { 'data-check': String(c.id) },
+    h('td', {}, when(c.submitted_at)),
+    h('td', {}, c.email || `#${c.account}`),
+    h('td', {}, c.legal_name),
+    h('td', {}, c.id_number),
+    h('td', {}, `${c.birth_date} (${c.age})`, c.guardian_consent ? h('div', { class: 'meta' }, `guardian: ${c.guardian_name}`) : ''),
+    h('td', {}, c.has_document ? h('a', { href: `/api/v1/admin/trust/identity/${c.id}/document`, target: '_blank' }, 'open') : '—'),
+    h('td', {}, c.same_identity_accounts.length ? `same identity as ${c.same_identity_accounts.join(', ')}` : ''),
+    h('td', {},
+      act('Approve', () => api(`/api/v1/admin/trust/identity/${c.id}/review`, { method: 'POST', body: { approve: true } }), 'primary'),
+      act('Reject', () => {
+        const reason = prompt('Reason the applicant can act on');
+        if (!reason) throw new Error('a rejection needs a reason');
+        return api(`/api/v1/admin/trust/identity/${c.id}/review`, { method: 'POST', body: { approve: false, reason } });
+      })),
+  )));
+  if (!ids.checks.length) $('identity').replaceChildren(h('tr', {}, h('td', { colspan: '8' }, 'Nothing waiting.')));
+  $('risk').replaceChildren(...risk.shows.map((s) => h('tr', { 'data-show': String(s.show), 'data-hold': String(s.hold) },
+    h('td', {}, s.title || `#${s.show}`, h('div', { class: 'meta' }, `${s.flagged_orders} orders flagged`)),
+    h('td', { class: s.hold ? 'held' : 'clear' }, s.score.toFixed(2), s.hold ? ' · held' : ''),
+    h('td', {}, s.state),
+    h('td', {}, h('ul', { class: 'signals' }, ...(s.signals || []).filter((g) => g.score > 0.05).map((g) => h('li', {}, `${g.name} ${g.score.toFixed(2)}: ${g.evidence}`)))),
+    h('td', {}, s.state === 'open'
+      ? [act('Clear (release)', () => api(`/api/v1/admin/trust/risk/${s.show}/review`, { method: 'POST', body: { decision: 'cleared' } })),
+         act('Confirm fake sales', () => api(`/api/v1/admin/trust/risk/${s.show}/review`, { method: 'POST', body: { decision: 'confirmed' } }), 'primary')]
+      : ''),
+  )));
+  $('complaints').replaceChildren(...complaints.complaints.map((c) => h('tr', {},
+    h('td', { class: c.overdue ? 'held' : '' }, when(c.deadline_at)),
+    h('td', {}, `${c.target_kind} #${c.target_id}`),
+    h('td', {}, c.reason),
+    h('td', {}, c.details),
+    h('td', {},
+      act('Uphold', () => api(`/api/v1/admin/trust/complaints/${c.id}/resolve`, { method: 'POST', body: { uphold: true, outcome: prompt('Outcome') || 'upheld', refund: !!c.order } }), 'primary'),
+      act('Dismiss', () => api(`/api/v1/admin/trust/complaints/${c.id}/resolve`, { method: 'POST', body: { uphold: false, outcome: prompt('Outcome') || 'dismissed' } }))),
+  )));
+  $('claims').replaceChildren(...claims.claims.map((c) => h('tr', {},
+    h('td', {}, when(c.created_at)),
+    h('td', {}, `#${c.minor}`),
+    h('td', {}, c.evidence),
+    h('td', {}, `${c.gifts.length} gifts, ${c.gifts.reduce((a, g) => a + g.coins, 0)} coins`),
+    h('td', {},
+      act('Approve refund', () => api(`/api/v1/admin/trust/guardian-claims/${c.id}/decide`, { method: 'POST', body: { approve: true } }), 'primary'),
+      act('Reject', () => api(`/api/v1/admin/trust/guardian-claims/${c.id}/decide`, { method: 'POST', body: { approve: false, reason: prompt('Reason') || '' } }))),
+  )));
+  $('audit').replaceChildren(...audit.entries.slice(0, 50).map((e) => h('li', {}, `${when(e.at)} · ${e.action} · ${e.subject} ${e.detail ? '· ' + e.detail : ''}`)));
+}
+
+load();

@@ -1,0 +1,106 @@
+//! The API access log (PRODUCT.md §3: kept `[retention] access_days`, ≥ 60 days): one line
+//! per `/api/` request with the time, the account if the request authenticated, the client
+//! address, the method, the route template and the status. Never the path as sent, the query
+//! string, a header, a token or a body.
+//!
+//! Requests never wait on the disk: the middleware hands each line to a bounded channel
+//! (`try_send`; a full queue drops the line and counts it in
+//! `hawker_access_log_dropped_total`) and one writer task appends what has gathered in one
+//! transaction, then pauses briefly unless the batch was full, so the log costs a few commits a
+//! second until lines arrive faster than 4,096 per pause, and then batches of 4,096. When the router is dropped the channel closes and the
+//! writer drains what is left.
+
+use crate::AppState;
+use axum::extract::{MatchedPath, Request, State};
+use axum::middleware::Next;
+use axum::response::Response;
+use hawker_domain::{AccountId, UnixMillis};
+use hawker_storage::retention::AccessLine;
+use hawker_storage::Store;
+use std::sync::{Arc, OnceLock};
+use std::time::Duration;
+use tokio::sync::mpsc;
+
+/// Lines waiting for the writer; beyond this they are dropped rather than slowing requests.
+const QUEUE: usize = 16_384;
+/// Lines per write.
+const MAX_BATCH: usize = 4_096;
+/// After each write the writer lets lines gather for this long.
+const PAUSE: Duration = Duration::from_millis(250);
+
+/// The middleware's state: the app (for the client address) and the writer's queue.
+#[derive(Clone)]
+pub(crate) struct AccessLog {
+    app: AppState,
+    tx: Option<mpsc::Sender<AccessLine>>,
+}
+
+/// Put in a request's extensions by the middleware; `Caller` fills it in when the request
+/// authenticates, so the line names the account without a second lookup.
+#[derive(Clone, Default)]
+pub(crate) struct AccessAccount(Arc<OnceLock<AccountId>>);
+
+impl AccessAccount {
+    pub(crate) fn set(&self, id: AccountId) {
+        let _ = self.0.set(id);
+    }
+}
+
+impl AccessLog {
+    /// Starts the writer on the current runtime (without one, nothing is logged).
+    pub(crate) fn start(app: AppState) -> AccessLog {
+        let tx = tokio::runtime::Handle::try_current().ok().map(|rt| {
+            let (tx, rx) = mpsc::channel(QUEUE);
+            rt.spawn(writer(app.store.clone(), rx));
+            tx
+        });
+        AccessLog { app, tx }
+    }
+}
+
+async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<AccessLine>) {
+    let mut batch = Vec::with_capacity(MAX_BATCH);
+    while rx.recv_many(&mut batch, MAX_BATCH).await > 0 {
+        if let Err(e) = store.append_access_log(&batch).await {
+            tracing::warn!(error = %e, lines = batch.len(), "access log write failed");
+            metrics::counter!("hawker_access_log_dropped_total").increment(batch.len() as u64);
+        }
+        let full = batch.len() == MAX_BATCH;
+        batch.clear();
+        // A full batch means lines are arriving faster than that: write on at once.
+        if !full {
+            tokio::time::sleep(PAUSE).await;
+        }
+    }
+}
+
+/// The middleware: logs `/api/` requests (matched or not), nothing else.
+pub(crate) async fn record(State(log): State<AccessLog>, mut req: Request, next: Next) -> Response {
+    let Some(tx) = &log.tx else {
+        return next.run(req).await;
+    };
+    let route = match req.extensions().get::<MatchedPath>() {
+        Some(p) if p.as_str().starts_with("/api/") => p.as_str().to_string(),
+        Some(_) => return next.run(req).await,
+        None if req.uri().path().starts_with("/api/") => "unmatched".to_string(),
+        None => return next.run(req).await,
+    };
+    let ip = crate::limits::client_ip(&log.app, &req).to_string();
+    // Standard methods are short; an extension method is cut, never stored at any length.
+    let method: String = req.method().as_str().chars().take(16).collect();
+    let who = AccessAccount::default();
+    req.extensions_mut().insert(who.clone());
+    let resp = next.run(req).await;
+    let line = AccessLine {
+        at: UnixMillis::now(),
+        account: who.0.get().copied(),
+        ip,
+        method,
+        route,
+        status: resp.status().as_u16(),
+    };
+    if tx.try_send(line).is_err() {
+        metrics::counter!("hawker_access_log_dropped_total").increment(1);
+    }
+    resp
+}

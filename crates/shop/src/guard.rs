@@ -1,0 +1,777 @@
+//! The trust rules applied to accounts over storage: real-name checks and their review, who
+//! may go live (verified, old enough, trained, not sanctioned, re-checked where the law wants
+//! it), who may gift, top up or buy (minors), sanctions and the blacklist, the attributes the
+//! risk engine links accounts by, complaints, and the per-show risk assessment. The rules
+//! themselves are `hawker_trust`'s plain functions; this is where they meet the records.
+
+use hawker_domain::{AccountId, ShowId, UnixMillis};
+use hawker_storage::trust::{NewIdentityCheck, RiskFlag, TrustProfile};
+use hawker_storage::{StorageError, Store};
+use hawker_trust::age::{self, AgeRefusal, Date};
+use hawker_trust::engine::{assess, Assessment, ShowEvidence, ShowOrder};
+use hawker_trust::identity::IdNumberRecord;
+use hawker_trust::policy::TrustPolicy;
+use hawker_trust::risk::LinkKind;
+use hawker_trust::sanctions::{Sanction, SanctionLevel, Standing};
+use hmac::{Hmac, Mac};
+use serde::Serialize;
+use sha2::Sha256;
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+/// Why the platform refuses; each has a stable code for the API.
+#[derive(Debug, thiserror::Error)]
+pub enum TrustRefusal {
+    #[error("real-name verification is required first")]
+    NotVerified,
+    #[error("the real-name verification is waiting for review")]
+    VerificationPending,
+    #[error(transparent)]
+    Age(#[from] AgeRefusal),
+    #[error("the platform-rules course must be passed before the first broadcast")]
+    TrainingNeeded,
+    #[error("a fresh identity re-check is required before each broadcast")]
+    RecheckNeeded,
+    #[error("the identity re-check failed")]
+    RecheckFailed,
+    #[error("the account is under a {0} sanction")]
+    Sanctioned(&'static str),
+    #[error("this identity, device or payment instrument belongs to a closed account")]
+    Blacklisted,
+    #[error("{0}")]
+    MinorLimit(String),
+    #[error("{field}: {reason}")]
+    Invalid { field: &'static str, reason: String },
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Conflict(&'static str),
+    #[error("storage: {0}")]
+    Storage(#[from] StorageError),
+}
+
+impl TrustRefusal {
+    pub fn code(&self) -> &'static str {
+        match self {
+            TrustRefusal::NotVerified => "verification_required",
+            TrustRefusal::VerificationPending => "verification_pending",
+            TrustRefusal::Age(AgeRefusal::TooYoungToStream) => "too_young_to_stream",
+            TrustRefusal::Age(AgeRefusal::NeedsGuardianConsent) => "guardian_consent_required",
+            TrustRefusal::Age(AgeRefusal::MinorSpending) => "minor_spending",
+            TrustRefusal::Age(AgeRefusal::AgeUnknown) => "age_unverified",
+            TrustRefusal::TrainingNeeded => "training_required",
+            TrustRefusal::RecheckNeeded => "recheck_required",
+            TrustRefusal::RecheckFailed => "recheck_failed",
+            TrustRefusal::Sanctioned(_) => "sanctioned",
+            TrustRefusal::Blacklisted => "blacklisted",
+            TrustRefusal::MinorLimit(_) => "minor_limit",
+            TrustRefusal::Invalid { .. } => "invalid_field",
+            TrustRefusal::NotFound(_) => "not_found",
+            TrustRefusal::Conflict(_) => "conflict",
+            TrustRefusal::Storage(_) => "internal",
+        }
+    }
+}
+
+/// What the studio shows a streamer about going live.
+#[derive(Debug, Clone, Serialize)]
+pub struct StreamerStatus {
+    /// `none`, `submitted`, `approved`, `rejected`.
+    pub verification: String,
+    pub rejection_reason: Option<String>,
+    pub age: Option<i32>,
+    pub training_passed: bool,
+    pub recheck_required: bool,
+    pub recheck_fresh: bool,
+    pub sanction: Option<&'static str>,
+    pub minor_mode: bool,
+    /// `None` when going live is allowed; the refusal's code otherwise.
+    pub blocked_by: Option<&'static str>,
+    pub blocked_reason: Option<String>,
+}
+
+pub struct Guard {
+    store: Arc<dyn Store>,
+    policy: TrustPolicy,
+    key: Vec<u8>,
+    /// Broadcasts need verification, training and (cn) a re-check. On by default.
+    gate_broadcasts: bool,
+    /// Who is a minor (or in minor mode), remembered for a minute so the flash-sale path asks
+    /// storage once per buyer, not once per buy. Forgotten when it can change.
+    minors: std::sync::Mutex<std::collections::HashMap<AccountId, (bool, i64)>>,
+}
+
+const MINOR_CACHE_MS: i64 = 60_000;
+
+pub struct IdentitySubmission {
+    pub legal_name: String,
+    pub id_number: String,
+    pub birth_date: String,
+    pub phone: Option<String>,
+    pub document_file: Option<String>,
+    pub document_type: Option<String>,
+    pub guardian_name: Option<String>,
+    pub guardian_consent: bool,
+}
+
+fn invalid(field: &'static str, reason: impl Into<String>) -> TrustRefusal {
+    TrustRefusal::Invalid {
+        field,
+        reason: reason.into(),
+    }
+}
+
+impl Guard {
+    pub fn new(
+        store: Arc<dyn Store>,
+        policy: TrustPolicy,
+        key: Vec<u8>,
+        gate_broadcasts: bool,
+    ) -> Arc<Guard> {
+        Arc::new(Guard {
+            store,
+            policy,
+            key,
+            gate_broadcasts,
+            minors: Default::default(),
+        })
+    }
+
+    pub fn policy(&self) -> &TrustPolicy {
+        &self.policy
+    }
+
+    /// A keyed hash of an attribute value (device id, network, address, card): links between
+    /// accounts are found without keeping the values.
+    pub fn hash(&self, kind: &str, value: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.key).expect("any key length");
+        mac.update(kind.as_bytes());
+        mac.update(b"\0");
+        mac.update(value.as_bytes());
+        hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    pub async fn profile(&self, account: AccountId) -> Result<TrustProfile, TrustRefusal> {
+        Ok(self.store.trust_profile(account).await?)
+    }
+
+    /// Age from the verified date of birth; `None` when unverified.
+    pub async fn age(
+        &self,
+        account: AccountId,
+        now: UnixMillis,
+    ) -> Result<Option<i32>, TrustRefusal> {
+        let p = self.store.trust_profile(account).await?;
+        Ok(Self::age_of(&p, now))
+    }
+
+    fn age_of(p: &TrustProfile, now: UnixMillis) -> Option<i32> {
+        p.verified_at?;
+        let born = Date::parse(p.birth_date.as_deref()?)?;
+        Some(born.age_on(Date::from_unix_ms(now.0)))
+    }
+
+    pub async fn standing(
+        &self,
+        account: AccountId,
+        now: UnixMillis,
+    ) -> Result<Standing, TrustRefusal> {
+        let s: Vec<Sanction> = self
+            .store
+            .sanctions_of(account)
+            .await?
+            .into_iter()
+            .filter_map(|r| {
+                Some(Sanction {
+                    level: SanctionLevel::parse(&r.level)?,
+                    until: r.until,
+                    lifted: r.lifted_at.is_some(),
+                })
+            })
+            .collect();
+        Ok(Standing::of(&s, now.0))
+    }
+
+    /// A real-name check submitted for review. Refused for a blacklisted identity.
+    pub async fn submit_identity(
+        &self,
+        account: AccountId,
+        s: IdentitySubmission,
+        now: UnixMillis,
+    ) -> Result<hawker_storage::trust::IdentityCheck, TrustRefusal> {
+        let name = s.legal_name.trim();
+        if name.chars().count() < 2
+            || name.chars().count() > 100
+            || name.chars().any(char::is_control)
+        {
+            return Err(invalid("legal_name", "2 to 100 characters"));
+        }
+        let id = IdNumberRecord::new(&self.key, &s.id_number)
+            .ok_or_else(|| invalid("id_number", "6 to 32 letters and digits"))?;
+        let born = Date::parse(s.birth_date.trim())
+            .ok_or_else(|| invalid("birth_date", "a date as YYYY-MM-DD"))?;
+        let today = Date::from_unix_ms(now.0);
+        if born > today {
+            return Err(invalid("birth_date", "is in the future"));
+        }
+        if let Some(p) = &s.phone {
+            let digits = p.chars().filter(char::is_ascii_digit).count();
+            if !(6..=15).contains(&digits) || p.len() > 32 {
+                return Err(invalid("phone", "6 to 15 digits"));
+            }
+        }
+        let age = born.age_on(today);
+        if age < self.policy.adult_age
+            && s.guardian_consent
+            && s.guardian_name
+                .as_deref()
+                .is_none_or(|g| g.trim().is_empty())
+        {
+            return Err(invalid(
+                "guardian_name",
+                "the guardian who consents must be named",
+            ));
+        }
+        if self
+            .store
+            .blacklisted(&[("identity".into(), id.keyed_hash.clone())])
+            .await?
+            .is_some()
+        {
+            self.store
+                .audit(
+                    Some(account),
+                    "identity_refused_blacklisted",
+                    &format!("account:{account}"),
+                    "identity matches a closed account",
+                    now,
+                )
+                .await?;
+            return Err(TrustRefusal::Blacklisted);
+        }
+        if let Some(c) = self.store.latest_identity(account).await? {
+            if c.state == "submitted" || c.state == "approved" {
+                return Err(TrustRefusal::Conflict(
+                    "a verification is already under review or approved",
+                ));
+            }
+        }
+        let check = self
+            .store
+            .submit_identity(&NewIdentityCheck {
+                account,
+                legal_name: name.to_string(),
+                id_hash: id.keyed_hash,
+                id_last4: id.last4,
+                birth_date: s.birth_date.trim().to_string(),
+                phone: s.phone,
+                document_file: s.document_file,
+                document_type: s.document_type,
+                guardian_name: s.guardian_name.filter(|g| !g.trim().is_empty()),
+                guardian_consent: s.guardian_consent,
+                submitted_at: now,
+            })
+            .await?;
+        tracing::info!(account = %account, check = check.id, "identity submitted for review");
+        Ok(check)
+    }
+
+    /// A reviewer's decision, audited.
+    pub async fn review_identity(
+        &self,
+        id: i64,
+        approve: bool,
+        reason: Option<&str>,
+        reviewer: AccountId,
+        now: UnixMillis,
+    ) -> Result<(), TrustRefusal> {
+        if !approve && reason.is_none_or(|r| r.trim().is_empty()) {
+            return Err(invalid(
+                "reason",
+                "a rejection needs a reason the applicant can act on",
+            ));
+        }
+        let check = self
+            .store
+            .identity_check(id)
+            .await?
+            .ok_or(TrustRefusal::NotFound("verification"))?;
+        if !self
+            .store
+            .review_identity(id, approve, reason, reviewer, now)
+            .await?
+        {
+            return Err(TrustRefusal::Conflict(
+                "this verification was already decided",
+            ));
+        }
+        self.forget(AccountId(check.account));
+        self.store
+            .audit(
+                Some(reviewer),
+                if approve {
+                    "identity_approved"
+                } else {
+                    "identity_rejected"
+                },
+                &format!("account:{}", check.account),
+                reason.unwrap_or(""),
+                now,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Everything that decides whether `account` may go live now.
+    pub async fn streamer_status(
+        &self,
+        account: AccountId,
+        now: UnixMillis,
+    ) -> Result<StreamerStatus, TrustRefusal> {
+        let p = self.store.trust_profile(account).await?;
+        let latest = self.store.latest_identity(account).await?;
+        let standing = self.standing(account, now).await?;
+        let mut st = StreamerStatus {
+            verification: latest.as_ref().map_or("none".into(), |c| c.state.clone()),
+            rejection_reason: latest.as_ref().and_then(|c| c.reason.clone()),
+            age: Self::age_of(&p, now),
+            training_passed: p.training_passed_at.is_some(),
+            recheck_required: self.policy.recheck_before_broadcast,
+            recheck_fresh: self.policy.recheck_fresh(p.broadcast_check_at, now.0),
+            sanction: standing.level.map(SanctionLevel::as_str),
+            minor_mode: p.minor_mode,
+            blocked_by: None,
+            blocked_reason: None,
+        };
+        if let Err(e) =
+            self.go_live_rule(&p, latest.as_ref().map(|c| c.state.as_str()), standing, now)
+        {
+            st.blocked_by = Some(e.code());
+            st.blocked_reason = Some(e.to_string());
+        }
+        Ok(st)
+    }
+
+    fn go_live_rule(
+        &self,
+        p: &TrustProfile,
+        latest: Option<&str>,
+        standing: Standing,
+        now: UnixMillis,
+    ) -> Result<(), TrustRefusal> {
+        if let Err(l) = standing.may_go_live() {
+            return Err(TrustRefusal::Sanctioned(l.as_str()));
+        }
+        if !self.gate_broadcasts {
+            return Ok(());
+        }
+        let Some(age) = Self::age_of(p, now) else {
+            return Err(if latest == Some("submitted") {
+                TrustRefusal::VerificationPending
+            } else {
+                TrustRefusal::NotVerified
+            });
+        };
+        if age < self.policy.min_stream_age {
+            return Err(AgeRefusal::TooYoungToStream.into());
+        }
+        if age < self.policy.adult_age && !p.guardian_consent {
+            return Err(AgeRefusal::NeedsGuardianConsent.into());
+        }
+        if self.policy.training_required && p.training_passed_at.is_none() {
+            return Err(TrustRefusal::TrainingNeeded);
+        }
+        if self.policy.recheck_before_broadcast
+            && !self.policy.recheck_fresh(p.broadcast_check_at, now.0)
+        {
+            return Err(TrustRefusal::RecheckNeeded);
+        }
+        Ok(())
+    }
+
+    /// Asked at ingest for the channel's owner.
+    pub async fn may_go_live(
+        &self,
+        account: AccountId,
+        now: UnixMillis,
+    ) -> Result<(), TrustRefusal> {
+        let p = self.store.trust_profile(account).await?;
+        let latest = self.store.latest_identity(account).await?;
+        let standing = self.standing(account, now).await?;
+        self.go_live_rule(&p, latest.as_ref().map(|c| c.state.as_str()), standing, now)
+    }
+
+    /// The re-check before a broadcast: the person at the camera proves the verified identity
+    /// by its document number (compared as keyed hashes); passing opens a window to go live.
+    pub async fn recheck(
+        &self,
+        account: AccountId,
+        id_number: &str,
+        now: UnixMillis,
+    ) -> Result<(), TrustRefusal> {
+        let p = self.store.trust_profile(account).await?;
+        let Some(stored) = p.id_hash.as_deref().filter(|_| p.verified_at.is_some()) else {
+            return Err(TrustRefusal::NotVerified);
+        };
+        let ok = IdNumberRecord::new(&self.key, id_number).is_some_and(|r| r.keyed_hash == stored);
+        self.store
+            .audit(
+                Some(account),
+                if ok {
+                    "recheck_passed"
+                } else {
+                    "recheck_failed"
+                },
+                &format!("account:{account}"),
+                "",
+                now,
+            )
+            .await?;
+        if !ok {
+            return Err(TrustRefusal::RecheckFailed);
+        }
+        self.store.set_broadcast_check(account, now).await?;
+        Ok(())
+    }
+
+    pub async fn pass_training(
+        &self,
+        account: AccountId,
+        answers: &[usize],
+        now: UnixMillis,
+    ) -> Result<hawker_trust::training::Grade, TrustRefusal> {
+        let g = hawker_trust::training::grade(answers, self.policy.training_pass_bps);
+        if g.passed {
+            self.store.set_training_passed(account, now).await?;
+        }
+        Ok(g)
+    }
+
+    /// Gifts and coin top-ups: adults only; unverified accounts only where the law allows.
+    pub async fn may_spend_coins(
+        &self,
+        account: AccountId,
+        now: UnixMillis,
+    ) -> Result<(), TrustRefusal> {
+        let p = self.store.trust_profile(account).await?;
+        if p.minor_mode {
+            return Err(AgeRefusal::MinorSpending.into());
+        }
+        // The profile's adult age, mapped onto the rule's 18.
+        let age = Self::age_of(&p, now).map(|a| if a < self.policy.adult_age { 0 } else { 18 });
+        age::may_gift(age, self.policy.unverified_may_gift)?;
+        Ok(())
+    }
+
+    /// A purchase of `amount` (minor units): minors and accounts in minor mode are capped per
+    /// order and per day.
+    pub async fn may_buy(
+        &self,
+        account: AccountId,
+        amount: i64,
+        now: UnixMillis,
+    ) -> Result<(), TrustRefusal> {
+        let p = self.store.trust_profile(account).await?;
+        let minor =
+            p.minor_mode || Self::age_of(&p, now).is_some_and(|a| a < self.policy.adult_age);
+        if !minor {
+            return Ok(());
+        }
+        let day = Date::from_unix_ms(now.0).start_ms();
+        let spent = self
+            .store
+            .buyer_spent_since(account, UnixMillis(day))
+            .await?;
+        self.policy
+            .minor_may_buy(amount, spent)
+            .map_err(TrustRefusal::MinorLimit)
+    }
+
+    /// Is the account a verified minor or in minor mode?
+    pub async fn is_minor(
+        &self,
+        account: AccountId,
+        now: UnixMillis,
+    ) -> Result<bool, TrustRefusal> {
+        if let Some((m, until)) = self.minors.lock().expect("not poisoned").get(&account) {
+            if *until > now.0 {
+                return Ok(*m);
+            }
+        }
+        let p = self.store.trust_profile(account).await?;
+        let m = p.minor_mode || Self::age_of(&p, now).is_some_and(|a| a < self.policy.adult_age);
+        let mut c = self.minors.lock().expect("not poisoned");
+        if c.len() > 100_000 {
+            c.clear();
+        }
+        c.insert(account, (m, now.0 + MINOR_CACHE_MS));
+        Ok(m)
+    }
+
+    fn forget(&self, account: AccountId) {
+        self.minors.lock().expect("not poisoned").remove(&account);
+    }
+
+    pub async fn set_minor_mode(&self, account: AccountId, on: bool) -> Result<(), TrustRefusal> {
+        self.store.set_minor_mode(account, on).await?;
+        self.forget(account);
+        Ok(())
+    }
+
+    /// Gifts to a host under a feature limit or above are refused.
+    pub async fn may_receive_gifts(
+        &self,
+        host: AccountId,
+        now: UnixMillis,
+    ) -> Result<(), TrustRefusal> {
+        let st = self.standing(host, now).await?;
+        if st.may_receive_gifts() {
+            Ok(())
+        } else {
+            Err(TrustRefusal::Sanctioned(
+                st.level.map_or("feature_limit", SanctionLevel::as_str),
+            ))
+        }
+    }
+
+    /// Remembers what an account was seen with. Values are hashed here; none is kept raw.
+    pub async fn seen(
+        &self,
+        account: AccountId,
+        kind: LinkKind,
+        value: &str,
+        now: UnixMillis,
+    ) -> Result<(), TrustRefusal> {
+        let v = value.trim();
+        if v.is_empty() || v.len() > 2_000 {
+            return Ok(());
+        }
+        let k = link_name(kind);
+        self.store
+            .record_signal(account, k, &self.hash(k, v), now)
+            .await?;
+        Ok(())
+    }
+
+    /// Is any of these raw values on the blacklist?
+    pub async fn blacklisted(&self, values: &[(LinkKind, &str)]) -> Result<bool, TrustRefusal> {
+        let hashed: Vec<(String, String)> = values
+            .iter()
+            .filter(|(_, v)| !v.trim().is_empty())
+            .map(|(k, v)| {
+                (
+                    link_name(*k).to_string(),
+                    self.hash(link_name(*k), v.trim()),
+                )
+            })
+            .collect();
+        Ok(self.store.blacklisted(&hashed).await?.is_some())
+    }
+
+    /// A sanction, audited. Closure also blacklists the verified identity and every device
+    /// and payment instrument the account was seen with.
+    pub async fn sanction(
+        &self,
+        account: AccountId,
+        level: SanctionLevel,
+        reason: &str,
+        until: Option<UnixMillis>,
+        actor: Option<AccountId>,
+        now: UnixMillis,
+    ) -> Result<i64, TrustRefusal> {
+        let reason = reason.trim();
+        if reason.is_empty() || reason.len() > 1_000 {
+            return Err(invalid("reason", "1 to 1,000 characters"));
+        }
+        let id = self
+            .store
+            .add_sanction(account, level.as_str(), reason, until, actor, now)
+            .await?;
+        if level == SanctionLevel::Closure {
+            let p = self.store.trust_profile(account).await?;
+            if let Some(h) = p.id_hash {
+                self.store
+                    .blacklist("identity", &h, Some(account), reason, now)
+                    .await?;
+            }
+            for (_, kind, h) in self.store.signals_of(&[account.0]).await? {
+                if kind == "device" || kind == "payment_instrument" {
+                    self.store
+                        .blacklist(&kind, &h, Some(account), reason, now)
+                        .await?;
+                }
+            }
+        }
+        self.store
+            .audit(
+                actor,
+                "sanction",
+                &format!("account:{account}"),
+                &format!("{}: {reason}", level.as_str()),
+                now,
+            )
+            .await?;
+        tracing::warn!(account = %account, level = level.as_str(), "account sanctioned");
+        Ok(id)
+    }
+
+    /// Assesses one show from its orders, the attributes of its buyers and insiders, its chat
+    /// and its slots, and stores the result with the orders to hold.
+    pub async fn assess_show(
+        &self,
+        show: ShowId,
+        now: UnixMillis,
+    ) -> Result<Assessment, TrustRefusal> {
+        let s = self
+            .store
+            .show(show)
+            .await?
+            .ok_or(TrustRefusal::NotFound("show"))?;
+        let channel = self
+            .store
+            .channel(s.channel)
+            .await?
+            .ok_or(TrustRefusal::NotFound("channel"))?;
+        let orders = self.store.show_orders(show).await?;
+        let mut insiders: BTreeSet<i64> = [channel.owner.0].into();
+        let orgs: BTreeSet<i64> = orders.iter().map(|o| o.org).collect();
+        for org in &orgs {
+            for m in self.store.members(*org).await? {
+                insiders.insert(m.account.0);
+            }
+        }
+        for c in self
+            .store
+            .agency_contracts_of_streamer(channel.owner)
+            .await?
+        {
+            for m in self.store.members(c.agency).await? {
+                insiders.insert(m.account.0);
+            }
+        }
+        let buyers: BTreeSet<i64> = orders.iter().map(|o| o.buyer).collect();
+        let accounts: Vec<i64> = buyers.union(&insiders).copied().collect();
+        let attrs = self
+            .store
+            .signals_of(&accounts)
+            .await?
+            .into_iter()
+            .filter_map(|(a, k, v)| Some((a, link_kind(&k)?, v)))
+            .collect();
+        let chat = self
+            .store
+            .comments_of_show(show, 5_000)
+            .await?
+            .into_iter()
+            .filter(|c| !c.shadow)
+            .map(|c| (c.account.0, c.text))
+            .collect();
+        let return_cap_bps = self
+            .store
+            .slots_of_show(show)
+            .await?
+            .iter()
+            .filter_map(|sl| sl.slot.return_cap_bps)
+            .min();
+        let evidence = ShowEvidence {
+            orders: orders
+                .iter()
+                .map(|o| ShowOrder {
+                    order: o.order,
+                    buyer: o.buyer,
+                    amount_minor: o.total_minor,
+                    undone_at: matches!(
+                        o.state.as_str(),
+                        "cancelled"
+                            | "refunded"
+                            | "return_requested"
+                            | "return_approved"
+                            | "return_received"
+                    )
+                    .then_some(o.updated_at),
+                })
+                .collect(),
+            attrs,
+            insiders,
+            chat,
+            ended_at: s.ended_at.map(|t| t.0),
+            refund_window_ms: self.policy.refund_after_show_hours * 3_600_000,
+            return_cap_bps,
+        };
+        let a = assess(&evidence, self.policy.hold_score_bps as f64 / 10_000.0);
+        let flags: Vec<RiskFlag> = a
+            .flagged
+            .iter()
+            .map(|f| RiskFlag {
+                order: f.order,
+                show: show.0,
+                buyer: f.buyer,
+                why: f.why.clone(),
+                state: "open".into(),
+            })
+            .collect();
+        let signals = serde_json::to_string(&a.signals).unwrap_or_else(|_| "[]".into());
+        self.store
+            .save_assessment(
+                show,
+                (a.score * 10_000.0).round() as i64,
+                a.hold,
+                &signals,
+                &flags,
+                now,
+            )
+            .await?;
+        if a.hold {
+            tracing::warn!(show = %show, score = a.score, "show earnings held for integrity signals");
+            metrics::counter!("hawker_shows_held_total").increment(1);
+        }
+        Ok(a)
+    }
+}
+
+pub fn link_name(k: LinkKind) -> &'static str {
+    match k {
+        LinkKind::Device => "device",
+        LinkKind::PaymentInstrument => "payment_instrument",
+        LinkKind::ShippingAddress => "shipping_address",
+        LinkKind::Network => "network",
+    }
+}
+
+pub fn link_kind(s: &str) -> Option<LinkKind> {
+    match s {
+        "device" => Some(LinkKind::Device),
+        "payment_instrument" => Some(LinkKind::PaymentInstrument),
+        "shipping_address" => Some(LinkKind::ShippingAddress),
+        "network" => Some(LinkKind::Network),
+        _ => None,
+    }
+}
+
+impl Guard {
+    /// Every minute: shows that ended in the last 30 days and whose orders changed since their
+    /// last assessment are assessed again, so late refunds and new links count.
+    pub fn spawn_jobs(self: &Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
+        let me = self.clone();
+        tokio::spawn(async move {
+            loop {
+                tokio::select! {
+                    _ = tokio::time::sleep(std::time::Duration::from_secs(60)) => {}
+                    _ = cancel.cancelled() => return,
+                }
+                if let Err(e) = me.assess_changed(UnixMillis::now()).await {
+                    tracing::warn!(error = %e, "risk assessment failed");
+                }
+            }
+        });
+    }
+
+    pub async fn assess_changed(&self, now: UnixMillis) -> Result<usize, TrustRefusal> {
+        let since = UnixMillis(now.0 - 30 * 86_400_000);
+        let shows = self.store.shows_to_assess(since, 100).await?;
+        for s in &shows {
+            self.assess_show(*s, now).await?;
+        }
+        Ok(shows.len())
+    }
+}
