@@ -270,8 +270,8 @@ pub struct RecordingConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionConfig {
-    /// Chat, pins and moderation logs, in days after they were written (cn: ≥ 3 years).
-    /// Default 1098 (3 × 366).
+    /// Chat, pins, moderation logs and viewer sessions, in days after they were written
+    /// (cn: ≥ 3 years). Default 1098 (3 × 366).
     pub room_days: u64,
     /// Orders in a final state (completed, cancelled, expired, refunded) with their items,
     /// events, payments and coupon uses, in days after that final step (≥ 3 years).

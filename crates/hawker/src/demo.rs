@@ -304,7 +304,9 @@ pub const DEMO_OPS_EMAIL: &str = "ops@hawker.example";
 /// demo ops account, the rules course passed), one applicant waiting in the review queue, and
 /// two ended shows on the farmer's channel — one honest, one with a brushing ring (six accounts
 /// on two phones and one card, ordering over and over, praising in chorus, returning after the
-/// show) — assessed by the risk engine so the fraud queue tells them apart.
+/// show) — assessed by the risk engine so the fraud queue tells them apart. Both have an
+/// audience: the honest one viewers who play and stay; the ring's also a swarm of sockets
+/// that come in waves, never play and leave within seconds.
 pub async fn trust_world(running: &Running) -> anyhow::Result<()> {
     use hawker_shop::guard::IdentitySubmission;
     use hawker_trust::risk::LinkKind;
@@ -450,6 +452,19 @@ pub async fn trust_world(running: &Running) -> anyhow::Result<()> {
                 .collect()
         };
         let mut chat = Vec::new();
+        let session =
+            |account: Option<hawker_domain::AccountId>, joined: i64, dwell: i64, played: i64| {
+                hawker_storage::ViewerSessionRow {
+                    show: show.id,
+                    channel: farm.id,
+                    account,
+                    joined_at: UnixMillis(joined),
+                    left_at: UnixMillis((joined + dwell).min(end)),
+                    played_ms: played.min(dwell),
+                    counted: played > 0,
+                }
+            };
+        let mut sessions = Vec::new();
         for (i, (email, n)) in buyers.iter().enumerate() {
             let b = crate::seed::account(
                 store,
@@ -468,6 +483,10 @@ pub async fn trust_world(running: &Running) -> anyhow::Result<()> {
             } else {
                 (format!("phone-of-{email}"), format!("40000000000{:05}", i))
             };
+            // Every buyer watched for a while before buying.
+            let joined = start + 60_000 + i as i64 * 20_000;
+            let dwell = 1_500_000 + (i as i64 % 5) * 300_000;
+            sessions.push(session(Some(b.id), joined, dwell, dwell - 30_000));
             g.seen(b.id, LinkKind::Device, &device, now).await?;
             g.seen(b.id, LinkKind::PaymentInstrument, &card, now)
                 .await?;
@@ -548,7 +567,8 @@ pub async fn trust_world(running: &Running) -> anyhow::Result<()> {
                 }
             }
             chat.push(hawker_storage::StoredComment {
-                id: 0,
+                // Distinct per show and line: a stored id is written once.
+                id: show.id.0 * 1_000 + i as i64 + 1,
                 channel: farm.id,
                 show: Some(show.id),
                 account: b.id,
@@ -563,7 +583,29 @@ pub async fn trust_world(running: &Running) -> anyhow::Result<()> {
                 deleted_reason: None,
             });
         }
+        // Guests: most play and stay; a few never start the player (autoplay blocked) and a
+        // few leave at once.
+        for k in 0..40i64 {
+            let joined = start + 30_000 + k * 85_000;
+            let dwell = 180_000 + (k * 7 % 11) * 240_000;
+            let (dwell, played) = match k % 10 {
+                3 => (60_000 + k * 5_000, 0),
+                7 if k < 30 => (2_000 + k * 50, 0),
+                _ => (dwell, dwell - 20_000),
+            };
+            sessions.push(session(None, joined, dwell, played));
+        }
+        if ring {
+            // The swarm: eight waves of thirty sockets, each wave within 3 s, gone in 2-15 s.
+            for wave in 0..8i64 {
+                for k in 0..30i64 {
+                    let joined = start + 300_000 + wave * 360_000 + k * 100;
+                    sessions.push(session(None, joined, 2_000 + (k * 450) % 13_000, 0));
+                }
+            }
+        }
         store.save_comments(&chat).await?;
+        store.save_viewer_sessions(&sessions).await?;
         let a = g.assess_show(show.id, now).await?;
         tracing::info!(show = %show.id, score = a.score, hold = a.hold, "demo show assessed");
     }

@@ -64,10 +64,11 @@ fn days_before(now: UnixMillis, days: u64) -> UnixMillis {
     now.plus_ms(-(days.min(1_000_000) as i64 * 86_400_000))
 }
 
-/// Deletes what `[retention]` no longer keeps, as of `now`: chat, pins and moderation-log lines
-/// older than `room_days`; orders in a final state whose final step is older than
-/// `transaction_days`, with their items, events, payments and coupon uses; access-log lines
-/// older than `access_days`. Ledger rows are never deleted (they are immutable by trigger).
+/// Deletes what `[retention]` no longer keeps, as of `now`: chat, pins, moderation-log lines
+/// and viewer sessions older than `room_days`; orders in a final state whose final step is
+/// older than `transaction_days`, with their items, events, payments and coupon uses;
+/// access-log lines older than `access_days`. Ledger rows are never deleted (they are
+/// immutable by trigger).
 pub async fn run_retention(
     store: &dyn Store,
     cfg: &RetentionConfig,
@@ -87,6 +88,7 @@ pub async fn run_retention(
             comments = pruned.comments,
             pins = pruned.pins,
             moderation = pruned.moderation,
+            viewer_sessions = pruned.viewer_sessions,
             orders = pruned.orders,
             access = pruned.access,
             "records removed by retention"

@@ -514,6 +514,14 @@ async fn verification_training_minors_claims_complaints_and_sanctions() {
         assert!(actions.contains(&a), "{a} missing from {actions:?}");
     }
     assert!(!audit.to_string().contains("330283198703150017"));
+    // Every admin route that changed something is audited too, with its actor.
+    let generic = audit["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| e["action"] == "POST /api/v1/admin/trust/guardian-claims/{id}/decide")
+        .unwrap_or_else(|| panic!("no generic audit entry: {audit}"));
+    assert!(generic["actor"].is_i64(), "{generic}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -560,4 +568,437 @@ async fn the_demo_brushing_ring_is_held_and_the_honest_show_is_not() {
         sig["evidence"].as_str().unwrap().contains("6 buyers"),
         "{sig}"
     );
+}
+
+/// What each rung takes away, over HTTP: a traffic limit hides the host's show from
+/// discovery; a feature limit refuses paid slots; a suspension stops the seller's sales and
+/// payouts until lifted; a closure blacklists the identity, the device and the card.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sanctions_ladder_takes_away_what_it_says() {
+    let s = start().await;
+    let b = &s.base;
+    let admin = std::fs::read_to_string(&s.running.admin_token_file).unwrap();
+    let admin = admin.trim().to_string();
+    let anon = reqwest::Client::new();
+    let ops_post = |path: String, body: Value| {
+        anon.post(format!("{b}{path}"))
+            .bearer_auth(&admin)
+            .json(&body)
+            .send()
+    };
+    let (host, ch) = streamer_channel(b, "ladder-farm").await;
+    let host_id =
+        json_ok(host.get(format!("{b}/api/v1/me")).send().await.unwrap()).await["id"].clone();
+    let org = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/orgs"),
+            json!({"name": "Ladder Farm"}),
+        )
+        .await,
+    )
+    .await;
+    let p = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/orgs/{}/products", org["id"]),
+            json!({"title": "Walnuts", "category": "other", "return_class": "normal", "currency": "CNY",
+                   "skus": [{"label": "1 kg", "price_minor": 3000, "stock": 50}]}),
+        )
+        .await,
+    )
+    .await;
+    let sku = p["skus"][0]["id"].clone();
+    let address = json!({"name": "Mei", "line1": "8 West Lake Road", "city": "Hangzhou"});
+    let buyer = browser();
+    sign_up(&buyer, b, "walnut-fan@example.com", "viewer").await;
+    let checkout = |c: reqwest::Client| {
+        let (sku, address) = (sku.clone(), address.clone());
+        async move {
+            post(
+                &c,
+                format!("{b}/api/v1/orders"),
+                json!({"items": [{"sku": sku, "quantity": 1}], "address": address}),
+            )
+            .await
+        }
+    };
+    let first = json_ok(checkout(buyer.clone()).await).await;
+    let r = post(
+        &buyer,
+        format!("{b}/api/v1/orders/{}/pay", first["id"]),
+        json!({"card": "4242424242424242"}),
+    )
+    .await;
+    assert!(r.status().is_success());
+    wait_until("paid", Duration::from_secs(15), || {
+        let (c, url) = (buyer.clone(), format!("{b}/api/v1/orders/{}", first["id"]));
+        async move { (poll_json(&c, url).await?["state"] == "paid").then_some(()) }
+    })
+    .await;
+    // A complaint about that order, upheld with a refund: the order is cancelled and paid
+    // back, and the seller's owner gets a warning.
+    let cpl = json_ok(
+        post(&buyer, format!("{b}/api/v1/complaints"), json!({"target": "seller", "target_id": org["id"], "reason": "not_delivered", "order": first["id"], "details": "nothing came"})).await,
+    )
+    .await;
+    let decided = json_ok(
+        ops_post(
+            format!("/api/v1/admin/trust/complaints/{}/resolve", cpl["id"]),
+            json!({"uphold": true, "outcome": "seller could not show a shipment", "refund": true}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (decided["sanction"].as_str(), decided["refunded"].as_bool()),
+        (Some("warning"), Some(true)),
+        "{decided}"
+    );
+    let o = json_ok(
+        buyer
+            .get(format!("{b}/api/v1/orders/{}", first["id"]))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(o["state"], "cancelled", "{o}");
+
+    // Traffic limit: the live show leaves the discovery list, and comes back when lifted.
+    let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 30);
+    wait_until("live", Duration::from_secs(20), || async {
+        live(b, "ladder-farm").await.then_some(())
+    })
+    .await;
+    let listed = || async {
+        json_ok(anon.get(format!("{b}/api/v1/shows")).send().await.unwrap())
+            .await
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|s| {
+                s["channel"] == "ladder-farm"
+                    || s["channel_slug"] == "ladder-farm"
+                    || s.to_string().contains("ladder-farm")
+            })
+    };
+    assert!(listed().await);
+    let t = json_ok(
+        ops_post(
+            format!("/api/v1/admin/trust/accounts/{host_id}/sanctions"),
+            json!({"level": "traffic_limit", "reason": "misleading thumbnails"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    assert!(!listed().await, "hidden from discovery");
+    assert!(
+        live(b, "ladder-farm").await,
+        "a traffic limit does not cut the stream"
+    );
+    assert_eq!(
+        ops_post(
+            format!("/api/v1/admin/trust/sanctions/{}/lift", t["id"]),
+            json!({})
+        )
+        .await
+        .unwrap()
+        .status(),
+        204
+    );
+    assert!(listed().await);
+
+    // Feature limit: no paid slots.
+    let f = json_ok(
+        ops_post(
+            format!("/api/v1/admin/trust/accounts/{host_id}/sanctions"),
+            json!({"level": "feature_limit", "reason": "undisclosed ads"}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    let show = json_ok(
+        anon.get(format!("{b}/api/v1/channels/ladder-farm"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await["current_show"]["id"]
+        .clone();
+    let slot = post(
+        &host,
+        format!("{b}/api/v1/shows/{show}/slots"),
+        json!({"brand": org["id"], "product": p["id"], "fee_minor": 0, "commission_bps": 1000}),
+    )
+    .await;
+    problem(slot, 403, "sanctioned").await;
+    assert_eq!(
+        ops_post(
+            format!("/api/v1/admin/trust/sanctions/{}/lift", f["id"]),
+            json!({})
+        )
+        .await
+        .unwrap()
+        .status(),
+        204
+    );
+    let _ = ffmpeg.kill();
+    let _ = ffmpeg.wait();
+
+    // Suspension: the seller sells nothing and is not paid out; lifting restores both.
+    let sus = json_ok(
+        ops_post(
+            format!("/api/v1/admin/trust/accounts/{host_id}/sanctions"),
+            json!({"level": "suspension", "reason": "counterfeit walnuts", "days": 7}),
+        )
+        .await
+        .unwrap(),
+    )
+    .await;
+    problem(checkout(buyer.clone()).await, 403, "seller_suspended").await;
+    let party = hawker_money::Party::Account(host_id.as_i64().unwrap());
+    assert!(
+        s.running.shop.books().is_blocked(party).await,
+        "payouts stop"
+    );
+    assert_eq!(
+        ops_post(
+            format!("/api/v1/admin/trust/sanctions/{}/lift", sus["id"]),
+            json!({})
+        )
+        .await
+        .unwrap()
+        .status(),
+        204
+    );
+    assert!(
+        !s.running.shop.books().is_blocked(party).await,
+        "payouts resume"
+    );
+    assert_eq!(checkout(buyer.clone()).await.status(), 201);
+
+    // Closure: the identity, device and card of the closed account open nothing new.
+    let crook = browser();
+    let r = crook
+        .post(format!("{b}/api/v1/accounts"))
+        .header("x-hawker-device", "crook-phone-1")
+        .json(&json!({"email": "crook@example.com", "password": "correct horse battery", "display_name": "Crook"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let crook_id =
+        json_ok(crook.get(format!("{b}/api/v1/me")).send().await.unwrap()).await["id"].clone();
+    let ck = json_ok(post(&crook, format!("{b}/api/v1/me/identity"), json!({"legal_name": "Crook Ko", "id_number": "330283199001010055", "birth_date": "1990-01-01"})).await).await;
+    assert_eq!(
+        ops_post(
+            format!("/api/v1/admin/trust/identity/{}/review", ck["id"]),
+            json!({"approve": true})
+        )
+        .await
+        .unwrap()
+        .status(),
+        204
+    );
+    let o = json_ok(checkout(crook.clone()).await).await;
+    let r = post(
+        &crook,
+        format!("{b}/api/v1/orders/{}/pay", o["id"]),
+        json!({"card": "4000 0000 0000 0077"}),
+    )
+    .await;
+    assert!(r.status().is_success());
+    // The signals are recorded off the request path.
+    wait_until("the card on record", Duration::from_secs(5), || {
+        let store = s.running.store.clone();
+        let id = crook_id.as_i64().unwrap();
+        async move {
+            use hawker_storage::TrustStore;
+            let sig = store.signals_of(&[id]).await.unwrap();
+            (sig.iter().any(|(_, k, _)| k == "payment_instrument")
+                && sig.iter().any(|(_, k, _)| k == "device"))
+            .then_some(())
+        }
+    })
+    .await;
+    let c = ops_post(
+        format!("/api/v1/admin/trust/accounts/{crook_id}/sanctions"),
+        json!({"level": "closure", "reason": "card testing ring"}),
+    )
+    .await
+    .unwrap();
+    assert_eq!(c.status(), 201);
+    assert_eq!(
+        ops_post(
+            format!(
+                "/api/v1/admin/trust/sanctions/{}/lift",
+                json_ok(c).await["id"]
+            ),
+            json!({})
+        )
+        .await
+        .unwrap()
+        .status(),
+        409
+    );
+    let again = browser();
+    let r = again
+        .post(format!("{b}/api/v1/accounts"))
+        .header("x-hawker-device", "crook-phone-1")
+        .json(&json!({"email": "crook2@example.com", "password": "correct horse battery", "display_name": "Crook"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 403, "blacklisted").await;
+    sign_up(&again, b, "crook3@example.com", "viewer").await;
+    problem(
+        post(&again, format!("{b}/api/v1/me/identity"), json!({"legal_name": "Crook Ko", "id_number": "330283-1990-0101-0055", "birth_date": "1990-01-01"})).await,
+        403,
+        "blacklisted",
+    )
+    .await;
+    let o = json_ok(checkout(again.clone()).await).await;
+    problem(
+        post(
+            &again,
+            format!("{b}/api/v1/orders/{}/pay", o["id"]),
+            json!({"card": "4000000000000077"}),
+        )
+        .await,
+        403,
+        "blacklisted",
+    )
+    .await;
+}
+
+/// Under cn a verified, trained streamer still needs the re-check before each broadcast; and a
+/// business seller files KYB data that ops reviews.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cn_recheck_before_broadcast_and_kyb() {
+    let s = start_with(|cfg| {
+        cfg.trust.gate_broadcasts = true;
+        cfg.commerce.law_profile = "cn".into();
+    })
+    .await;
+    let b = &s.base;
+    let admin = std::fs::read_to_string(&s.running.admin_token_file).unwrap();
+    let admin = admin.trim().to_string();
+    let anon = reqwest::Client::new();
+    let (host, ch) = streamer_channel(b, "cn-farm").await;
+    let c = json_ok(post(&host, format!("{b}/api/v1/me/identity"), json!({"legal_name": "Li Wei", "id_number": "330283198703150017", "birth_date": "1987-03-15"})).await).await;
+    let r = anon
+        .post(format!(
+            "{b}/api/v1/admin/trust/identity/{}/review",
+            c["id"]
+        ))
+        .bearer_auth(&admin)
+        .json(&json!({"approve": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let g = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/me/training"),
+            json!({"answers": hawker_trust::training::answer_key()}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(g["passed"], true);
+    let me = json_ok(
+        host.get(format!("{b}/api/v1/me/trust"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(me["status"]["blocked_by"], "recheck_required", "{me}");
+    let mut refused = ffmpeg_publish(&publish_url(&ch), 3);
+    let st = tokio::task::spawn_blocking(move || refused.wait().unwrap())
+        .await
+        .unwrap();
+    assert!(!st.success(), "no re-check, no broadcast");
+    problem(
+        post(
+            &host,
+            format!("{b}/api/v1/me/broadcast-check"),
+            json!({"id_number": "330283198703150099"}),
+        )
+        .await,
+        422,
+        "recheck_failed",
+    )
+    .await;
+    let ok = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/me/broadcast-check"),
+            json!({"id_number": "330283 19870315 0017"}),
+        )
+        .await,
+    )
+    .await;
+    assert!(ok["valid_until"].as_i64().unwrap() > now_ms());
+    let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 20);
+    wait_until(
+        "live after the re-check",
+        Duration::from_secs(20),
+        || async { live(b, "cn-farm").await.then_some(()) },
+    )
+    .await;
+    let _ = ffmpeg.kill();
+    let _ = ffmpeg.wait();
+
+    // KYB: the owner files; outsiders see no disclosure below the threshold; ops approves.
+    let org = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/orgs"),
+            json!({"name": "Li Wei Orchard Co."}),
+        )
+        .await,
+    )
+    .await;
+    let biz = format!("{b}/api/v1/orgs/{}/business", org["id"]);
+    problem(host.put(&biz).json(&json!({"legal_name": "L", "registration_number": "91330283MA2", "address": "Fenghua", "contact": "li@farm.example", "payout_account": "6222020000000001"})).send().await.unwrap(), 422, "invalid_field").await;
+    let r = host.put(&biz).json(&json!({"legal_name": "Fenghua Li Wei Orchard Co., Ltd.", "registration_number": "91330283MA2H0000X1", "address": "1 Orchard Road, Fenghua", "contact": "li@farm.example", "payout_account": "6222020000000001"})).send().await.unwrap();
+    assert_eq!(r.status(), 204);
+    let mine = json_ok(host.get(&biz).send().await.unwrap()).await;
+    assert_eq!(
+        (mine["duty"].as_str(), mine["profile"]["state"].as_str()),
+        (Some("none"), Some("submitted")),
+        "{mine}"
+    );
+    assert_eq!(mine["profile"]["payout_account_last4"], "0001");
+    assert!(!mine.to_string().contains("6222020000000001"));
+    let outsider = json_ok(anon.get(&biz).send().await.unwrap()).await;
+    assert_eq!(outsider["disclosure"], Value::Null);
+    let queue = json_ok(
+        anon.get(format!("{b}/api/v1/admin/trust/business"))
+            .bearer_auth(&admin)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(queue["profiles"][0]["org"], org["id"]);
+    let r = anon
+        .post(format!(
+            "{b}/api/v1/admin/trust/business/{}/review",
+            org["id"]
+        ))
+        .bearer_auth(&admin)
+        .json(&json!({"approve": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let mine = json_ok(host.get(&biz).send().await.unwrap()).await;
+    assert_eq!(mine["profile"]["state"], "approved");
 }

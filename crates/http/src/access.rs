@@ -90,7 +90,30 @@ pub(crate) async fn record(State(log): State<AccessLog>, mut req: Request, next:
     let method: String = req.method().as_str().chars().take(16).collect();
     let who = AccessAccount::default();
     req.extensions_mut().insert(who.clone());
+    let path = req.uri().path().to_string();
     let resp = next.run(req).await;
+    // Every ops action that changed something is in the audit log, whatever the route; the
+    // trust routes add their own entries with the decision's details.
+    if route.starts_with("/api/v1/admin/")
+        && method != "GET"
+        && method != "HEAD"
+        && resp.status().is_success()
+    {
+        if let Err(e) = log
+            .app
+            .store
+            .audit(
+                who.0.get().copied(),
+                &format!("{method} {route}"),
+                &path,
+                resp.status().as_str(),
+                UnixMillis::now(),
+            )
+            .await
+        {
+            tracing::error!(error = %e, route, "an ops action could not be audited");
+        }
+    }
     let line = AccessLine {
         at: UnixMillis::now(),
         account: who.0.get().copied(),

@@ -1,5 +1,6 @@
 //! The room hub of one node: a task per room, fed by its connections, the bus and a timer;
-//! the connections' outboxes; records written to storage in batches; follow notifications.
+//! the connections' outboxes; records (chat, moderation, sanctions, viewer sessions) written to
+//! storage in batches; follow notifications.
 
 use crate::bus::{Bus, BusError};
 use crate::outbox::Outbox;
@@ -13,7 +14,7 @@ use hawker_room::protocol::{Badge, ClientMsg, Host, Member, RoomState, ServerFra
 use hawker_room::room::{
     BusEvent, ConnId, Joiner, NodeId, Output, Record, Room, RoomConfig, SanctionChange, StateChange,
 };
-use hawker_storage::{ModerationEntry, SanctionRow, Store, StoredComment};
+use hawker_storage::{ModerationEntry, SanctionRow, Store, StoredComment, ViewerSessionRow};
 use parking_lot::Mutex;
 use serde::{Deserialize, Serialize};
 use std::collections::{HashMap, HashSet};
@@ -557,7 +558,7 @@ async fn run_room(mut t: RoomTask) {
                         if t.conns.remove(&id).is_some() {
                             metrics::gauge!("hawker_room_connections").decrement(1.0);
                         }
-                        t.room.leave(id);
+                        t.room.leave(id, now);
                     }
                     RoomCmd::Client(id, msg) => t.room.client(id, msg, now),
                     RoomCmd::State(change, show) => {
@@ -592,6 +593,9 @@ async fn run_room(mut t: RoomTask) {
             idle_since = None;
         }
     }
+    // The sessions still open end with the room.
+    t.room.stop(now_ms());
+    deliver(&mut t).await;
     for o in t.conns.values() {
         o.close(1001, "room closed");
     }
@@ -632,7 +636,7 @@ async fn deliver(t: &mut RoomTask) {
     }
 }
 
-/// Writes chat and moderation records in batches, off the rooms' paths.
+/// Writes chat, moderation and viewer-session records in batches, off the rooms' paths.
 async fn write_records(
     store: Arc<dyn Store>,
     mut rx: mpsc::UnboundedReceiver<(ChannelId, Option<ShowId>, Record)>,
@@ -654,6 +658,7 @@ async fn write_records(
             }
         }
         let mut comments = Vec::new();
+        let mut sessions = Vec::new();
         for (channel, show, r) in batch.drain(..) {
             let result = match r {
                 Record::Comment { comment, shadow } => {
@@ -708,6 +713,28 @@ async fn write_records(
                 Record::Sanction { actor, change } => {
                     persist_sanction(store.as_ref(), channel, actor, change).await
                 }
+                // The room says which show a session belongs to; the task's show may have
+                // moved on already (the show that just ended).
+                Record::Session {
+                    show_id,
+                    account,
+                    viewer_key: _,
+                    joined_at_ms,
+                    left_at_ms,
+                    played_ms,
+                    counted,
+                } => {
+                    sessions.push(ViewerSessionRow {
+                        show: ShowId(show_id),
+                        channel,
+                        account: account.map(hawker_domain::AccountId),
+                        joined_at: UnixMillis(joined_at_ms as i64),
+                        left_at: UnixMillis(left_at_ms as i64),
+                        played_ms: played_ms.min(i64::MAX as u64) as i64,
+                        counted,
+                    });
+                    Ok(())
+                }
             };
             if let Err(e) = result {
                 tracing::error!(error = %e, "could not store a room record");
@@ -715,6 +742,9 @@ async fn write_records(
         }
         if let Err(e) = store.save_comments(&comments).await {
             tracing::error!(error = %e, count = comments.len(), "could not store comments");
+        }
+        if let Err(e) = store.save_viewer_sessions(&sessions).await {
+            tracing::error!(error = %e, count = sessions.len(), "could not store viewer sessions");
         }
     }
 }

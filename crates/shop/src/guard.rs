@@ -8,7 +8,7 @@ use hawker_domain::{AccountId, ShowId, UnixMillis};
 use hawker_storage::trust::{NewIdentityCheck, RiskFlag, TrustProfile};
 use hawker_storage::{StorageError, Store};
 use hawker_trust::age::{self, AgeRefusal, Date};
-use hawker_trust::engine::{assess, Assessment, ShowEvidence, ShowOrder};
+use hawker_trust::engine::{assess, Assessment, ShowEvidence, ShowOrder, ViewerSession};
 use hawker_trust::identity::IdNumberRecord;
 use hawker_trust::policy::TrustPolicy;
 use hawker_trust::risk::LinkKind;
@@ -102,6 +102,8 @@ pub struct Guard {
 }
 
 const MINOR_CACHE_MS: i64 = 60_000;
+/// Viewer sessions an assessment reads at most: the first to join, in a show with more.
+const MAX_SESSIONS: i64 = 200_000;
 
 pub struct IdentitySubmission {
     pub legal_name: String,
@@ -673,6 +675,19 @@ impl Guard {
             .iter()
             .filter_map(|sl| sl.slot.return_cap_bps)
             .min();
+        let sessions = self
+            .store
+            .viewer_sessions_of_show(show, MAX_SESSIONS)
+            .await?
+            .into_iter()
+            .map(|v| ViewerSession {
+                account: v.account.map(|a| a.0),
+                joined_at: v.joined_at.0,
+                left_at: v.left_at.0,
+                played_ms: v.played_ms,
+                counted: v.counted,
+            })
+            .collect();
         let evidence = ShowEvidence {
             orders: orders
                 .iter()
@@ -697,6 +712,7 @@ impl Guard {
             ended_at: s.ended_at.map(|t| t.0),
             refund_window_ms: self.policy.refund_after_show_hours * 3_600_000,
             return_cap_bps,
+            sessions,
         };
         let a = assess(&evidence, self.policy.hold_score_bps as f64 / 10_000.0);
         let flags: Vec<RiskFlag> = a

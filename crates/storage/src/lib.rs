@@ -165,7 +165,9 @@ pub trait ShowStore: Send + Sync {
     async fn delete_recording(&self, show: ShowId) -> Result<()>;
 }
 
-pub use room::{ModerationEntry, ModeratorRow, RoomStore, SanctionRow, StoredComment};
+pub use room::{
+    ModerationEntry, ModeratorRow, RoomStore, SanctionRow, StoredComment, ViewerSessionRow,
+};
 
 pub use retention::RetentionStore;
 pub use shop::ShopStore;

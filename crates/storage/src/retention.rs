@@ -2,7 +2,8 @@
 //! retention job, and the reads that gather one show's records.
 //!
 //! What the job deletes and what it never touches:
-//! - chat (`comments`), pins and the moderation log older than `[retention] room_days`;
+//! - chat (`comments`), pins, the moderation log and viewer sessions older than
+//!   `[retention] room_days`;
 //! - orders in a final state (completed, cancelled, expired, refunded) whose last change is
 //!   older than `transaction_days`, with their items, events, payments and coupon uses. A table
 //!   that references `orders` must be pruned here before them, or the delete fails;
@@ -41,6 +42,7 @@ pub struct Pruned {
     pub comments: u64,
     pub pins: u64,
     pub moderation: u64,
+    pub viewer_sessions: u64,
     pub orders: u64,
     pub access: u64,
 }
@@ -65,8 +67,8 @@ pub trait RetentionStore: Send + Sync {
     async fn access_log(&self, limit: i64) -> Result<Vec<AccessLine>>;
     /// Deletes access-log lines older than `before`.
     async fn prune_access_log(&self, before: UnixMillis) -> Result<u64>;
-    /// Deletes chat, pins and moderation-log lines older than `before`; fills in `comments`,
-    /// `pins` and `moderation`.
+    /// Deletes chat, pins, moderation-log lines and viewer sessions older than `before`; fills
+    /// in `comments`, `pins`, `moderation` and `viewer_sessions`.
     async fn prune_room_logs(&self, before: UnixMillis) -> Result<Pruned>;
     /// Deletes orders in a final state last changed before `before`, with their items, events,
     /// payments and coupon uses. Never a ledger row.
@@ -111,7 +113,7 @@ fn order_state(s: &str) -> Result<OrderState> {
 }
 
 /// `($1, …), (…)`; on SQLite nameless `?`, which sqlx binds without a linear name lookup.
-fn values(rows: usize, cols: usize, backend: Backend) -> String {
+pub(crate) fn values(rows: usize, cols: usize, backend: Backend) -> String {
     let mut n = 0;
     (0..rows)
         .map(|_| {
@@ -226,6 +228,9 @@ impl RetentionStore for SqlStore {
             comments: self.prune_table("comments", "at", before).await?,
             pins: self.prune_table("pins", "pinned_at", before).await?,
             moderation: self.prune_table("moderation_log", "at", before).await?,
+            viewer_sessions: self
+                .prune_table("viewer_sessions", "left_at", before)
+                .await?,
             ..Pruned::default()
         })
     }
@@ -553,6 +558,19 @@ mod tests {
             s.pin(show.id, p.id, UnixMillis(YOUNG), YOUNG - OLD)
                 .await
                 .unwrap();
+            // Viewer sessions go by the time they ended.
+            let session = |joined: i64, left: i64| crate::ViewerSessionRow {
+                show: show.id,
+                channel: ch.id,
+                account: None,
+                joined_at: UnixMillis(joined),
+                left_at: UnixMillis(left),
+                played_ms: 0,
+                counted: false,
+            };
+            s.save_viewer_sessions(&[session(OLD - 10, OLD), session(OLD, YOUNG)])
+                .await
+                .unwrap();
             for at in [OLD, YOUNG] {
                 s.log_moderation(&ModerationEntry {
                     channel: ch.id,
@@ -677,7 +695,20 @@ mod tests {
 
             // The job's deletes.
             let room = s.prune_room_logs(CUTOFF).await.unwrap();
-            assert_eq!((room.comments, room.pins, room.moderation), (1, 1, 1));
+            assert_eq!(
+                (
+                    room.comments,
+                    room.pins,
+                    room.moderation,
+                    room.viewer_sessions
+                ),
+                (1, 1, 1, 1)
+            );
+            let sessions = s.viewer_sessions_of_show(show.id, 10).await.unwrap();
+            assert_eq!(
+                sessions.iter().map(|v| v.left_at).collect::<Vec<_>>(),
+                [UnixMillis(YOUNG)]
+            );
             let comments = s.comments_of_show(show.id, 10).await.unwrap();
             assert_eq!(comments.iter().map(|c| c.id).collect::<Vec<_>>(), [2]);
             let pins = s.pins(show.id).await.unwrap();

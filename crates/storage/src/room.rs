@@ -1,5 +1,5 @@
 //! Live-room persistence: follows, channel moderators, sanctions, the moderation log, chat,
-//! and blocked-word lists.
+//! blocked-word lists, and viewer sessions.
 
 use crate::{classify, Result, SqlStore, StorageError};
 use async_trait::async_trait;
@@ -33,6 +33,22 @@ pub struct StoredComment {
     /// Written while its author was shadow-banned: nobody else saw it.
     pub shadow: bool,
     pub deleted_reason: Option<String>,
+}
+
+/// One connection's stay in a live show, as the room recorded it: the risk engine's evidence
+/// of audiences that never play, join/leave bursts and near-zero dwell.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ViewerSessionRow {
+    pub show: ShowId,
+    pub channel: ChannelId,
+    /// None for a guest.
+    pub account: Option<AccountId>,
+    pub joined_at: UnixMillis,
+    pub left_at: UnixMillis,
+    /// Time the player advanced while it reported playing.
+    pub played_ms: i64,
+    /// The room counted it as a viewer (its player advanced at least once).
+    pub counted: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -100,6 +116,15 @@ pub trait RoomStore: Send + Sync {
     /// Oldest first.
     async fn comments_of_show(&self, show: ShowId, limit: i64) -> Result<Vec<StoredComment>>;
 
+    /// Appends viewer sessions in one transaction (the hub's batches of records).
+    async fn save_viewer_sessions(&self, sessions: &[ViewerSessionRow]) -> Result<()>;
+    /// A show's viewer sessions in the order they joined, at most `limit`.
+    async fn viewer_sessions_of_show(
+        &self,
+        show: ShowId,
+        limit: i64,
+    ) -> Result<Vec<ViewerSessionRow>>;
+
     /// `None` is the platform-wide list.
     async fn keywords(&self, channel: Option<ChannelId>) -> Result<Vec<String>>;
     /// Returns how many were new.
@@ -112,6 +137,9 @@ pub trait RoomStore: Send + Sync {
     ) -> Result<usize>;
     async fn remove_keyword(&self, channel: Option<ChannelId>, word: &str) -> Result<bool>;
 }
+
+/// Viewer sessions per insert statement.
+const SESSION_ROWS: usize = 100;
 
 fn flag(b: bool) -> i64 {
     b as i64
@@ -410,6 +438,63 @@ impl RoomStore for SqlStore {
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(comment_from).collect()
+    }
+
+    async fn save_viewer_sessions(&self, sessions: &[ViewerSessionRow]) -> Result<()> {
+        if sessions.is_empty() {
+            return Ok(());
+        }
+        let mut tx = self.pool().begin().await?;
+        for chunk in sessions.chunks(SESSION_ROWS) {
+            let sql = format!(
+                "INSERT INTO viewer_sessions (show_id, channel_id, account_id, joined_at, left_at, played_ms, counted) VALUES {}",
+                crate::retention::values(chunk.len(), 7, self.backend())
+            );
+            let mut q = sqlx::query(&sql);
+            for v in chunk {
+                q = q
+                    .bind(v.show.0)
+                    .bind(v.channel.0)
+                    .bind(v.account.map(|a| a.0))
+                    .bind(v.joined_at.0)
+                    .bind(v.left_at.0)
+                    .bind(v.played_ms)
+                    .bind(flag(v.counted));
+            }
+            q.execute(&mut *tx)
+                .await
+                .map_err(|e| classify(e, "viewer session", "channel"))?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn viewer_sessions_of_show(
+        &self,
+        show: ShowId,
+        limit: i64,
+    ) -> Result<Vec<ViewerSessionRow>> {
+        let rows = sqlx::query(
+            "SELECT show_id, channel_id, account_id, joined_at, left_at, played_ms, counted FROM viewer_sessions \
+             WHERE show_id = $1 ORDER BY joined_at, id LIMIT $2",
+        )
+        .bind(show.0)
+        .bind(limit)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(ViewerSessionRow {
+                    show: ShowId(r.try_get(0)?),
+                    channel: ChannelId(r.try_get(1)?),
+                    account: r.try_get::<Option<i64>, _>(2)?.map(AccountId),
+                    joined_at: UnixMillis(r.try_get(3)?),
+                    left_at: UnixMillis(r.try_get(4)?),
+                    played_ms: r.try_get(5)?,
+                    counted: r.try_get::<i64, _>(6)? != 0,
+                })
+            })
+            .collect()
     }
 
     async fn keywords(&self, channel: Option<ChannelId>) -> Result<Vec<String>> {

@@ -566,6 +566,75 @@ both_backends!(live_room_persistence, |store| async move {
     assert_eq!(s.keywords(Some(c.id)).await.unwrap().len(), 249);
 });
 
+both_backends!(viewer_sessions_round_trip, |store| async move {
+    let s = store.as_ref();
+    let host = account(s, "host@farm.example", Role::Streamer).await;
+    let fan = account(s, "fan@example.com", Role::Viewer).await;
+    let c = channel(s, "li-farm", host.id).await;
+    let show = s
+        .create_show(new_show(c.id, ShowState::Live, None, Some(1)))
+        .await
+        .unwrap();
+    let other = s
+        .create_show(new_show(c.id, ShowState::Scheduled, Some(9), None))
+        .await
+        .unwrap();
+    let session =
+        |show: ShowId, account: Option<AccountId>, joined: i64, played: i64| ViewerSessionRow {
+            show,
+            channel: c.id,
+            account,
+            joined_at: UnixMillis(joined),
+            left_at: UnixMillis(joined + 60_000),
+            played_ms: played,
+            counted: played > 0,
+        };
+    // More than one insert statement's worth, out of order, guests and an account.
+    let mut batch: Vec<ViewerSessionRow> = (0..250)
+        .rev()
+        .map(|i| session(show.id, None, 1_000 + i, 0))
+        .collect();
+    batch.push(session(show.id, Some(fan.id), 500, 59_000));
+    batch.push(session(other.id, Some(fan.id), 2_000, 1));
+    s.save_viewer_sessions(&batch).await.unwrap();
+    s.save_viewer_sessions(&[]).await.unwrap();
+
+    let got = s.viewer_sessions_of_show(show.id, 1_000).await.unwrap();
+    assert_eq!(got.len(), 251);
+    assert_eq!(got[0], session(show.id, Some(fan.id), 500, 59_000));
+    assert!(got[0].counted && !got[1].counted);
+    assert_eq!(got[1].account, None);
+    assert!(
+        got.windows(2).all(|w| w[0].joined_at <= w[1].joined_at),
+        "in the order they joined"
+    );
+    assert_eq!(
+        s.viewer_sessions_of_show(show.id, 10).await.unwrap().len(),
+        10
+    );
+    assert_eq!(
+        s.viewer_sessions_of_show(other.id, 10).await.unwrap(),
+        vec![session(other.id, Some(fan.id), 2_000, 1)]
+    );
+    assert!(s
+        .viewer_sessions_of_show(ShowId(9_999), 10)
+        .await
+        .unwrap()
+        .is_empty());
+    // A session of an unknown channel fails its batch, and nothing of it is kept.
+    let mut bad = session(other.id, None, 3_000, 0);
+    bad.channel = ChannelId(9_999);
+    assert!(matches!(
+        s.save_viewer_sessions(&[session(other.id, None, 3_000, 0), bad])
+            .await,
+        Err(StorageError::NotFound { .. })
+    ));
+    assert_eq!(
+        s.viewer_sessions_of_show(other.id, 10).await.unwrap().len(),
+        1
+    );
+});
+
 mod shop_tests {
     use super::*;
     use crate::shop::*;

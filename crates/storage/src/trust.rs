@@ -220,6 +220,7 @@ pub trait TrustStore: Send + Sync {
         at: UnixMillis,
     ) -> Result<i64>;
     async fn sanctions_of(&self, account: AccountId) -> Result<Vec<SanctionRecord>>;
+    async fn sanction(&self, id: i64) -> Result<Option<SanctionRecord>>;
     async fn lift_sanction(&self, id: i64, at: UnixMillis) -> Result<bool>;
 
     async fn blacklist(
@@ -374,6 +375,22 @@ fn biz_from(r: &AnyRow) -> Result<BusinessProfile> {
         reason: r.try_get(8)?,
         submitted_at: r.try_get(9)?,
         reviewed_at: r.try_get(10)?,
+    })
+}
+
+const SANCTION_COLS: &str =
+    "id, account_id, level, reason, until_at, actor_id, created_at, lifted_at";
+
+fn sanction_from(r: &AnyRow) -> Result<SanctionRecord> {
+    Ok(SanctionRecord {
+        id: r.try_get(0)?,
+        account: r.try_get(1)?,
+        level: r.try_get(2)?,
+        reason: r.try_get(3)?,
+        until: r.try_get(4)?,
+        actor: r.try_get(5)?,
+        created_at: r.try_get(6)?,
+        lifted_at: r.try_get(7)?,
     })
 }
 
@@ -704,26 +721,23 @@ impl TrustStore for SqlStore {
     }
 
     async fn sanctions_of(&self, account: AccountId) -> Result<Vec<SanctionRecord>> {
-        let rows = sqlx::query(
-            "SELECT id, account_id, level, reason, until_at, actor_id, created_at, lifted_at FROM account_sanctions WHERE account_id = $1 ORDER BY id",
-        )
+        let rows = sqlx::query(&format!(
+            "SELECT {SANCTION_COLS} FROM account_sanctions WHERE account_id = $1 ORDER BY id"
+        ))
         .bind(account.0)
         .fetch_all(self.pool())
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(SanctionRecord {
-                    id: r.try_get(0)?,
-                    account: r.try_get(1)?,
-                    level: r.try_get(2)?,
-                    reason: r.try_get(3)?,
-                    until: r.try_get(4)?,
-                    actor: r.try_get(5)?,
-                    created_at: r.try_get(6)?,
-                    lifted_at: r.try_get(7)?,
-                })
-            })
-            .collect()
+        rows.iter().map(sanction_from).collect()
+    }
+
+    async fn sanction(&self, id: i64) -> Result<Option<SanctionRecord>> {
+        let r = sqlx::query(&format!(
+            "SELECT {SANCTION_COLS} FROM account_sanctions WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(self.pool())
+        .await?;
+        r.as_ref().map(sanction_from).transpose()
     }
 
     async fn lift_sanction(&self, id: i64, at: UnixMillis) -> Result<bool> {

@@ -1,8 +1,13 @@
-//! The risk engine: one show's orders, the attributes its buyers and insiders share, its chat
-//! and its refunds in, an explainable assessment out — each signal with its score and the
-//! evidence, the orders to hold individually, and whether the whole show's earnings are held.
+//! The risk engine: one show's orders, the attributes its buyers and insiders share, its chat,
+//! its refunds and its viewer sessions in, an explainable assessment out — each signal with its
+//! score and the evidence, the orders to hold individually, and whether the whole show's
+//! earnings are held.
 
-use crate::risk::{chat_homogeneity, concentration, linked_groups, LinkKind, Signal};
+pub use crate::risk::ViewerSession;
+use crate::risk::{
+    chat_homogeneity, concentration, join_leave_bursts, linked_groups, near_zero_dwell,
+    sessions_without_playback, LinkKind, Signal,
+};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -28,6 +33,8 @@ pub struct ShowEvidence {
     pub refund_window_ms: i64,
     /// A paid slot's return cap, if the show has one.
     pub return_cap_bps: Option<u32>,
+    /// The audience: every connection's stay while the show was live.
+    pub sessions: Vec<ViewerSession>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -39,7 +46,8 @@ pub struct FlaggedOrder {
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Assessment {
-    /// Noisy-OR of the weighted signal scores, in [0, 1].
+    /// Noisy-OR of the weighted signal scores, in [0, 1]; the audience signals together count
+    /// for at most `AUDIENCE_CAP`.
     pub score: f64,
     pub signals: Vec<Signal>,
     pub flagged: Vec<FlaggedOrder>,
@@ -54,9 +62,25 @@ fn weight(name: &str) -> f64 {
         "refunds_after_show" => 0.7,
         "return_rate_over_cap" => 0.6,
         "chat_homogeneity" => 0.6,
+        // Faked audiences, not faked sales.
+        "sessions_without_playback" => 0.5,
+        "join_leave_bursts" => 0.5,
+        "near_zero_dwell" => 0.4,
         _ => 0.5, // order_concentration: big buyers exist
     }
 }
+
+/// The signals about the audience rather than the sales.
+const AUDIENCE: [&str; 3] = [
+    "sessions_without_playback",
+    "join_leave_bursts",
+    "near_zero_dwell",
+];
+
+/// The most the audience signals together add to the score. Sockets cost nothing, and anyone
+/// can open them to a rival's room: they may tip evidence about the sales over the hold line,
+/// never hold a show's earnings alone (the default hold score is 0.6).
+pub const AUDIENCE_CAP: f64 = 0.5;
 
 pub fn assess(e: &ShowEvidence, hold_score: f64) -> Assessment {
     let mut signals = Vec::new();
@@ -249,11 +273,19 @@ pub fn assess(e: &ShowEvidence, hold_score: f64) -> Assessment {
     h.score *= (chat.len() as f64 / 10.0).min(1.0);
     signals.push(h);
 
-    let score = 1.0
-        - signals
+    // The audience: sockets that never play, swarms that come and go, stays of a moment.
+    signals.push(sessions_without_playback(&e.sessions));
+    signals.push(join_leave_bursts(&e.sessions));
+    signals.push(near_zero_dwell(&e.sessions));
+
+    let unexplained = |audience: bool| {
+        signals
             .iter()
+            .filter(|s| AUDIENCE.contains(&s.name) == audience)
             .map(|s| 1.0 - (s.score.clamp(0.0, 1.0) * weight(s.name)))
-            .product::<f64>();
+            .product::<f64>()
+    };
+    let score = 1.0 - unexplained(false) * unexplained(true).max(1.0 - AUDIENCE_CAP);
     Assessment {
         score,
         hold: score >= hold_score,
@@ -294,6 +326,7 @@ mod tests {
             ended_at: Some(0),
             refund_window_ms: 48 * 3_600_000,
             return_cap_bps: Some(2_000),
+            sessions: Vec::new(),
         };
         let a = assess(&honest, 0.6);
         assert!(!a.hold && a.score < 0.3, "{a:?}");
@@ -331,15 +364,102 @@ mod tests {
         assert!(ins.evidence.contains("900"), "{ins:?}");
     }
 
+    fn signal<'a>(a: &'a Assessment, name: &str) -> &'a Signal {
+        a.signals.iter().find(|s| s.name == name).unwrap()
+    }
+
+    /// An honest audience — viewers who play and stay, a few whose autoplay was blocked, a few
+    /// who leave at once — against the same audience joined by a swarm of sockets that come in
+    /// waves, never play and leave within seconds.
+    #[test]
+    fn an_honest_audience_and_a_bot_swarm_are_told_apart() {
+        let mut audience: Vec<ViewerSession> = (0..80)
+            .map(|i| ViewerSession {
+                account: Some(i),
+                joined_at: i * 30_000,
+                left_at: i * 30_000 + 900_000,
+                played_ms: 850_000,
+                counted: true,
+            })
+            .collect();
+        for v in &mut audience[..12] {
+            (v.played_ms, v.counted) = (0, false);
+        }
+        for v in &mut audience[70..76] {
+            v.left_at = v.joined_at + 3_000;
+        }
+        let honest = ShowEvidence {
+            sessions: audience,
+            ..Default::default()
+        };
+        let a = assess(&honest, 0.6);
+        for name in AUDIENCE {
+            assert_eq!(signal(&a, name).score, 0.0, "{a:?}");
+        }
+        assert!(a.score < 1e-9 && !a.hold, "{a:?}");
+        assert!(
+            signal(&a, "sessions_without_playback")
+                .evidence
+                .starts_with("12 of 80 viewer sessions (15%) never played"),
+            "{a:?}"
+        );
+
+        // Ten waves of thirty guest sockets, each wave within 3 s, staying 1-9.7 s.
+        let mut swarm = honest.clone();
+        for wave in 0..10 {
+            for i in 0..30 {
+                let joined_at = 100_000 + wave * 240_000 + i * 100;
+                swarm.sessions.push(ViewerSession {
+                    account: None,
+                    joined_at,
+                    left_at: joined_at + 1_000 + (i * 300) % 9_000,
+                    played_ms: 0,
+                    counted: false,
+                });
+            }
+        }
+        let b = assess(&swarm, 0.6);
+        let p = signal(&b, "sessions_without_playback");
+        assert!(p.score > 0.7, "{p:?}");
+        assert!(p.evidence.starts_with("312 of 380"), "{p:?}");
+        let j = signal(&b, "join_leave_bursts");
+        assert!((j.score - 300.0 / 380.0).abs() < 1e-9, "{j:?}");
+        assert!(j.evidence.contains("10 burst(s)"), "{j:?}");
+        let z = signal(&b, "near_zero_dwell");
+        assert!(z.score > 0.2, "{z:?}");
+        assert!(z.evidence.starts_with("146 of 380"), "{z:?}");
+        // Sockets alone never hold a show's earnings, and flag no order.
+        assert!((b.score - AUDIENCE_CAP).abs() < 1e-9 && !b.hold, "{b:?}");
+        assert!(b.flagged.is_empty());
+
+        // With doubtful sales — 8 of 20 orders taken back the morning after — they tip it.
+        let mut sales = ShowEvidence {
+            orders: (1..=20).map(|b| order(b, b)).collect(),
+            ended_at: Some(0),
+            refund_window_ms: 48 * 3_600_000,
+            ..Default::default()
+        };
+        for o in &mut sales.orders[..8] {
+            o.undone_at = Some(8 * 3_600_000);
+        }
+        let c = assess(&sales, 0.6);
+        assert!(!c.hold && c.score < 0.4, "{c:?}");
+        sales.sessions = swarm.sessions.clone();
+        let d = assess(&sales, 0.6);
+        assert!(d.hold && d.score > 0.6, "{d:?}");
+    }
+
     proptest! {
-        /// Scores stay in [0, 1] and only buyers of the show are ever flagged.
+        /// Scores stay in [0, 1] and only buyers of the show are ever flagged; the audience
+        /// flags no order, only adds to the score, and alone stays under its cap.
         #[test]
         fn scores_are_bounded(
             orders in prop::collection::vec((0i64..30, 0i64..5_000, prop::option::of(0i64..200_000_000)), 0..60),
             attrs in prop::collection::vec((0i64..40, 0u8..4, 0u8..6), 0..80),
             chat in prop::collection::vec((0i64..40, "[a-c ]{0,6}"), 0..40),
+            sessions in prop::collection::vec((-1_000i64..60_000, -1_000i64..60_000, -10i64..30_000, any::<bool>(), prop::option::of(0i64..40)), 0..150),
         ) {
-            let e = ShowEvidence {
+            let mut e = ShowEvidence {
                 orders: orders.iter().enumerate().map(|(i, (b, a, u))| ShowOrder { order: i as i64, buyer: *b, amount_minor: *a, undone_at: *u }).collect(),
                 attrs: attrs.iter().map(|(a, k, v)| (*a, [LinkKind::Device, LinkKind::PaymentInstrument, LinkKind::ShippingAddress, LinkKind::Network][*k as usize], v.to_string())).collect(),
                 insiders: [35, 36].into(),
@@ -347,12 +467,19 @@ mod tests {
                 ended_at: Some(0),
                 refund_window_ms: 48 * 3_600_000,
                 return_cap_bps: Some(1_000),
+                sessions: Vec::new(),
             };
+            let without = assess(&e, 0.6);
+            e.sessions = sessions.iter().map(|(j, l, p, c, a)| ViewerSession { account: *a, joined_at: *j, left_at: *l, played_ms: *p, counted: *c }).collect();
             let a = assess(&e, 0.6);
             prop_assert!((0.0..=1.0).contains(&a.score));
             prop_assert!(a.signals.iter().all(|s| (0.0..=1.0 + 1e-9).contains(&s.score)));
             let buyers: BTreeSet<i64> = e.orders.iter().map(|o| o.buyer).collect();
             prop_assert!(a.flagged.iter().all(|f| buyers.contains(&f.buyer) && !e.insiders.contains(&f.buyer)));
+            prop_assert_eq!(&a.flagged, &without.flagged);
+            prop_assert!(a.score + 1e-12 >= without.score);
+            let audience_only = assess(&ShowEvidence { sessions: e.sessions.clone(), ..Default::default() }, 0.6);
+            prop_assert!(audience_only.score <= AUDIENCE_CAP + 1e-9 && !audience_only.hold);
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Integrity signals, each with a score in [0, 1] and the evidence behind it: how concentrated a
 //! show's orders are in a few buyers, which accounts are linked by what they share (device,
-//! payment instrument, address, network) and how densely, and how much of a chat is the same
-//! lines from many accounts. `engine` combines them per show.
+//! payment instrument, address, network) and how densely, how much of a chat is the same
+//! lines from many accounts, and how much of an audience is sockets rather than viewers
+//! (sessions that never play, join/leave bursts, near-zero dwell). `engine` combines them per
+//! show.
 
 use hawker_room::moderation::normalize;
 use serde::Serialize;
@@ -256,10 +258,224 @@ pub fn chat_homogeneity(messages: &[(i64, &str)], min_accounts: usize) -> Signal
     }
 }
 
+/// One connection's stay in a live show, as the room recorded it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct ViewerSession {
+    /// None for a guest.
+    pub account: Option<i64>,
+    pub joined_at: i64,
+    pub left_at: i64,
+    /// Time the player advanced while it reported playing.
+    pub played_ms: i64,
+    /// The room counted it as a viewer (its player advanced at least once).
+    pub counted: bool,
+}
+
+impl ViewerSession {
+    pub fn dwell_ms(&self) -> i64 {
+        self.left_at.saturating_sub(self.joined_at).max(0)
+    }
+
+    /// Played video: the room counted it or saw its player advance.
+    pub fn played(&self) -> bool {
+        self.counted || self.played_ms > 0
+    }
+}
+
+/// Sessions at which the audience signals speak with their full weight; fewer say less.
+pub const SESSIONS_FOR_FULL_WEIGHT: usize = 50;
+/// Share of an honest audience that never plays: autoplay blocked, a tab in the background.
+pub const ORDINARY_NO_PLAY: f64 = 0.25;
+/// A stay shorter than this is near-zero dwell.
+pub const NEAR_ZERO_DWELL_MS: i64 = 5_000;
+/// Share of an honest audience that leaves at once: a wrong link, a reload.
+pub const ORDINARY_NEAR_ZERO: f64 = 0.15;
+/// A burst: at least `BURST_SESSIONS` sessions joining within `BURST_WINDOW_MS` of each
+/// other, each staying less than `BURST_DWELL_MS`.
+pub const BURST_SESSIONS: usize = 20;
+pub const BURST_WINDOW_MS: i64 = 10_000;
+pub const BURST_DWELL_MS: i64 = 30_000;
+
+fn volume(n: usize) -> f64 {
+    (n as f64 / SESSIONS_FOR_FULL_WEIGHT as f64).min(1.0)
+}
+
+/// How far `share` is above what is `ordinary`, from 0 (at or below) to 1 (everything).
+fn excess(share: f64, ordinary: f64) -> f64 {
+    ((share - ordinary) / (1.0 - ordinary)).clamp(0.0, 1.0)
+}
+
+fn percent(k: usize, n: usize) -> f64 {
+    if n == 0 {
+        0.0
+    } else {
+        k as f64 * 100.0 / n as f64
+    }
+}
+
+/// Sessions that never played video: a socket opened by a script is not a viewer. Scores the
+/// share above the ordinary `ORDINARY_NO_PLAY`, scaled by volume (a handful says little).
+pub fn sessions_without_playback(sessions: &[ViewerSession]) -> Signal {
+    let n = sessions.len();
+    let k = sessions.iter().filter(|s| !s.played()).count();
+    let share = if n == 0 { 0.0 } else { k as f64 / n as f64 };
+    Signal {
+        name: "sessions_without_playback",
+        score: excess(share, ORDINARY_NO_PLAY) * volume(n),
+        evidence: format!(
+            "{k} of {n} viewer sessions ({:.0}%) never played video; up to {:.0}% is ordinary (autoplay blocked, tabs in the background)",
+            percent(k, n),
+            ORDINARY_NO_PLAY * 100.0
+        ),
+    }
+}
+
+/// Many sessions joining together and leaving quickly: a swarm started by one script.
+/// Scores the share of all sessions that belong to such a burst.
+pub fn join_leave_bursts(sessions: &[ViewerSession]) -> Signal {
+    let n = sessions.len();
+    let mut joins: Vec<i64> = sessions
+        .iter()
+        .filter(|s| s.dwell_ms() < BURST_DWELL_MS)
+        .map(|s| s.joined_at)
+        .collect();
+    joins.sort_unstable();
+    // Slide a window over the short stays in join order; every window of 20+ is part of a
+    // burst, and overlapping windows are one burst (index ranges into `joins`).
+    let mut bursts: Vec<(usize, usize)> = Vec::new();
+    let mut end = 0;
+    for start in 0..joins.len() {
+        end = end.max(start);
+        while end + 1 < joins.len()
+            && joins[end + 1].saturating_sub(joins[start]) <= BURST_WINDOW_MS
+        {
+            end += 1;
+        }
+        if end + 1 - start >= BURST_SESSIONS {
+            match bursts.last_mut() {
+                Some((_, last)) if start <= *last => *last = end,
+                _ => bursts.push((start, end)),
+            }
+        }
+    }
+    let bursts: Vec<(usize, i64)> = bursts
+        .into_iter()
+        .map(|(first, last)| (last + 1 - first, joins[last].saturating_sub(joins[first])))
+        .collect();
+    let in_bursts: usize = bursts.iter().map(|(k, _)| k).sum();
+    let largest = bursts.iter().max_by_key(|(k, _)| *k);
+    Signal {
+        name: "join_leave_bursts",
+        score: if n == 0 {
+            0.0
+        } else {
+            in_bursts as f64 / n as f64
+        },
+        evidence: match largest {
+            None => format!(
+                "no burst of {BURST_SESSIONS}+ sessions joining within {} s and leaving within {} s ({n} sessions)",
+                BURST_WINDOW_MS / 1000,
+                BURST_DWELL_MS / 1000
+            ),
+            Some((k, span)) => format!(
+                "{in_bursts} of {n} viewer sessions ({:.0}%) in {} burst(s) of {BURST_SESSIONS}+ joining within {} s and leaving within {} s; the largest: {k} sessions joining within {:.1} s",
+                percent(in_bursts, n),
+                bursts.len(),
+                BURST_WINDOW_MS / 1000,
+                BURST_DWELL_MS / 1000,
+                *span as f64 / 1000.0
+            ),
+        },
+    }
+}
+
+/// Sessions that left almost at once. Scores the share above the ordinary
+/// `ORDINARY_NEAR_ZERO`, scaled by volume.
+pub fn near_zero_dwell(sessions: &[ViewerSession]) -> Signal {
+    let n = sessions.len();
+    let k = sessions
+        .iter()
+        .filter(|s| s.dwell_ms() < NEAR_ZERO_DWELL_MS)
+        .count();
+    let share = if n == 0 { 0.0 } else { k as f64 / n as f64 };
+    Signal {
+        name: "near_zero_dwell",
+        score: excess(share, ORDINARY_NEAR_ZERO) * volume(n),
+        evidence: format!(
+            "{k} of {n} viewer sessions ({:.0}%) stayed under {} s; up to {:.0}% is ordinary",
+            percent(k, n),
+            NEAR_ZERO_DWELL_MS / 1000,
+            ORDINARY_NEAR_ZERO * 100.0
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    fn session(joined_at: i64, dwell: i64, played_ms: i64) -> ViewerSession {
+        ViewerSession {
+            account: None,
+            joined_at,
+            left_at: joined_at + dwell,
+            played_ms,
+            counted: played_ms > 0,
+        }
+    }
+
+    #[test]
+    fn audience_signals_count_what_they_say() {
+        // 30 viewers over an hour; 40 sockets in two swarms 5 minutes apart, joining 0.4 s
+        // apart within a swarm and leaving after 3-11.6 s without playing.
+        let mut v: Vec<ViewerSession> = (0..30)
+            .map(|i| session(i * 120_000, 600_000, 500_000))
+            .collect();
+        for swarm in 0..2 {
+            for i in 0..20 {
+                v.push(session(
+                    1_000_000 + swarm * 300_000 + i * 400,
+                    3_000 + i * 450,
+                    0,
+                ));
+            }
+        }
+        let p = sessions_without_playback(&v);
+        assert!(
+            (p.score - excess(40.0 / 70.0, ORDINARY_NO_PLAY)).abs() < 1e-9,
+            "{p:?}"
+        );
+        assert!(
+            p.evidence.starts_with("40 of 70 viewer sessions (57%)"),
+            "{p:?}"
+        );
+        let b = join_leave_bursts(&v);
+        assert!((b.score - 40.0 / 70.0).abs() < 1e-9, "{b:?}");
+        assert!(
+            b.evidence.contains("in 2 burst(s)")
+                && b.evidence
+                    .contains("the largest: 20 sessions joining within 7.6 s"),
+            "{b:?}"
+        );
+        let z = near_zero_dwell(&v);
+        // Dwell 3.0, 3.45, 3.9, 4.35, 4.8 s: five per swarm under 5 s.
+        assert!(z.evidence.starts_with("10 of 70"), "{z:?}");
+        assert_eq!(z.score, 0.0, "14% is ordinary");
+
+        // Nineteen together is no burst, nor twenty spread over more than 10 s.
+        let few: Vec<ViewerSession> = (0..19).map(|i| session(i * 100, 1_000, 0)).collect();
+        assert_eq!(join_leave_bursts(&few).score, 0.0);
+        let spread: Vec<ViewerSession> = (0..20).map(|i| session(i * 600, 1_000, 0)).collect();
+        assert_eq!(join_leave_bursts(&spread).score, 0.0);
+        // Twenty together who stay are an audience arriving for the start, not a burst.
+        let arrive: Vec<ViewerSession> = (0..40).map(|i| session(i * 100, 60_000, 0)).collect();
+        assert_eq!(join_leave_bursts(&arrive).score, 0.0);
+        // A handful of sockets says little.
+        let handful: Vec<ViewerSession> = (0..5).map(|i| session(i, 1_000, 0)).collect();
+        assert!((sessions_without_playback(&handful).score - 0.1).abs() < 1e-9);
+        assert_eq!(sessions_without_playback(&[]).score, 0.0);
+    }
 
     #[test]
     fn a_brushing_ring_stands_out() {

@@ -527,6 +527,16 @@ pub(crate) async fn book_slot(
         .channel(sh.channel)
         .await?
         .ok_or_else(|| ApiError::not_found("channel"))?;
+    // A host under a feature limit (or worse) takes no paid slots.
+    let standing = super::trust::guard(&state)?
+        .standing(c.owner, UnixMillis::now())
+        .await?;
+    if !standing.may_receive_gifts() {
+        return Err(hawker_shop::guard::TrustRefusal::Sanctioned(
+            standing.level.map_or("feature_limit", |l| l.as_str()),
+        )
+        .into());
+    }
     let p = state
         .store
         .product(b.product)

@@ -1380,27 +1380,39 @@ pub(crate) async fn checkout(
     ApiJson(b): ApiJson<CheckoutBody>,
 ) -> ApiResult<(StatusCode, Json<OrderView>)> {
     let me = caller.require()?;
-    // A minor's order is capped; priced here at list price (a coupon only lowers it).
+    // A minor's order is capped; priced here at list price (a coupon only lowers it). A
+    // seller whose owner is suspended or closed sells nothing.
     let g = super::trust::guard(&state)?;
-    if g.is_minor(me.id, UnixMillis::now()).await? {
-        let mut estimate: i64 = 0;
-        for i in &b.items {
-            let sku = state
-                .store
-                .sku(i.sku)
-                .await?
-                .ok_or_else(|| ApiError::not_found("sku"))?;
-            estimate = estimate.saturating_add(sku.price_minor.saturating_mul(i.quantity.max(0)));
+    let now = UnixMillis::now();
+    let minor = g.is_minor(me.id, now).await?;
+    let mut estimate: i64 = 0;
+    let mut sellers = std::collections::BTreeSet::new();
+    for i in &b.items {
+        let sku = state
+            .store
+            .sku(i.sku)
+            .await?
+            .ok_or_else(|| ApiError::not_found("sku"))?;
+        estimate = estimate.saturating_add(sku.price_minor.saturating_mul(i.quantity.max(0)));
+        if let Some(p) = state.store.product(sku.product).await? {
+            sellers.insert(p.org);
         }
-        g.may_buy(me.id, estimate, UnixMillis::now()).await?;
     }
-    origin.remember(
-        &state,
-        me.id,
-        &super::trust::address_key(&b.address.to_string())
-            .map(|a| vec![(hawker_trust::risk::LinkKind::ShippingAddress, a)])
-            .unwrap_or_default(),
-    );
+    if minor {
+        g.may_buy(me.id, estimate, now).await?;
+    }
+    for org in sellers {
+        for m in state.store.members(org).await? {
+            if m.role == OrgRole::Owner && !g.standing(m.account, now).await?.may_sell() {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "seller_suspended",
+                    "Refused by the platform's trust rules",
+                )
+                .detail("this seller may not sell at the moment"));
+            }
+        }
+    }
     let (channel, show) = match &b.channel {
         Some(slug) => {
             let c = find(&state, slug).await?;
@@ -1431,6 +1443,14 @@ pub(crate) async fn checkout(
             },
         )
         .await?;
+    // Where the buyer ordered from and ships to link accounts for the risk engine.
+    origin.remember(
+        &state,
+        me.id,
+        &super::trust::address_key(&o.address)
+            .map(|a| vec![(hawker_trust::risk::LinkKind::ShippingAddress, a)])
+            .unwrap_or_default(),
+    );
     Ok((StatusCode::CREATED, Json(order_view(&state, &o).await?)))
 }
 

@@ -47,6 +47,13 @@ pub(crate) async fn list(
         let Some(c) = state.store.channel(s.channel).await? else {
             continue;
         };
+        // A host under a traffic limit (or worse) is left out of discovery; the channel's
+        // own page still works for those who follow it.
+        if let Some(g) = &state.guard {
+            if !g.standing(c.owner, UnixMillis::now()).await?.in_feed() {
+                continue;
+            }
+        }
         let recorded = state.store.recording(s.id).await?.is_some();
         out.push(show_view(base, &s, &c, recorded));
     }

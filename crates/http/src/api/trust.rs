@@ -799,6 +799,22 @@ pub(crate) async fn add_sanction(
             now,
         )
         .await?;
+    // A suspension or closure stops payouts too (the books' blocked parties).
+    if level >= SanctionLevel::Suspension {
+        shop(&state)?
+            .books()
+            .block(
+                hawker_money::Party::Account(account),
+                &format!("{}: {}", level.as_str(), b.reason.trim()),
+                me.id,
+                now,
+            )
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "blocking payouts failed");
+                ApiError::internal()
+            })?;
+    }
     // A stream cut ends what is live now, not only the next attempt.
     if level >= SanctionLevel::StreamCut {
         for c in state.store.channels_owned_by(AccountId(account)).await? {
@@ -854,11 +870,32 @@ pub(crate) async fn lift_sanction(
 ) -> ApiResult<StatusCode> {
     let me = ops(&caller)?;
     let now = UnixMillis::now();
+    let account = state
+        .store
+        .sanction(id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("sanction"))?
+        .account;
     if !state.store.lift_sanction(id, now).await? {
         return Err(ApiError::conflict(
             "not_liftable",
             "already lifted, or a closure",
         ));
+    }
+    // Payouts resume once nothing at suspension or above is left.
+    if guard(&state)?
+        .standing(AccountId(account), now)
+        .await?
+        .may_sell()
+    {
+        shop(&state)?
+            .books()
+            .unblock(hawker_money::Party::Account(account), me.id, now)
+            .await
+            .map_err(|e| {
+                tracing::error!(error = %e, "unblocking payouts failed");
+                ApiError::internal()
+            })?;
     }
     state
         .store

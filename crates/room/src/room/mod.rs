@@ -161,6 +161,24 @@ pub enum Record {
         detail: String,
         at_ms: u64,
     },
+    /// One connection's stay in a live show, for the integrity signals (bots that never play,
+    /// join/leave bursts, near-zero dwell). Written when the connection leaves, when the live
+    /// show changes (the part spent in each show is a session of its own) and when the room
+    /// stops; nothing while no show is live.
+    Session {
+        show_id: i64,
+        account: Option<i64>,
+        /// The joiner's unique-viewer key (account or anonymous browser id).
+        viewer_key: String,
+        joined_at_ms: u64,
+        left_at_ms: u64,
+        /// Time the player advanced while reporting itself playing (heartbeats that passed the
+        /// plausibility check), never more than the time that passed.
+        played_ms: u64,
+        /// Counted as a viewer: its player advanced at least once on this connection (perhaps
+        /// in the show before, for a session that began when a show did).
+        counted: bool,
+    },
 }
 
 /// Which lane a broadcast frame travels in; the hub's per-connection queues treat them
@@ -194,6 +212,10 @@ struct Conn {
     /// Last playing heartbeat (ms) and the position it reported.
     playing_since: Option<(u64, f64)>,
     counted: bool,
+    /// Start of the current session: the join, or the moment the live show changed.
+    session_start: u64,
+    /// Played in the current session (see `Record::Session`).
+    played_ms: u64,
 }
 
 struct Pending {
@@ -411,6 +433,8 @@ impl Room {
                 refusals: VecDeque::new(),
                 playing_since: None,
                 counted: false,
+                session_start: now,
+                played_ms: 0,
             },
         );
     }
@@ -429,8 +453,50 @@ impl Room {
         v
     }
 
-    pub fn leave(&mut self, conn: ConnId) {
-        self.conns.remove(&conn);
+    pub fn leave(&mut self, conn: ConnId, now: u64) {
+        if let Some(c) = self.conns.remove(&conn) {
+            if let Some(show_id) = self.live_show() {
+                self.out.push_back(session_record(show_id, &c, now));
+            }
+        }
+    }
+
+    /// The room is going away (idle, or the node stops): every connection's session ends now.
+    /// The connections are forgotten; closing their sockets is the caller's.
+    pub fn stop(&mut self, now: u64) {
+        let show = self.live_show();
+        let mut conns: Vec<(ConnId, Conn)> = self.conns.drain().collect();
+        conns.sort_by_key(|(id, _)| *id);
+        if let Some(show_id) = show {
+            for (_, c) in &conns {
+                self.out.push_back(session_record(show_id, c, now));
+            }
+        }
+    }
+
+    /// The show whose audience sessions are recorded for: the room's show while it is live.
+    fn live_show(&self) -> Option<i64> {
+        self.state
+            .show_id
+            .filter(|_| self.state.phase == Some(ShowPhase::Live))
+    }
+
+    /// The live show changed (went live, ended, another one began): every open session of the
+    /// show before is recorded, and the next one starts now for every connection.
+    fn live_show_changed(&mut self, before: Option<i64>, now: u64) {
+        if before == self.live_show() {
+            return;
+        }
+        let mut ids: Vec<ConnId> = self.conns.keys().copied().collect();
+        ids.sort_unstable();
+        for id in ids {
+            let c = self.conns.get_mut(&id).expect("listed");
+            if let Some(show_id) = before {
+                self.out.push_back(session_record(show_id, c, now));
+            }
+            c.session_start = now;
+            c.played_ms = 0;
+        }
     }
 
     /// Badges changed (a new follower, a buyer verified): applies to the account's connections.
@@ -460,6 +526,7 @@ impl Room {
     }
 
     fn heartbeat(&mut self, conn: ConnId, playing: bool, position: f64, now: u64) {
+        let timeout = self.cfg.viewer_timeout_ms;
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
@@ -469,12 +536,17 @@ impl Room {
         }
         // A session counts once its player has advanced: a socket alone is not a viewer.
         if let Some((at, pos)) = c.playing_since {
-            let wall = now.saturating_sub(at) as f64 / 1000.0;
+            let wall_ms = now.saturating_sub(at);
             let advanced = position - pos;
-            if advanced > 0.0 && advanced <= wall * 2.5 + 1.0 && !c.counted {
-                c.counted = true;
-                if let Some(change) = self.uniques.add(c.viewer_key.as_bytes()) {
-                    self.unique_changes.push(change);
+            if advanced > 0.0 && advanced <= wall_ms as f64 / 1000.0 * 2.5 + 1.0 {
+                // Played: what the player advanced, at most the time that passed, and no more
+                // than a viewer stays counted without a heartbeat.
+                c.played_ms += ((advanced * 1000.0) as u64).min(wall_ms).min(timeout);
+                if !c.counted {
+                    c.counted = true;
+                    if let Some(change) = self.uniques.add(c.viewer_key.as_bytes()) {
+                        self.unique_changes.push(change);
+                    }
                 }
             }
         }
@@ -823,6 +895,7 @@ impl Room {
 
     /// A state change from the application (show phase, hosts, pins, sales).
     pub fn set_state(&mut self, change: StateChange, now: u64) {
+        let before = self.live_show();
         match change {
             StateChange::Show {
                 show_id,
@@ -837,6 +910,7 @@ impl Room {
             StateChange::Pinned(p) => self.state.pinned = p,
             StateChange::Sale(s) => self.state.sale = s,
         }
+        self.live_show_changed(before, now);
         self.state_changed(now);
     }
 
@@ -893,8 +967,10 @@ impl Room {
                 version,
                 state,
             } if node != self.node && (version, node) > self.state_version => {
+                let before = self.live_show();
                 self.state_version = (version, node);
                 self.state = state;
+                self.live_show_changed(before, now);
                 self.bump_state();
             }
             BusEvent::Sanction { node, change } if node != self.node => self.sanction(change, None),
@@ -1011,6 +1087,18 @@ impl Room {
         let ip_rate = self.cfg.ip_comment_rate;
         self.ip_buckets.retain(|_, b| !b.is_idle(ip_rate, now));
     }
+}
+
+fn session_record(show_id: i64, c: &Conn, now: u64) -> Output {
+    Output::Record(Record::Session {
+        show_id,
+        account: c.member.account,
+        viewer_key: c.viewer_key.clone(),
+        joined_at_ms: c.session_start,
+        left_at_ms: now.max(c.session_start),
+        played_ms: c.played_ms,
+        counted: c.counted,
+    })
 }
 
 #[cfg(test)]

@@ -659,3 +659,190 @@ fn a_hosts_announcement_with_a_banned_claim_is_refused() {
     assert!(error_codes(&outs, 10).is_empty());
     assert!(outs.iter().any(|o| matches!(o, Output::Record(_))));
 }
+
+fn heartbeat(r: &mut Room, conn: ConnId, position: f64, now: u64) {
+    r.client(
+        conn,
+        ClientMsg::Heartbeat {
+            playing: true,
+            position,
+        },
+        now,
+    );
+}
+
+fn go_live(r: &mut Room, show: i64, phase: ShowPhase, now: u64) {
+    r.set_state(
+        StateChange::Show {
+            show_id: Some(show),
+            phase: Some(phase),
+            title: "Harvest".into(),
+        },
+        now,
+    );
+}
+
+/// The session records among `outs`: (show, account, joined, left, played, counted).
+fn sessions(outs: &[Output]) -> Vec<(i64, Option<i64>, u64, u64, u64, bool)> {
+    outs.iter()
+        .filter_map(|o| match o {
+            Output::Record(Record::Session {
+                show_id,
+                account,
+                joined_at_ms,
+                left_at_ms,
+                played_ms,
+                counted,
+                ..
+            }) => Some((
+                *show_id,
+                *account,
+                *joined_at_ms,
+                *left_at_ms,
+                *played_ms,
+                *counted,
+            )),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_session_that_never_plays_is_recorded_uncounted_and_a_player_with_its_dwell() {
+    let mut r = room(1);
+    go_live(&mut r, 7, ShowPhase::Live, 0);
+    r.join(1, joiner(Some(11), &[]), 1_000); // a real player
+    r.join(2, joiner(None, &[]), 1_000); // a socket that never plays
+    r.join(3, joiner(Some(13), &[]), 1_000); // says it plays, never advances
+    r.join(4, joiner(Some(14), &[]), 1_000); // claims an impossible jump
+    drain(&mut r);
+    for k in 0..=12u64 {
+        heartbeat(&mut r, 1, k as f64 * 5.0, 2_000 + k * 5_000);
+        heartbeat(&mut r, 3, 0.0, 2_000 + k * 5_000);
+    }
+    heartbeat(&mut r, 4, 0.0, 2_000);
+    heartbeat(&mut r, 4, 900.0, 7_000);
+    r.client(
+        2,
+        ClientMsg::Heartbeat {
+            playing: false,
+            position: 0.0,
+        },
+        2_000,
+    );
+    r.leave(2, 4_000);
+    let outs = drain(&mut r);
+    assert_eq!(sessions(&outs), vec![(7, None, 1_000, 4_000, 0, false)]);
+    assert_eq!(outs.len(), 1, "leaving sends nothing on the wire: {outs:?}");
+    r.leave(1, 63_000);
+    r.leave(3, 63_000);
+    r.leave(4, 63_000);
+    let outs = drain(&mut r);
+    assert_eq!(
+        sessions(&outs),
+        vec![
+            (7, Some(11), 1_000, 63_000, 60_000, true),
+            (7, Some(13), 1_000, 63_000, 0, false),
+            (7, Some(14), 1_000, 63_000, 0, false),
+        ]
+    );
+    r.leave(1, 64_000);
+    assert!(drain(&mut r).is_empty(), "a connection leaves once");
+}
+
+#[test]
+fn played_time_is_what_the_player_advanced_within_the_time_that_passed() {
+    let mut r = room(1);
+    go_live(&mut r, 7, ShowPhase::Live, 0);
+    r.join(1, joiner(Some(11), &[]), 0);
+    heartbeat(&mut r, 1, 10.0, 1_000);
+    heartbeat(&mut r, 1, 12.0, 6_000); // buffering: 2 s played in 5 s
+    heartbeat(&mut r, 1, 24.0, 11_000); // catching up: 12 s in 5 s counts 5 s
+    heartbeat(&mut r, 1, 84.0, 91_000); // silent for 80 s: at most the viewer timeout
+    r.client(
+        1,
+        ClientMsg::Heartbeat {
+            playing: false,
+            position: 84.0,
+        },
+        92_000,
+    );
+    heartbeat(&mut r, 1, 90.0, 97_000); // paused, then playing again: a fresh start
+    r.leave(1, 100_000);
+    let outs = drain(&mut r);
+    assert_eq!(
+        sessions(&outs),
+        vec![(7, Some(11), 0, 100_000, 2_000 + 5_000 + 20_000, true)]
+    );
+}
+
+#[test]
+fn sessions_belong_to_the_live_show_and_end_with_it_or_with_the_room() {
+    let mut r = room(1);
+    go_live(&mut r, 7, ShowPhase::Scheduled, 0);
+    r.join(1, joiner(Some(11), &[]), 0);
+    r.join(2, joiner(Some(12), &[]), 0);
+    r.join(3, joiner(None, &[]), 0);
+    r.leave(3, 5_000);
+    assert!(
+        sessions(&drain(&mut r)).is_empty(),
+        "nothing is recorded while no show is live"
+    );
+    // The show goes live: the waiting viewers' sessions start now.
+    go_live(&mut r, 7, ShowPhase::Live, 10_000);
+    for k in 0..=4u64 {
+        heartbeat(&mut r, 1, k as f64 * 5.0, 10_000 + k * 5_000);
+    }
+    // The show ends: every open session is recorded at the end.
+    go_live(&mut r, 7, ShowPhase::Ended, 40_000);
+    let outs = drain(&mut r);
+    assert_eq!(
+        sessions(&outs),
+        vec![
+            (7, Some(11), 10_000, 40_000, 20_000, true),
+            (7, Some(12), 10_000, 40_000, 0, false),
+        ]
+    );
+    assert!(
+        outs.iter()
+            .any(|o| matches!(o, Output::Broadcast(Lane::State, _))),
+        "the state change still goes out"
+    );
+    r.leave(2, 45_000);
+    assert!(sessions(&drain(&mut r)).is_empty());
+
+    // The next show, ended by another node: the same, from the bus event.
+    go_live(&mut r, 8, ShowPhase::Live, 50_000);
+    let mut other = room(2);
+    other.set_state(
+        StateChange::Show {
+            show_id: Some(8),
+            phase: Some(ShowPhase::Ended),
+            title: "Harvest".into(),
+        },
+        60_000,
+    );
+    for o in drain(&mut other) {
+        if let Output::Publish(ev @ BusEvent::State { .. }) = o {
+            r.remote(ev, 60_000);
+        }
+    }
+    assert_eq!(
+        sessions(&drain(&mut r)),
+        vec![(8, Some(11), 50_000, 60_000, 0, true)]
+    );
+
+    // A third show; the room stops while a viewer is still there.
+    go_live(&mut r, 9, ShowPhase::Live, 70_000);
+    r.join(4, joiner(Some(14), &[]), 71_000);
+    drain(&mut r);
+    r.stop(80_000);
+    assert_eq!(
+        sessions(&drain(&mut r)),
+        vec![
+            (9, Some(11), 70_000, 80_000, 0, true),
+            (9, Some(14), 71_000, 80_000, 0, false),
+        ]
+    );
+    assert_eq!(r.connections(), 0);
+}
