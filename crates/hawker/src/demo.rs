@@ -269,6 +269,9 @@ pub fn banner(running: &Running, seeded: &Seeded, data: &std::path::Path) -> Str
     s.push_str(
         "  Buy from the show: press Buy on the pinned card; sandbox card 4242 4242 4242 4242\n",
     );
+    s.push_str(&format!(
+        "  Ops console             {base}/ops      ({DEMO_OPS_EMAIL}: verifications, the fraud queue with an honest show and a brushing ring, complaints)\n"
+    ));
     s.push_str(&format!("  Metrics                 {base}/metrics\n"));
     s.push_str(&format!(
         "  RTMP ingest             {}\n\n",

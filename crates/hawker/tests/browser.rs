@@ -135,36 +135,7 @@ async fn chromium_trust_gates_streamers_and_minors() {
     let admin = admin.trim().to_string();
     // The live host passes the real gate first: verified by ops, course passed.
     let (host, ch) = streamer_channel(&b, "trust-live").await;
-    let c = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/me/identity"),
-            serde_json::json!({"legal_name": "Host Li", "id_number": "330283198703150017", "birth_date": "1987-03-15"}),
-        )
-        .await,
-    )
-    .await;
-    let r = reqwest::Client::new()
-        .post(format!(
-            "{b}/api/v1/admin/trust/identity/{}/review",
-            c["id"]
-        ))
-        .bearer_auth(&admin)
-        .json(&serde_json::json!({"approve": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    let g = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/me/training"),
-            serde_json::json!({"answers": hawker_trust::training::answer_key()}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(g["passed"], true);
+    pass_streamer_gate(&b, &host, &admin).await;
     let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 90);
     wait_until("live show", std::time::Duration::from_secs(20), || {
         let url = format!("{b}/api/v1/channels/trust-live");

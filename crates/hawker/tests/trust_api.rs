@@ -889,28 +889,7 @@ async fn cn_recheck_before_broadcast_and_kyb() {
     let admin = admin.trim().to_string();
     let anon = reqwest::Client::new();
     let (host, ch) = streamer_channel(b, "cn-farm").await;
-    let c = json_ok(post(&host, format!("{b}/api/v1/me/identity"), json!({"legal_name": "Li Wei", "id_number": "330283198703150017", "birth_date": "1987-03-15"})).await).await;
-    let r = anon
-        .post(format!(
-            "{b}/api/v1/admin/trust/identity/{}/review",
-            c["id"]
-        ))
-        .bearer_auth(&admin)
-        .json(&json!({"approve": true}))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(r.status(), 204);
-    let g = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/me/training"),
-            json!({"answers": hawker_trust::training::answer_key()}),
-        )
-        .await,
-    )
-    .await;
-    assert_eq!(g["passed"], true);
+    pass_streamer_gate(b, &host, &admin).await;
     let me = json_ok(
         host.get(format!("{b}/api/v1/me/trust"))
             .send()

@@ -96,12 +96,19 @@ pub struct Guard {
     key: Vec<u8>,
     /// Broadcasts need verification, training and (cn) a re-check. On by default.
     gate_broadcasts: bool,
-    /// Who is a minor (or in minor mode), remembered for a minute so the flash-sale path asks
-    /// storage once per buyer, not once per buy. Forgotten when it can change.
-    minors: std::sync::Mutex<std::collections::HashMap<AccountId, (bool, i64)>>,
+    /// Every account that is (or may still be) a minor: in minor mode, or with a verified date
+    /// of birth less than `adult_age` years ago when loaded. Held in memory so the flash-sale
+    /// path never asks storage: an adult is not in it at all. Loaded at the first question,
+    /// updated here when a verification or minor mode changes, reloaded every minute (other
+    /// nodes' changes).
+    minors: parking_lot::RwLock<Option<MinorIndex>>,
 }
 
-const MINOR_CACHE_MS: i64 = 60_000;
+#[derive(Default)]
+struct MinorIndex {
+    /// Account → (verified date of birth, minor mode).
+    accounts: std::collections::HashMap<AccountId, (Option<Date>, bool)>,
+}
 /// Viewer sessions an assessment reads at most: the first to join, in a show with more.
 const MAX_SESSIONS: i64 = 200_000;
 
@@ -135,7 +142,7 @@ impl Guard {
             policy,
             key,
             gate_broadcasts,
-            minors: Default::default(),
+            minors: parking_lot::RwLock::new(None),
         })
     }
 
@@ -307,7 +314,7 @@ impl Guard {
                 "this verification was already decided",
             ));
         }
-        self.forget(AccountId(check.account));
+        self.refresh_minor(AccountId(check.account)).await?;
         self.store
             .audit(
                 Some(reviewer),
@@ -489,34 +496,64 @@ impl Guard {
             .map_err(TrustRefusal::MinorLimit)
     }
 
-    /// Is the account a verified minor or in minor mode?
+    /// Is the account a verified minor or in minor mode? Answered from memory.
     pub async fn is_minor(
         &self,
         account: AccountId,
         now: UnixMillis,
     ) -> Result<bool, TrustRefusal> {
-        if let Some((m, until)) = self.minors.lock().expect("not poisoned").get(&account) {
-            if *until > now.0 {
-                return Ok(*m);
-            }
+        if self.minors.read().is_none() {
+            self.reload_minors(now).await?;
         }
-        let p = self.store.trust_profile(account).await?;
-        let m = p.minor_mode || Self::age_of(&p, now).is_some_and(|a| a < self.policy.adult_age);
-        let mut c = self.minors.lock().expect("not poisoned");
-        if c.len() > 100_000 {
-            c.clear();
-        }
-        c.insert(account, (m, now.0 + MINOR_CACHE_MS));
-        Ok(m)
+        let today = Date::from_unix_ms(now.0);
+        Ok(self.minors.read().as_ref().is_some_and(|m| {
+            m.accounts.get(&account).is_some_and(|(born, mode)| {
+                *mode || born.is_some_and(|b| b.age_on(today) < self.policy.adult_age)
+            })
+        }))
     }
 
-    fn forget(&self, account: AccountId) {
-        self.minors.lock().expect("not poisoned").remove(&account);
+    /// Reads every possible minor from storage (at start and every minute).
+    pub async fn reload_minors(&self, now: UnixMillis) -> Result<usize, TrustRefusal> {
+        let today = Date::from_unix_ms(now.0);
+        let cutoff = format!(
+            "{:04}-{:02}-{:02}",
+            today.year - self.policy.adult_age,
+            today.month,
+            today.day
+        );
+        let mut index = MinorIndex::default();
+        for (account, born, mode) in self.store.minor_candidates(&cutoff).await? {
+            index.accounts.insert(
+                AccountId(account),
+                (born.as_deref().and_then(Date::parse), mode),
+            );
+        }
+        let n = index.accounts.len();
+        *self.minors.write() = Some(index);
+        Ok(n)
+    }
+
+    /// One account's entry after its verification or minor mode changed.
+    async fn refresh_minor(&self, account: AccountId) -> Result<(), TrustRefusal> {
+        let p = self.store.trust_profile(account).await?;
+        let born = p
+            .verified_at
+            .and(p.birth_date.as_deref())
+            .and_then(Date::parse);
+        if let Some(index) = self.minors.write().as_mut() {
+            if p.minor_mode || born.is_some() {
+                index.accounts.insert(account, (born, p.minor_mode));
+            } else {
+                index.accounts.remove(&account);
+            }
+        }
+        Ok(())
     }
 
     pub async fn set_minor_mode(&self, account: AccountId, on: bool) -> Result<(), TrustRefusal> {
         self.store.set_minor_mode(account, on).await?;
-        self.forget(account);
+        self.refresh_minor(account).await?;
         Ok(())
     }
 
@@ -777,6 +814,9 @@ impl Guard {
                 }
                 if let Err(e) = me.assess_changed(UnixMillis::now()).await {
                     tracing::warn!(error = %e, "risk assessment failed");
+                }
+                if let Err(e) = me.reload_minors(UnixMillis::now()).await {
+                    tracing::warn!(error = %e, "reloading minors failed");
                 }
             }
         });

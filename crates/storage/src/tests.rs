@@ -1229,6 +1229,15 @@ both_backends!(trust_records_round_trip, |store| async move {
     s.set_broadcast_check(li.id, UnixMillis(31)).await.unwrap();
     s.set_minor_mode(li.id, true).await.unwrap();
     let p = s.trust_profile(li.id).await.unwrap();
+    // Minor mode makes a candidate whatever the age; an adult's verified birth date does not.
+    assert_eq!(
+        s.minor_candidates("2008-11-26").await.unwrap(),
+        vec![(li.id.0, Some("1987-03-15".to_string()), true)]
+    );
+    s.set_minor_mode(li.id, false).await.unwrap();
+    assert!(s.minor_candidates("2008-11-26").await.unwrap().is_empty());
+    assert_eq!(s.minor_candidates("1980-01-01").await.unwrap().len(), 1);
+    s.set_minor_mode(li.id, true).await.unwrap();
     assert_eq!(
         (
             p.training_passed_at,

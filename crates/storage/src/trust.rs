@@ -192,6 +192,9 @@ pub trait TrustStore: Send + Sync {
     async fn accounts_with_identity(&self, id_hash: &str) -> Result<Vec<i64>>;
 
     async fn trust_profile(&self, account: AccountId) -> Result<TrustProfile>;
+    /// Accounts that may be minors: in minor mode, or verified with a date of birth after
+    /// `born_after` (`YYYY-MM-DD`): (account, date of birth if verified, minor mode).
+    async fn minor_candidates(&self, born_after: &str) -> Result<Vec<(i64, Option<String>, bool)>>;
     async fn set_training_passed(&self, account: AccountId, at: UnixMillis) -> Result<()>;
     async fn set_broadcast_check(&self, account: AccountId, at: UnixMillis) -> Result<()>;
     async fn set_minor_mode(&self, account: AccountId, on: bool) -> Result<()>;
@@ -579,6 +582,19 @@ impl TrustStore for SqlStore {
             broadcast_check_at: r.try_get(5)?,
             minor_mode: r.try_get::<i64, _>(6)? != 0,
         })
+    }
+
+    async fn minor_candidates(&self, born_after: &str) -> Result<Vec<(i64, Option<String>, bool)>> {
+        let rows = sqlx::query(
+            "SELECT account_id, CASE WHEN verified_at IS NULL THEN NULL ELSE birth_date END, minor_mode FROM trust_profiles \
+             WHERE minor_mode <> 0 OR (verified_at IS NOT NULL AND birth_date > $1)",
+        )
+        .bind(born_after)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get::<i64, _>(2)? != 0)))
+            .collect()
     }
 
     async fn set_training_passed(&self, account: AccountId, at: UnixMillis) -> Result<()> {

@@ -288,3 +288,46 @@ pub fn now_ms() -> i64 {
         .unwrap()
         .as_millis() as i64
 }
+
+/// Ops approves a real-name check for `person` (submitted through the API) and returns its id.
+pub async fn approve_identity(
+    base: &str,
+    person: &reqwest::Client,
+    admin_token: &str,
+    details: Value,
+) -> i64 {
+    let c = json_ok(post(person, format!("{base}/api/v1/me/identity"), details).await).await;
+    let r = reqwest::Client::new()
+        .post(format!(
+            "{base}/api/v1/admin/trust/identity/{}/review",
+            c["id"]
+        ))
+        .bearer_auth(admin_token)
+        .json(&serde_json::json!({"approve": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    c["id"].as_i64().unwrap()
+}
+
+/// A streamer passes the real gate: verified by ops, the course passed.
+pub async fn pass_streamer_gate(base: &str, streamer: &reqwest::Client, admin_token: &str) {
+    approve_identity(
+        base,
+        streamer,
+        admin_token,
+        serde_json::json!({"legal_name": "Host Li", "id_number": "330283198703150017", "birth_date": "1987-03-15"}),
+    )
+    .await;
+    let g = json_ok(
+        post(
+            streamer,
+            format!("{base}/api/v1/me/training"),
+            serde_json::json!({"answers": hawker_trust::training::answer_key()}),
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(g["passed"], true);
+}
