@@ -882,6 +882,11 @@ async fn cn_recheck_before_broadcast_and_kyb() {
     let s = start_with(|cfg| {
         cfg.trust.gate_broadcasts = true;
         cfg.commerce.law_profile = "cn".into();
+        // KYB from the first sale, no grace: the test sees sales stop and resume.
+        cfg.trust.kyb_sales_count = Some(1);
+        cfg.trust.kyb_sales_minor = Some(1);
+        cfg.trust.kyb_grace_days = Some(0);
+        cfg.trust.kyb_recheck_seconds = Some(0);
     })
     .await;
     let b = &s.base;
@@ -944,6 +949,45 @@ async fn cn_recheck_before_broadcast_and_kyb() {
         .await,
     )
     .await;
+    let p = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/orgs/{}/products", org["id"]),
+            json!({"title": "Peaches", "category": "other", "return_class": "normal", "currency": "CNY",
+                   "skus": [{"label": "5 kg", "price_minor": 5000, "stock": 50}]}),
+        )
+        .await,
+    )
+    .await;
+    let buyer = browser();
+    sign_up(&buyer, b, "kyb-buyer@example.com", "viewer").await;
+    let order = |c: reqwest::Client| {
+        let sku = p["skus"][0]["id"].clone();
+        async move {
+            post(
+                &c,
+                format!("{b}/api/v1/orders"),
+                json!({"items": [{"sku": sku, "quantity": 1}],
+                "address": {"name": "Mei", "line1": "8 West Lake Road", "city": "Hangzhou"}}),
+            )
+            .await
+        }
+    };
+    let first = json_ok(order(buyer.clone()).await).await;
+    let r = post(
+        &buyer,
+        format!("{b}/api/v1/orders/{}/pay", first["id"]),
+        json!({"card": "4242424242424242"}),
+    )
+    .await;
+    assert!(r.status().is_success());
+    wait_until("paid", Duration::from_secs(15), || {
+        let (c, url) = (buyer.clone(), format!("{b}/api/v1/orders/{}", first["id"]));
+        async move { (poll_json(&c, url).await?["state"] == "paid").then_some(()) }
+    })
+    .await;
+    // Past the thresholds, without approved KYB data and no grace left: no more sales.
+    problem(order(buyer.clone()).await, 403, "kyb_required").await;
     let biz = format!("{b}/api/v1/orgs/{}/business", org["id"]);
     problem(host.put(&biz).json(&json!({"legal_name": "L", "registration_number": "91330283MA2", "address": "Fenghua", "contact": "li@farm.example", "payout_account": "6222020000000001"})).send().await.unwrap(), 422, "invalid_field").await;
     let r = host.put(&biz).json(&json!({"legal_name": "Fenghua Li Wei Orchard Co., Ltd.", "registration_number": "91330283MA2H0000X1", "address": "1 Orchard Road, Fenghua", "contact": "li@farm.example", "payout_account": "6222020000000001"})).send().await.unwrap();
@@ -951,7 +995,7 @@ async fn cn_recheck_before_broadcast_and_kyb() {
     let mine = json_ok(host.get(&biz).send().await.unwrap()).await;
     assert_eq!(
         (mine["duty"].as_str(), mine["profile"]["state"].as_str()),
-        (Some("none"), Some("submitted")),
+        (Some("verify"), Some("submitted")),
         "{mine}"
     );
     assert_eq!(mine["profile"]["payout_account_last4"], "0001");
@@ -980,4 +1024,9 @@ async fn cn_recheck_before_broadcast_and_kyb() {
     assert_eq!(r.status(), 204);
     let mine = json_ok(host.get(&biz).send().await.unwrap()).await;
     assert_eq!(mine["profile"]["state"], "approved");
+    assert_eq!(
+        order(buyer.clone()).await.status(),
+        201,
+        "sales resume once approved"
+    );
 }

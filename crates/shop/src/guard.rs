@@ -40,6 +40,8 @@ pub enum TrustRefusal {
     Blacklisted,
     #[error("{0}")]
     MinorLimit(String),
+    #[error("the seller passed the yearly thresholds for business verification and its KYB data is not approved")]
+    KybRequired,
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
     #[error("no such {0}")]
@@ -65,6 +67,7 @@ impl TrustRefusal {
             TrustRefusal::Sanctioned(_) => "sanctioned",
             TrustRefusal::Blacklisted => "blacklisted",
             TrustRefusal::MinorLimit(_) => "minor_limit",
+            TrustRefusal::KybRequired => "kyb_required",
             TrustRefusal::Invalid { .. } => "invalid_field",
             TrustRefusal::NotFound(_) => "not_found",
             TrustRefusal::Conflict(_) => "conflict",
@@ -102,6 +105,9 @@ pub struct Guard {
     /// updated here when a verification or minor mode changes, reloaded every minute (other
     /// nodes' changes).
     minors: parking_lot::RwLock<Option<MinorIndex>>,
+    /// Organisations whose KYB standing was checked, until when it stands (a year's sales are
+    /// summed at most every `kyb_recheck_seconds` per seller).
+    kyb_checked: parking_lot::Mutex<std::collections::HashMap<i64, (bool, i64)>>,
 }
 
 #[derive(Default)]
@@ -143,6 +149,7 @@ impl Guard {
             key,
             gate_broadcasts,
             minors: parking_lot::RwLock::new(None),
+            kyb_checked: Default::default(),
         })
     }
 
@@ -555,6 +562,71 @@ impl Guard {
         self.store.set_minor_mode(account, on).await?;
         self.refresh_minor(account).await?;
         Ok(())
+    }
+
+    /// May this organisation sell? A seller past the KYB thresholds (DSA art. 30, INFORM) keeps
+    /// selling for the grace period from when that was first noticed, then only with approved
+    /// KYB data.
+    pub async fn kyb_gate(&self, org: i64, now: UnixMillis) -> Result<(), TrustRefusal> {
+        if let Some((ok, until)) = self.kyb_checked.lock().get(&org) {
+            if *until > now.0 {
+                return if *ok {
+                    Ok(())
+                } else {
+                    Err(TrustRefusal::KybRequired)
+                };
+            }
+        }
+        let since = UnixMillis(now.0 - 365 * 86_400_000);
+        let (count, amount) = self.store.org_sales_since(org, since).await?;
+        let duty = self.policy.kyb_duty(count, amount);
+        let ok = match duty {
+            hawker_trust::policy::KybDuty::None => true,
+            _ if self
+                .store
+                .business_profile(org)
+                .await?
+                .is_some_and(|p| p.state == "approved") =>
+            {
+                true
+            }
+            d => {
+                let noticed = self
+                    .store
+                    .kyb_notice(
+                        org,
+                        if d == hawker_trust::policy::KybDuty::Verify {
+                            "verify"
+                        } else {
+                            "verify_and_disclose"
+                        },
+                        now,
+                    )
+                    .await?;
+                let within = now.0 - noticed < self.policy.kyb_grace_days * 86_400_000;
+                if within {
+                    tracing::warn!(org, "seller over the KYB thresholds; verification due");
+                }
+                within
+            }
+        };
+        // A refusal is looked at again soon: an approval should count at once.
+        let ttl = if ok {
+            self.policy.kyb_recheck_seconds * 1_000
+        } else {
+            5_000
+        };
+        self.kyb_checked.lock().insert(org, (ok, now.0 + ttl));
+        if ok {
+            Ok(())
+        } else {
+            Err(TrustRefusal::KybRequired)
+        }
+    }
+
+    /// Ops decided a seller's KYB data: the next sale asks again.
+    pub fn forget_kyb(&self, org: i64) {
+        self.kyb_checked.lock().remove(&org);
     }
 
     /// Gifts to a host under a feature limit or above are refused.

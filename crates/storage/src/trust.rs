@@ -210,6 +210,8 @@ pub trait TrustStore: Send + Sync {
         reviewer: AccountId,
         at: UnixMillis,
     ) -> Result<bool>;
+    /// When the organisation was first found over the KYB thresholds (recorded now if never).
+    async fn kyb_notice(&self, org: i64, duty: &str, now: UnixMillis) -> Result<i64>;
     /// Paid-or-later orders of an organisation since `since`: (count, sum of totals).
     async fn org_sales_since(&self, org: i64, since: UnixMillis) -> Result<(i64, i64)>;
 
@@ -698,6 +700,23 @@ impl TrustStore for SqlStore {
         .await?
         .rows_affected();
         Ok(n == 1)
+    }
+
+    async fn kyb_notice(&self, org: i64, duty: &str, now: UnixMillis) -> Result<i64> {
+        sqlx::query(
+            "INSERT INTO kyb_notices (org_id, duty, noticed_at) VALUES ($1, $2, $3) ON CONFLICT (org_id) DO NOTHING",
+        )
+        .bind(org)
+        .bind(duty)
+        .bind(now.0)
+        .execute(self.pool())
+        .await
+        .map_err(|e| classify(e, "KYB notice", "organisation"))?;
+        let r = sqlx::query("SELECT noticed_at FROM kyb_notices WHERE org_id = $1")
+            .bind(org)
+            .fetch_one(self.pool())
+            .await?;
+        Ok(r.try_get(0)?)
     }
 
     async fn org_sales_since(&self, org: i64, since: UnixMillis) -> Result<(i64, i64)> {

@@ -31,6 +31,10 @@ pub struct TrustPolicy {
     pub kyb_sales_minor: i64,
     /// And above this yearly amount their identity and contact are shown to buyers (us INFORM).
     pub kyb_disclose_minor: i64,
+    /// Days a seller over the thresholds may go on selling before the verification is approved.
+    pub kyb_grace_days: i64,
+    /// How long a seller's KYB standing is remembered before a year's sales are summed again.
+    pub kyb_recheck_seconds: i64,
     /// Hours ops has to decide a complaint.
     pub complaint_deadline_hours: i64,
     /// Hours ops has to decide a complaint about an undelivered order or a counterfeit.
@@ -64,6 +68,8 @@ impl TrustPolicy {
             kyb_sales_count: 200,
             kyb_sales_minor: 500_000,
             kyb_disclose_minor: 2_000_000,
+            kyb_grace_days: 10,
+            kyb_recheck_seconds: 600,
             complaint_deadline_hours: 72,
             urgent_complaint_deadline_hours: 48,
             hold_score_bps: 6_000,

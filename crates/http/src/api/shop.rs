@@ -1402,6 +1402,7 @@ pub(crate) async fn checkout(
         g.may_buy(me.id, estimate, now).await?;
     }
     for org in sellers {
+        g.kyb_gate(org, now).await?;
         for m in state.store.members(org).await? {
             if m.role == OrgRole::Owner && !g.standing(m.account, now).await?.may_sell() {
                 return Err(ApiError::new(

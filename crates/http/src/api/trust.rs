@@ -739,6 +739,7 @@ pub(crate) async fn review_business(
             "nothing is waiting for review",
         ));
     }
+    guard(&state)?.forget_kyb(org);
     state
         .store
         .audit(
