@@ -624,18 +624,7 @@ async fn the_sanctions_ladder_takes_away_what_it_says() {
         }
     };
     let first = json_ok(checkout(buyer.clone()).await).await;
-    let r = post(
-        &buyer,
-        format!("{b}/api/v1/orders/{}/pay", first["id"]),
-        json!({"card": "4242424242424242"}),
-    )
-    .await;
-    assert!(r.status().is_success());
-    wait_until("paid", Duration::from_secs(15), || {
-        let (c, url) = (buyer.clone(), format!("{b}/api/v1/orders/{}", first["id"]));
-        async move { (poll_json(&c, url).await?["state"] == "paid").then_some(()) }
-    })
-    .await;
+    pay_and_wait(b, &buyer, first["id"].as_i64().unwrap()).await;
     // A complaint about that order, upheld with a refund: the order is cancelled and paid
     // back, and the seller's owner gets a warning.
     let cpl = json_ok(
@@ -974,18 +963,7 @@ async fn cn_recheck_before_broadcast_and_kyb() {
         }
     };
     let first = json_ok(order(buyer.clone()).await).await;
-    let r = post(
-        &buyer,
-        format!("{b}/api/v1/orders/{}/pay", first["id"]),
-        json!({"card": "4242424242424242"}),
-    )
-    .await;
-    assert!(r.status().is_success());
-    wait_until("paid", Duration::from_secs(15), || {
-        let (c, url) = (buyer.clone(), format!("{b}/api/v1/orders/{}", first["id"]));
-        async move { (poll_json(&c, url).await?["state"] == "paid").then_some(()) }
-    })
-    .await;
+    pay_and_wait(b, &buyer, first["id"].as_i64().unwrap()).await;
     // Past the thresholds, without approved KYB data and no grace left: no more sales.
     problem(order(buyer.clone()).await, 403, "kyb_required").await;
     let biz = format!("{b}/api/v1/orgs/{}/business", org["id"]);
@@ -1029,4 +1007,20 @@ async fn cn_recheck_before_broadcast_and_kyb() {
         201,
         "sales resume once approved"
     );
+}
+
+/// Pays an order with the sandbox card and waits for the webhook to mark it paid.
+async fn pay_and_wait(b: &str, buyer: &reqwest::Client, order: i64) {
+    let r = post(
+        buyer,
+        format!("{b}/api/v1/orders/{order}/pay"),
+        json!({"card": "4242424242424242"}),
+    )
+    .await;
+    assert!(r.status().is_success());
+    wait_until("paid", Duration::from_secs(15), || {
+        let (c, url) = (buyer.clone(), format!("{b}/api/v1/orders/{order}"));
+        async move { (poll_json(&c, url).await?["state"] == "paid").then_some(()) }
+    })
+    .await;
 }
