@@ -7,7 +7,7 @@
 use hawker_domain::{AccountId, ShowId, UnixMillis};
 use hawker_storage::trust::{NewIdentityCheck, RiskFlag, TrustProfile};
 use hawker_storage::{StorageError, Store};
-use hawker_trust::age::{self, AgeRefusal, Date};
+use hawker_trust::age::{AgeRefusal, Date};
 use hawker_trust::engine::{assess, Assessment, ShowEvidence, ShowOrder, ViewerSession};
 use hawker_trust::identity::IdNumberRecord;
 use hawker_trust::policy::TrustPolicy;
@@ -165,6 +165,11 @@ impl Guard {
         mac.update(b"\0");
         mac.update(value.as_bytes());
         hex::encode(&mac.finalize().into_bytes()[..16])
+    }
+
+    /// A payout account number as stored: keyed hash and last four (like an ID number).
+    pub fn account_number(&self, number: &str) -> Option<IdNumberRecord> {
+        IdNumberRecord::new(&self.key, number)
     }
 
     pub async fn profile(&self, account: AccountId) -> Result<TrustProfile, TrustRefusal> {
@@ -388,12 +393,7 @@ impl Guard {
                 TrustRefusal::NotVerified
             });
         };
-        if age < self.policy.min_stream_age {
-            return Err(AgeRefusal::TooYoungToStream.into());
-        }
-        if age < self.policy.adult_age && !p.guardian_consent {
-            return Err(AgeRefusal::NeedsGuardianConsent.into());
-        }
+        self.policy.may_stream(age, p.guardian_consent)?;
         if self.policy.training_required && p.training_passed_at.is_none() {
             return Err(TrustRefusal::TrainingNeeded);
         }
@@ -473,10 +473,7 @@ impl Guard {
         if p.minor_mode {
             return Err(AgeRefusal::MinorSpending.into());
         }
-        // The profile's adult age, mapped onto the rule's 18.
-        let age = Self::age_of(&p, now).map(|a| if a < self.policy.adult_age { 0 } else { 18 });
-        age::may_gift(age, self.policy.unverified_may_gift)?;
-        Ok(())
+        Ok(self.policy.may_spend_coins(Self::age_of(&p, now))?)
     }
 
     /// A purchase of `amount` (minor units): minors and accounts in minor mode are capped per
@@ -636,7 +633,7 @@ impl Guard {
         now: UnixMillis,
     ) -> Result<(), TrustRefusal> {
         let st = self.standing(host, now).await?;
-        if st.may_receive_gifts() {
+        if st.full_features() {
             Ok(())
         } else {
             Err(TrustRefusal::Sanctioned(

@@ -516,26 +516,25 @@ impl RoomStore for SqlStore {
     ) -> Result<usize> {
         let mut added = 0;
         let mut tx = self.pool().begin().await?;
+        // One statement that writes from the start: a read followed by a write in a deferred
+        // SQLite transaction fails at once (SQLITE_BUSY_SNAPSHOT) when another writer committed
+        // in between, whatever the busy timeout.
         for w in words {
-            let exists = sqlx::query(
-                "SELECT 1 FROM keywords WHERE COALESCE(channel_id, 0) = $1 AND keyword = $2",
+            let n = sqlx::query(
+                "INSERT INTO keywords (channel_id, keyword, created_by, created_at) \
+                 SELECT CAST($1 AS BIGINT), $2, CAST($3 AS BIGINT), CAST($4 AS BIGINT) \
+                 WHERE NOT EXISTS (SELECT 1 FROM keywords WHERE COALESCE(channel_id, 0) = $5 AND keyword = $2)",
             )
-            .bind(channel.map_or(0, |c| c.0))
+            .bind(channel.map(|c| c.0))
             .bind(w.as_str())
-            .fetch_optional(&mut *tx)
-            .await?;
-            if exists.is_some() {
-                continue;
-            }
-            sqlx::query("INSERT INTO keywords (channel_id, keyword, created_by, created_at) VALUES ($1, $2, $3, $4)")
-                .bind(channel.map(|c| c.0))
-                .bind(w.as_str())
-                .bind(by.0)
-                .bind(now.0)
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| classify(e, "keyword", "channel"))?;
-            added += 1;
+            .bind(by.0)
+            .bind(now.0)
+            .bind(channel.map_or(0, |c| c.0))
+            .execute(&mut *tx)
+            .await
+            .map_err(|e| classify(e, "keyword", "channel"))?
+            .rows_affected();
+            added += n as usize;
         }
         tx.commit().await?;
         Ok(added)

@@ -1,5 +1,5 @@
-//! Age from a verified date of birth: who may stream (16+, 16–17 with a guardian's consent),
-//! who may gift or top up (adults; unknown age counts as not allowed where the profile says so).
+//! Age from a verified date of birth, never a checkbox: calendar dates and the refusals. The
+//! ages themselves are the law profile's (`policy::TrustPolicy::may_stream`, `may_spend_coins`).
 
 use serde::{Deserialize, Serialize};
 
@@ -56,26 +56,6 @@ pub enum AgeRefusal {
     AgeUnknown,
 }
 
-/// May someone of `age` go live?
-pub fn may_stream(age: i32, guardian_consent: bool) -> Result<(), AgeRefusal> {
-    match age {
-        a if a < 16 => Err(AgeRefusal::TooYoungToStream),
-        16 | 17 if !guardian_consent => Err(AgeRefusal::NeedsGuardianConsent),
-        _ => Ok(()),
-    }
-}
-
-/// May someone gift or top up? `age` is `None` when unverified; `unknown_allowed` is false
-/// under `cn`.
-pub fn may_gift(age: Option<i32>, unknown_allowed: bool) -> Result<(), AgeRefusal> {
-    match age {
-        Some(a) if a < 18 => Err(AgeRefusal::MinorSpending),
-        Some(_) => Ok(()),
-        None if unknown_allowed => Ok(()),
-        None => Err(AgeRefusal::AgeUnknown),
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -94,14 +74,6 @@ mod tests {
         assert!(Date::parse("2024-02-29").is_some());
         assert!(Date::parse("2024-13-01").is_none());
         assert!(Date::parse("24-1-1x").is_none());
-        assert_eq!(may_stream(15, true), Err(AgeRefusal::TooYoungToStream));
-        assert_eq!(may_stream(16, false), Err(AgeRefusal::NeedsGuardianConsent));
-        assert_eq!(may_stream(17, true), Ok(()));
-        assert_eq!(may_stream(18, false), Ok(()));
-        assert_eq!(may_gift(Some(17), true), Err(AgeRefusal::MinorSpending));
-        assert_eq!(may_gift(None, false), Err(AgeRefusal::AgeUnknown));
-        assert_eq!(may_gift(None, true), Ok(()));
-        assert_eq!(may_gift(Some(30), false), Ok(()));
     }
 }
 

@@ -2,6 +2,7 @@
 //! stream, who may gift or buy, what minors may spend, when a seller must be verified and
 //! disclosed, and when integrity signals hold earnings.
 
+use crate::age::AgeRefusal;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -137,6 +138,28 @@ impl TrustPolicy {
         Ok(())
     }
 
+    /// May someone of verified `age` go live (16+; under the adult age only with a guardian's
+    /// consent on record)?
+    pub fn may_stream(&self, age: i32, guardian_consent: bool) -> Result<(), AgeRefusal> {
+        if age < self.min_stream_age {
+            Err(AgeRefusal::TooYoungToStream)
+        } else if age < self.adult_age && !guardian_consent {
+            Err(AgeRefusal::NeedsGuardianConsent)
+        } else {
+            Ok(())
+        }
+    }
+
+    /// May someone gift or buy coins? `age` is `None` when unverified.
+    pub fn may_spend_coins(&self, age: Option<i32>) -> Result<(), AgeRefusal> {
+        match age {
+            Some(a) if a < self.adult_age => Err(AgeRefusal::MinorSpending),
+            Some(_) => Ok(()),
+            None if self.unverified_may_gift => Ok(()),
+            None => Err(AgeRefusal::AgeUnknown),
+        }
+    }
+
     /// Is a re-check passed at `passed_at` (ms) still good at `now`?
     pub fn recheck_fresh(&self, passed_at: Option<i64>, now: i64) -> bool {
         passed_at.is_some_and(|t| t <= now && now - t <= self.recheck_valid_minutes * 60_000)
@@ -164,5 +187,33 @@ mod tests {
         assert!(!cn.recheck_fresh(Some(1_000), 1_001 + 30 * 60_000));
         assert!(!cn.recheck_fresh(None, 5));
         assert!(!cn.recheck_fresh(Some(10), 5));
+        assert_eq!(cn.may_stream(15, true), Err(AgeRefusal::TooYoungToStream));
+        assert_eq!(
+            cn.may_stream(16, false),
+            Err(AgeRefusal::NeedsGuardianConsent)
+        );
+        assert_eq!(cn.may_stream(17, true), Ok(()));
+        assert_eq!(cn.may_stream(18, false), Ok(()));
+        let older = TrustPolicy {
+            min_stream_age: 18,
+            adult_age: 19,
+            ..us.clone()
+        };
+        assert_eq!(
+            older.may_stream(17, true),
+            Err(AgeRefusal::TooYoungToStream)
+        );
+        assert_eq!(
+            older.may_stream(18, false),
+            Err(AgeRefusal::NeedsGuardianConsent)
+        );
+        assert_eq!(
+            older.may_spend_coins(Some(18)),
+            Err(AgeRefusal::MinorSpending)
+        );
+        assert_eq!(cn.may_spend_coins(Some(17)), Err(AgeRefusal::MinorSpending));
+        assert_eq!(cn.may_spend_coins(None), Err(AgeRefusal::AgeUnknown));
+        assert_eq!(us.may_spend_coins(None), Ok(()));
+        assert_eq!(cn.may_spend_coins(Some(30)), Ok(()));
     }
 }

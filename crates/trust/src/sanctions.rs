@@ -92,7 +92,8 @@ impl Standing {
             _ => Ok(()),
         }
     }
-    pub fn may_receive_gifts(self) -> bool {
+    /// Below a feature limit: gifts received, paid slots.
+    pub fn full_features(self) -> bool {
         !self.at_least(SanctionLevel::FeatureLimit)
     }
     pub fn in_feed(self) -> bool {
@@ -165,7 +166,7 @@ mod tests {
         assert!(st.may_go_live().is_ok());
         let st = Standing::of(&[s(StreamCut, Some(2_000), false)], now);
         assert_eq!(st.may_go_live(), Err(StreamCut));
-        assert!(!st.may_receive_gifts() && !st.in_feed() && st.may_sell());
+        assert!(!st.full_features() && !st.in_feed() && st.may_sell());
         // Lifting works for everything but closure.
         assert!(Standing::of(&[s(Suspension, None, true)], now)
             .level

@@ -531,7 +531,7 @@ pub(crate) async fn book_slot(
     let standing = super::trust::guard(&state)?
         .standing(c.owner, UnixMillis::now())
         .await?;
-    if !standing.may_receive_gifts() {
+    if !standing.full_features() {
         return Err(hawker_shop::guard::TrustRefusal::Sanctioned(
             standing.level.map_or("feature_limit", |l| l.as_str()),
         )

@@ -18,7 +18,6 @@ use hawker_domain::{Account, AccountId, Email, Role, ShowId, UnixMillis};
 use hawker_shop::guard::{Guard, IdentitySubmission, TrustRefusal};
 use hawker_storage::trust::{BusinessProfile, IdentityCheck};
 use hawker_trust::complaints::{deadline, ComplaintReason, ComplaintTarget};
-use hawker_trust::identity::IdNumberRecord;
 use hawker_trust::risk::LinkKind;
 use hawker_trust::sanctions::SanctionLevel;
 use serde::Deserialize;
@@ -538,7 +537,8 @@ pub(crate) async fn submit_business(
             return Err(super::shop::invalid(format!("{f}: 2 to {max} characters")));
         }
     }
-    let acct = IdNumberRecord::new(b"payout", &b.payout_account)
+    let acct = g
+        .account_number(&b.payout_account)
         .ok_or_else(|| super::shop::invalid("payout_account: 6 to 32 letters and digits"))?;
     state
         .store
@@ -548,7 +548,7 @@ pub(crate) async fn submit_business(
             registration_number: b.registration_number.trim().into(),
             address: b.address.trim().into(),
             contact: b.contact.trim().into(),
-            payout_account_hash: g.hash("payout_account", &acct.keyed_hash),
+            payout_account_hash: acct.keyed_hash,
             payout_account_last4: acct.last4,
             state: "submitted".into(),
             reason: None,
