@@ -48,6 +48,11 @@ pub struct Outcome {
     pub recorded: i64,
     /// Hawker: seconds after the run until every journalled order was an order row.
     pub settle_seconds: Option<f64>,
+    /// CPU time per attempt of the server's processes (every thread, user and kernel), where
+    /// the bench knows them; steadier than attempts/s on a shared VM.
+    pub server_cpu_us: Option<f64>,
+    /// CPU time per attempt of this process, the load generator.
+    pub client_cpu_us: f64,
 }
 
 impl Outcome {
@@ -112,8 +117,9 @@ enum Answer {
 }
 
 /// Runs `attempt(buyer, n)` from `concurrency` workers until the stock is gone (a worker that
-/// hears "sold out" stops) or time is up; buyers are dealt round-robin to workers.
-async fn drive<F, Fut>(s: &Scenario, attempt: F) -> Outcome
+/// hears "sold out" stops) or time is up; buyers are dealt round-robin to workers. `server`:
+/// the processes whose CPU time the attempts cost (empty when not ours to read).
+async fn drive<F, Fut>(s: &Scenario, server: &[u32], attempt: F) -> Outcome
 where
     F: Fn(usize, usize, u64) -> Fut + Send + Sync + 'static,
     Fut: std::future::Future<Output = Answer> + Send,
@@ -126,6 +132,11 @@ where
         Arc::new(AtomicU64::new(0)),
     );
     let deadline = Instant::now() + Duration::from_secs(s.max_seconds);
+    let me = [std::process::id()];
+    let (server0, client0) = (
+        crate::procstat::cpu_seconds(server),
+        crate::procstat::cpu_seconds(&me),
+    );
     let started = Instant::now();
     let mut tasks = Vec::new();
     let buyers = s.buyers;
@@ -187,13 +198,23 @@ where
         lat.extend(t.await.unwrap_or_default());
     }
     let secs = started.elapsed().as_secs_f64();
-    summarise(
-        lat,
-        attempts.load(Ordering::Relaxed),
-        acked.load(Ordering::Relaxed),
-        errors.load(Ordering::Relaxed),
-        secs,
-    )
+    let (server1, client1) = (
+        crate::procstat::cpu_seconds(server),
+        crate::procstat::cpu_seconds(&me),
+    );
+    let n = attempts.load(Ordering::Relaxed);
+    let per = |cpu: f64| cpu * 1e6 / n.max(1) as f64;
+    Outcome {
+        server_cpu_us: (!server.is_empty()).then(|| per(server1 - server0)),
+        client_cpu_us: per(client1 - client0),
+        ..summarise(
+            lat,
+            n,
+            acked.load(Ordering::Relaxed),
+            errors.load(Ordering::Relaxed),
+            secs,
+        )
+    }
 }
 
 // ------------------------------------------------------------------------- Hawker over HTTP
@@ -248,6 +269,7 @@ impl Conn {
 
 pub async fn hawker(
     s: &Scenario,
+    server: &[u32],
     http: &str,
     sale: i64,
     tokens: Arc<Vec<String>>,
@@ -261,7 +283,7 @@ pub async fn hawker(
     let conns = Arc::new(conns);
     let body = r#"{"quantity":1,"address":{"name":"Bench Buyer","line1":"1 Load Street","city":"Hangzhou"}}"#;
     let (host, path) = (addr.clone(), format!("/api/v1/flash-sales/{sale}/orders"));
-    let out = drive(s, move |w, buyer, k| {
+    let out = drive(s, server, move |w, buyer, k| {
         let (conns, tokens) = (conns.clone(), tokens.clone());
         let req = format!(
             "POST {path} HTTP/1.1\r\nhost: {host}\r\ncookie: hawker_session={}\r\ncontent-type: application/json\r\nidempotency-key: s{sale}-w{w}-{k}\r\ncontent-length: {}\r\n\r\n{body}",
@@ -391,7 +413,12 @@ pub enum RedisClients {
     Pipelined,
 }
 
-pub async fn redis(s: &Scenario, port: u16, clients: RedisClients) -> anyhow::Result<Outcome> {
+pub async fn redis(
+    s: &Scenario,
+    server: &RedisServer,
+    clients: RedisClients,
+) -> anyhow::Result<Outcome> {
+    let port = server.port;
     let client = redis::Client::open(format!("redis://127.0.0.1:{port}/"))?;
     let mut setup = client.get_multiplexed_async_connection().await?;
     redis::cmd("FLUSHALL").query_async::<()>(&mut setup).await?;
@@ -422,7 +449,7 @@ pub async fn redis(s: &Scenario, port: u16, clients: RedisClients) -> anyhow::Re
         .query_async::<()>(&mut setup)
         .await?;
     let limit = s.per_buyer_limit;
-    let out = drive(s, move |w, buyer, _| {
+    let out = drive(s, &[server.child.id()], move |w, buyer, _| {
         let (conns, script) = (conns.clone(), script.clone());
         async move {
             let mut c = conns[w % conns.len()].clone();
@@ -484,7 +511,9 @@ pub async fn postgres(s: &Scenario, url: &str) -> anyhow::Result<Outcome> {
         .await?;
     let limit = s.per_buyer_limit;
     let p = pool.clone();
-    let out = drive(s, move |_, buyer, _| {
+    // The PostgreSQL server is the machine's own, not a child of the bench: its CPU is not
+    // read (its backends also serve whoever else is connected).
+    let out = drive(s, &[], move |_, buyer, _| {
         let pool = p.clone();
         async move {
             let r: Result<Answer, sqlx::Error> = async {

@@ -800,8 +800,17 @@ async fn flash_bench(
          then {herd} at once (this machine, one run)"
     );
     println!(
-        "{:<34} {:<16} {:>10} {:>8} {:>8} {:>9} {:>9} {:>9}",
-        "scenario", "design", "attempts/s", "acked", "errors", "p50 ms", "p99 ms", "oversell"
+        "{:<34} {:<16} {:>10} {:>8} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10}",
+        "scenario",
+        "design",
+        "attempts/s",
+        "acked",
+        "errors",
+        "p50 ms",
+        "p99 ms",
+        "oversell",
+        "server µs",
+        "client µs"
     );
     let scenarios = if first_only {
         &scenarios[..1]
@@ -830,7 +839,15 @@ async fn flash_bench(
             tokio::time::sleep(Duration::from_millis((starts - now).max(0) as u64 + 50)).await;
             ran.push((
                 "Hawker",
-                flash::hawker(s, &hawker.http, sale_id, tokens.clone(), &db).await?,
+                flash::hawker(
+                    s,
+                    &[hawker.pid()],
+                    &hawker.http,
+                    sale_id,
+                    tokens.clone(),
+                    &db,
+                )
+                .await?,
             ));
             // The engine's own view: orders per group commit and seconds per commit.
             let metrics = reqwest::get(format!("{}/metrics", hawker.http))
@@ -847,11 +864,11 @@ async fn flash_bench(
         if runs("redis") {
             ran.push((
                 "Redis",
-                flash::redis(s, redis.port, flash::RedisClients::PerBuyer).await?,
+                flash::redis(s, &redis, flash::RedisClients::PerBuyer).await?,
             ));
             ran.push((
                 "Redis pipelined",
-                flash::redis(s, redis.port, flash::RedisClients::Pipelined).await?,
+                flash::redis(s, &redis, flash::RedisClients::Pipelined).await?,
             ));
         }
         if runs("postgres") {
@@ -859,7 +876,7 @@ async fn flash_bench(
         }
         for (design, o) in &ran {
             println!(
-                "{:<34} {:<16} {:>10.0} {:>8} {:>8} {:>9.1} {:>9.1} {:>9}",
+                "{:<34} {:<16} {:>10.0} {:>8} {:>8} {:>9.1} {:>9.1} {:>9} {:>10} {:>10.1}",
                 s.name,
                 design,
                 o.per_second(),
@@ -867,13 +884,17 @@ async fn flash_bench(
                 o.errors,
                 o.p50_ms,
                 o.p99_ms,
-                o.oversell
+                o.oversell,
+                o.server_cpu_us
+                    .map_or("-".to_string(), |us| format!("{us:.1}")),
+                o.client_cpu_us
             );
             report.push(serde_json::json!({
                 "scenario": s.name, "design": design, "attempts_per_s": o.per_second(),
                 "attempts": o.attempts, "acked": o.acked, "refused": o.refused, "errors": o.errors,
                 "recorded": o.recorded, "p50_ms": o.p50_ms, "p99_ms": o.p99_ms,
                 "oversell": o.oversell, "seconds": o.seconds, "settle_seconds": o.settle_seconds,
+                "server_cpu_us_per_attempt": o.server_cpu_us, "client_cpu_us_per_attempt": o.client_cpu_us,
             }));
         }
         let rate = |d: &str| {

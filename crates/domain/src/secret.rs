@@ -26,7 +26,14 @@ fn random_token(prefix: &str) -> String {
 }
 
 fn hash_token(token: &str) -> TokenHash {
-    TokenHash(hex::encode(Sha256::digest(token.as_bytes())))
+    TokenHash::of_digest(&Sha256::digest(token.as_bytes()).into())
+}
+
+impl TokenHash {
+    /// The stored form of a raw SHA-256 digest.
+    pub fn of_digest(d: &[u8; 32]) -> TokenHash {
+        TokenHash(hex::encode(d))
+    }
 }
 
 macro_rules! bearer_secret {
@@ -44,6 +51,14 @@ macro_rules! bearer_secret {
             }
             pub fn hash(&self) -> TokenHash {
                 hash_token(&self.0)
+            }
+            /// The raw SHA-256 of this secret: the key of in-memory caches (no hex string).
+            pub fn digest(&self) -> [u8; 32] {
+                Self::presented_digest(&self.0)
+            }
+            /// [`Self::digest`] of a secret as presented, without copying it first.
+            pub fn presented_digest(s: &str) -> [u8; 32] {
+                Sha256::digest(s.as_bytes()).into()
             }
             /// The plaintext, for the one response or file that hands it to its owner.
             pub fn expose(&self) -> &str {

@@ -6,19 +6,21 @@ use crate::AppState;
 use axum::extract::FromRequestParts;
 use axum::http::header::{AUTHORIZATION, COOKIE};
 use axum::http::request::Parts;
-use hawker_domain::{Account, ApiToken, Channel, Role, SessionToken, UnixMillis};
+use hawker_domain::{Account, ApiToken, Channel, Role, SessionToken, TokenHash, UnixMillis};
+use std::sync::Arc;
 
 pub const SESSION_COOKIE: &str = "hawker_session";
 pub const SESSION_DAYS: i64 = 30;
 
 /// The caller, if authenticated. Extracting it never fails on a missing or stale credential;
-/// use [`Caller::require`] where a login is needed.
+/// use [`Caller::require`] where a login is needed. Shared with the session cache: a request
+/// costs a reference count, not a copy of the account.
 #[derive(Debug, Clone)]
-pub struct Caller(pub Option<Account>);
+pub struct Caller(pub Option<Arc<Account>>);
 
 impl Caller {
     pub fn require(&self) -> Result<&Account, ApiError> {
-        self.0.as_ref().ok_or_else(ApiError::unauthenticated)
+        self.0.as_deref().ok_or_else(ApiError::unauthenticated)
     }
 
     pub fn require_role(
@@ -90,7 +92,7 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, Api
             .await?;
         // A presented but unknown token is an error, not anonymity: the client meant to
         // authenticate and should hear that it failed.
-        return account.map(|a| Caller(Some(a))).ok_or_else(|| {
+        return account.map(|a| Caller(Some(Arc::new(a)))).ok_or_else(|| {
             ApiError::new(
                 axum::http::StatusCode::UNAUTHORIZED,
                 "invalid_token",
@@ -99,16 +101,17 @@ async fn authenticate(parts: &mut Parts, state: &AppState) -> Result<Caller, Api
         });
     }
     if let Some(v) = cookie_value(parts, SESSION_COOKIE) {
-        let hash = SessionToken::from_presented(v).hash();
-        if let Some(a) = state.sessions.get(&hash) {
+        let digest = SessionToken::presented_digest(v);
+        if let Some(a) = state.sessions.get(&digest) {
             return Ok(Caller(Some(a)));
         }
         let account = state
             .store
-            .session_account(&hash, UnixMillis::now())
-            .await?;
+            .session_account(&TokenHash::of_digest(&digest), UnixMillis::now())
+            .await?
+            .map(Arc::new);
         if let Some(a) = &account {
-            state.sessions.put(hash, a.clone());
+            state.sessions.put(digest, a.clone());
         }
         return Ok(Caller(account));
     }
@@ -148,7 +151,35 @@ pub fn session_token_of(parts_headers: &axum::http::HeaderMap) -> Option<Session
 /// Entries live 15 seconds: a log-out on this node takes effect at once (it evicts), on
 /// other nodes and for role changes within that time.
 pub struct SessionCache {
-    map: parking_lot::Mutex<std::collections::HashMap<String, (Account, std::time::Instant)>>,
+    map: parking_lot::Mutex<SessionMap>,
+}
+
+/// Session digest → the account and when it was read from storage.
+type SessionMap =
+    std::collections::HashMap<[u8; 32], (Arc<Account>, std::time::Instant), DigestHasher>;
+
+/// Keys are SHA-256 digests, already uniform: their first eight bytes are the hash. (SipHash
+/// over the hex form, with its allocation, was a visible part of every authenticated request.)
+#[derive(Default, Clone, Copy)]
+struct DigestHasher(u64);
+
+impl std::hash::Hasher for DigestHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for (i, b) in bytes.iter().take(8).enumerate() {
+            self.0 ^= (*b as u64) << (8 * i);
+        }
+    }
+    fn write_usize(&mut self, _: usize) {} // the length prefix of a [u8; 32]: always 32
+}
+
+impl std::hash::BuildHasher for DigestHasher {
+    type Hasher = DigestHasher;
+    fn build_hasher(&self) -> DigestHasher {
+        DigestHasher(0)
+    }
 }
 
 const SESSION_TTL: std::time::Duration = std::time::Duration::from_secs(15);
@@ -157,18 +188,18 @@ const SESSION_CACHE_MAX: usize = 200_000;
 impl SessionCache {
     pub fn new() -> Self {
         SessionCache {
-            map: parking_lot::Mutex::new(std::collections::HashMap::new()),
+            map: parking_lot::Mutex::new(std::collections::HashMap::with_hasher(DigestHasher(0))),
         }
     }
 
-    fn get(&self, hash: &hawker_domain::TokenHash) -> Option<Account> {
+    fn get(&self, digest: &[u8; 32]) -> Option<Arc<Account>> {
         let map = self.map.lock();
-        map.get(&hash.0)
+        map.get(digest)
             .filter(|(_, at)| at.elapsed() < SESSION_TTL)
             .map(|(a, _)| a.clone())
     }
 
-    fn put(&self, hash: hawker_domain::TokenHash, account: Account) {
+    fn put(&self, digest: [u8; 32], account: Arc<Account>) {
         let mut map = self.map.lock();
         if map.len() >= SESSION_CACHE_MAX {
             map.retain(|_, (_, at)| at.elapsed() < SESSION_TTL);
@@ -176,11 +207,12 @@ impl SessionCache {
                 map.clear();
             }
         }
-        map.insert(hash.0, (account, std::time::Instant::now()));
+        map.insert(digest, (account, std::time::Instant::now()));
     }
 
-    pub fn evict(&self, hash: &hawker_domain::TokenHash) {
-        self.map.lock().remove(&hash.0);
+    /// `digest`: [`SessionToken::digest`] of the session ended.
+    pub fn evict(&self, digest: &[u8; 32]) {
+        self.map.lock().remove(digest);
     }
 }
 

@@ -52,7 +52,7 @@ async fn room_socket(
         (8..=64).contains(&a.len()) && a.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
     });
     let visitor = Visitor {
-        account: caller.0,
+        account: caller.0.map(Arc::unwrap_or_clone),
         anon_id,
         ip: ip.to_string(),
     };

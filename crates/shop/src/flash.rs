@@ -84,6 +84,12 @@ const IDLE: Duration = Duration::from_millis(200);
 /// Orders moved per transaction when idle: small enough that a buy arriving meanwhile waits
 /// a fraction of a second at most.
 const MATERIALISE_CHUNK: usize = 4_096;
+/// Under load, a commit starts at most this soon after the previous one began; buys arriving
+/// meanwhile join it. A commit's fixed cost (the write lock, the WAL frames of the tail pages,
+/// the fsync) is then shared by more orders: in `hawker-bench flash` commits of ~25 orders cost
+/// ~5 µs of CPU per order in that fixed part alone. A lone buyer never waits: the previous
+/// commit is long past.
+const GATHER: Duration = Duration::from_millis(2);
 
 impl FlashEngine {
     pub fn start(
@@ -168,13 +174,26 @@ async fn writer(
     // Orders acknowledged into the store's journal and not yet moved into the order tables
     // (SQLite); the move waits until buying pauses, so it never competes with a sale.
     let mut journalled: usize = 0;
+    let mut last_commit = tokio::time::Instant::now();
+    // Set while moving the journal after a pause: the next chunk follows at once unless a
+    // command is waiting (the pause was already observed).
+    let mut moving = false;
     loop {
         let received = if journalled == 0 {
             rx.recv_many(&mut batch, MAX_BATCH).await
         } else {
-            match tokio::time::timeout(IDLE, rx.recv_many(&mut batch, MAX_BATCH)).await {
-                Ok(n) => n,
+            let pause = if moving && rx.is_empty() {
+                Duration::ZERO
+            } else {
+                IDLE
+            };
+            match tokio::time::timeout(pause, rx.recv_many(&mut batch, MAX_BATCH)).await {
+                Ok(n) => {
+                    moving = false;
+                    n
+                }
                 Err(_) => {
+                    moving = true;
                     match store.materialise_flash_orders(MATERIALISE_CHUNK).await {
                         Ok(n) if n < MATERIALISE_CHUNK => journalled = 0,
                         Ok(n) => journalled = journalled.saturating_sub(n).max(1),
@@ -189,6 +208,16 @@ async fn writer(
         };
         if received == 0 {
             return;
+        }
+        let since = last_commit.elapsed();
+        if since < GATHER && batch.len() < MAX_BATCH {
+            tokio::time::sleep(GATHER - since).await;
+            while batch.len() < MAX_BATCH {
+                match rx.try_recv() {
+                    Ok(cmd) => batch.push(cmd),
+                    Err(_) => break,
+                }
+            }
         }
         let now = UnixMillis::now();
         let mut orders: Vec<NewOrder> = Vec::new();
@@ -293,15 +322,17 @@ async fn writer(
             }
         }
         if !orders.is_empty() {
+            last_commit = tokio::time::Instant::now();
             let n = orders.len();
             let started = std::time::Instant::now();
-            match store.place_flash_orders(&orders).await {
+            let orders: Arc<[NewOrder]> = orders.into();
+            match store.place_flash_orders(orders.clone()).await {
                 Ok(()) => {
                     journalled += n;
                     metrics::histogram!("hawker_flash_commit_orders").record(n as f64);
                     metrics::histogram!("hawker_flash_commit_seconds")
                         .record(started.elapsed().as_secs_f64());
-                    for (reply, order) in waiting.into_iter().zip(&orders) {
+                    for (reply, order) in waiting.into_iter().zip(orders.iter()) {
                         let _ = reply.send(Ok(BuyResult::Reserved {
                             order: order.id,
                             expires_at: order.expires_at.expect("flash orders expire"),
@@ -313,9 +344,9 @@ async fn writer(
                     // row that changed meanwhile) must not fail the others: commit one by one,
                     // so each buyer hears their own outcome.
                     tracing::warn!(error = %e, orders = n, "group commit failed; committing one by one");
-                    for (reply, order) in waiting.into_iter().zip(&orders) {
+                    for (reply, order) in waiting.into_iter().zip(orders.iter()) {
                         let result = match store
-                            .place_flash_orders(std::slice::from_ref(order))
+                            .place_flash_orders(Arc::from([order.clone()]))
                             .await
                         {
                             Ok(()) => {

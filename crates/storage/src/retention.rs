@@ -176,6 +176,45 @@ impl RetentionStore for SqlStore {
         if lines.is_empty() {
             return Ok(());
         }
+        if let Some(path) = &self.sqlite_path {
+            // An SQLite file takes one writer at a time. Appended through the flash-sale
+            // writer's connection, a batch queues behind a group commit on a mutex instead of
+            // meeting it as SQLITE_BUSY and sleeping in the busy handler; prepared multi-row
+            // statements (one AUTOINCREMENT update per statement, not per row), bound without
+            // the pool's per-value copies.
+            let lines = lines.to_vec();
+            return crate::shop::with_flash_conn(path, &self.flash_conn, move |c| {
+                let sql = |rows: usize| {
+                    format!(
+                        "INSERT INTO access_log (at, account_id, ip, method, route, status) VALUES {}",
+                        values(rows, 6, Backend::Sqlite)
+                    )
+                };
+                let full = sql(INSERT_ROWS);
+                let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+                for chunk in lines.chunks(INSERT_ROWS) {
+                    let mut st = if chunk.len() == INSERT_ROWS {
+                        tx.prepare_cached(&full)?
+                    } else {
+                        tx.prepare_cached(&sql(chunk.len()))?
+                    };
+                    let mut i = 0;
+                    for l in chunk {
+                        st.raw_bind_parameter(i + 1, l.at.0)?;
+                        st.raw_bind_parameter(i + 2, l.account.map(|a| a.0))?;
+                        st.raw_bind_parameter(i + 3, l.ip.as_str())?;
+                        st.raw_bind_parameter(i + 4, l.method.as_str())?;
+                        st.raw_bind_parameter(i + 5, l.route.as_str())?;
+                        st.raw_bind_parameter(i + 6, l.status as i64)?;
+                        i += 6;
+                    }
+                    st.raw_execute()?;
+                }
+                tx.commit()?;
+                Ok(())
+            })
+            .await;
+        }
         let mut tx = self.pool().begin().await?;
         for chunk in lines.chunks(INSERT_ROWS) {
             let sql = format!(

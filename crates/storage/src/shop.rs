@@ -376,8 +376,9 @@ pub trait ShopStore: Send + Sync {
     async fn place_order(&self, o: &NewOrder) -> std::result::Result<Order, PlaceError>;
     /// Many flash-sale orders in one transaction (the group commit): all or none. Durable when
     /// it returns. On an SQLite file they are appended to a journal and become order rows later
-    /// (`materialise_flash_orders`); on PostgreSQL they are order rows at once.
-    async fn place_flash_orders(&self, orders: &[NewOrder]) -> Result<()>;
+    /// (`materialise_flash_orders`); on PostgreSQL they are order rows at once. Shared, so the
+    /// SQLite writer thread reads the batch without a copy.
+    async fn place_flash_orders(&self, orders: std::sync::Arc<[NewOrder]>) -> Result<()>;
     async fn order(&self, id: OrderId) -> Result<Option<Order>>;
     async fn order_items(&self, id: OrderId) -> Result<Vec<OrderItem>>;
     async fn order_events(&self, id: OrderId) -> Result<Vec<OrderEvent>>;
@@ -1391,7 +1392,7 @@ impl ShopStore for SqlStore {
             .ok_or(StorageError::NotFound { entity: "order" })?)
     }
 
-    async fn place_flash_orders(&self, orders: &[NewOrder]) -> Result<()> {
+    async fn place_flash_orders(&self, orders: std::sync::Arc<[NewOrder]>) -> Result<()> {
         if orders.is_empty() {
             return Ok(());
         }
@@ -1412,7 +1413,7 @@ impl ShopStore for SqlStore {
                 .await
                 .map_err(|e| classify(e, "order", "buyer, organisation or store"))?;
         }
-        insert_items_and_events(&mut tx, orders, self.backend == Backend::Sqlite).await?;
+        insert_items_and_events(&mut tx, &orders, self.backend == Backend::Sqlite).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1556,7 +1557,13 @@ impl ShopStore for SqlStore {
     }
 
     async fn expired_reservations(&self, now: UnixMillis, limit: i64) -> Result<Vec<Order>> {
-        self.materialise_all().await?;
+        // Only the journal's expired rows move: moving all of it would put every buyer-keyed
+        // index write of a running sale on this job (measured: 13% of the server's CPU).
+        self.settle_journal(JournalSlice::ExpiredBy {
+            now,
+            limit: limit.max(0) as usize,
+        })
+        .await?;
         let rows = sqlx::query(&format!("SELECT {ORDER_COLS} FROM orders WHERE state = 'created' AND expires_at IS NOT NULL AND expires_at <= $1 ORDER BY expires_at LIMIT $2"))
             .bind(now.0)
             .bind(limit)
@@ -1738,9 +1745,8 @@ pub(crate) type FlashConn = std::sync::Arc<std::sync::Mutex<Option<rusqlite::Con
 async fn place_flash_orders_sqlite(
     path: &std::path::Path,
     conn: &FlashConn,
-    orders: &[NewOrder],
+    orders: std::sync::Arc<[NewOrder]>,
 ) -> Result<()> {
-    let orders = orders.to_vec();
     with_flash_conn(path, conn, move |c| {
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
         {
@@ -1751,7 +1757,7 @@ async fn place_flash_orders_sqlite(
                  exceptions_acknowledged, idempotency_key, address, created_at, expires_at) \
                  SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = ?1)",
             )?;
-            for o in &orders {
+            for o in orders.iter() {
                 let (Some(sale), [item], Some(expires)) = (o.flash_sale, o.items.as_slice(), o.expires_at)
                 else {
                     return Err(StorageError::Corrupt(format!(
@@ -1818,6 +1824,12 @@ pub(crate) enum JournalSlice {
     Oldest(usize),
     /// One order, if it is still in the journal.
     Order(OrderId),
+    /// The oldest rows, at most `limit`, up to the first whose reservation has not expired at
+    /// `now`. Rows are appended in id order by one writer with one reservation length, so
+    /// their expiries rise with their ids: the expired ones are a prefix, and finding them
+    /// reads one row past it instead of the whole journal. (After a restart with a shorter
+    /// reservation, rows behind a longer-lived one wait for it: late, never early.)
+    ExpiredBy { now: UnixMillis, limit: usize },
 }
 
 /// Moves journal rows into `orders`, `order_items` and `order_events` and deletes them from the
@@ -1833,6 +1845,11 @@ fn move_flash_journal(c: &mut rusqlite::Connection, slice: JournalSlice) -> Resu
         JournalSlice::Order(id) => c
             .prepare_cached("SELECT EXISTS (SELECT 1 FROM flash_journal WHERE order_id = ?)")?
             .query_row([id], |r| r.get(0))?,
+        JournalSlice::ExpiredBy { now, .. } => c
+            .prepare_cached(
+                "SELECT COALESCE((SELECT expires_at <= ? FROM flash_journal ORDER BY order_id LIMIT 1), 0)",
+            )?
+            .query_row([now.0], |r| r.get(0))?,
     };
     if !any {
         return Ok(0);
@@ -1851,6 +1868,25 @@ fn move_flash_journal(c: &mut rusqlite::Connection, slice: JournalSlice) -> Resu
             ("j.order_id <= ?1", upto)
         }
         JournalSlice::Order(id) => ("j.order_id = ?1", id),
+        JournalSlice::ExpiredBy { now, limit } => {
+            let mut upto = None;
+            {
+                let mut rows = tx.prepare_cached(
+                    "SELECT order_id, expires_at FROM flash_journal ORDER BY order_id LIMIT ?",
+                )?;
+                let mut rows = rows.query([limit as i64])?;
+                while let Some(r) = rows.next()? {
+                    if r.get::<_, i64>(1)? > now.0 {
+                        break;
+                    }
+                    upto = Some(r.get::<_, i64>(0)?);
+                }
+            }
+            let Some(upto) = upto else {
+                return Ok(0);
+            };
+            ("j.order_id <= ?1", upto)
+        }
     };
     let moved = tx
         .prepare_cached(&format!(

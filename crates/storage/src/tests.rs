@@ -1004,7 +1004,14 @@ mod shop_tests {
                 ..new_order(1_000 + i, buyer.id, org.id, st.id, &sku, 1, None)
             })
             .collect();
-        s.place_flash_orders(&batch).await.unwrap();
+        s.place_flash_orders(batch.clone().into()).await.unwrap();
+        assert!(
+            s.expired_reservations(UnixMillis(1_999), 10_000)
+                .await
+                .unwrap()
+                .is_empty(),
+            "none expired yet"
+        );
         // Readable at once, one order at a time (on SQLite it is still in the journal)...
         let o = s.order(1_449).await.unwrap().expect("acknowledged order");
         assert_eq!(
@@ -1034,7 +1041,7 @@ mod shop_tests {
             ..new_order(1_000, buyer.id, org.id, st.id, &sku, 1, None)
         }];
         assert!(
-            s.place_flash_orders(&dup).await.is_err(),
+            s.place_flash_orders(dup.into()).await.is_err(),
             "a batch with a taken id fails whole"
         );
         // Unpaid reservations past their time.
@@ -1047,6 +1054,46 @@ mod shop_tests {
             450,
             "created flash orders expire; paid and cancelled ones do not"
         );
+        // Journalled reservations expire too, and only those due leave the journal.
+        let later: Vec<NewOrder> = (0..6)
+            .map(|i| NewOrder {
+                flash_sale: Some(fs.id),
+                take_stock: false,
+                idempotency_key: Some(format!("g{i}")),
+                expires_at: Some(UnixMillis(if i < 4 { 3_000 } else { 9_000 })),
+                ..new_order(3_000 + i, buyer.id, org.id, st.id, &sku, 1, None)
+            })
+            .collect();
+        s.place_flash_orders(later.clone().into()).await.unwrap();
+        let due = s
+            .expired_reservations(UnixMillis(3_000), 10_000)
+            .await
+            .unwrap();
+        assert_eq!(due.len(), 454, "the four due journalled orders join them");
+        let journalled = if store.backend() == Backend::Sqlite {
+            2
+        } else {
+            0
+        };
+        assert_eq!(
+            s.materialise_flash_orders(100).await.unwrap(),
+            journalled,
+            "the two not yet due stayed in the journal (SQLite has one)"
+        );
+        for o in &later {
+            s.transition_order(
+                o.id,
+                OrderState::Created,
+                OrderState::Cancelled,
+                ActorKind::Buyer,
+                Some(buyer.id),
+                "test",
+                &TransitionFields::default(),
+                UnixMillis(3_001),
+            )
+            .await
+            .unwrap();
+        }
 
         // Payments: compare-and-set, pending list, webhook de-duplication.
         let pay = s

@@ -176,7 +176,7 @@ pub(crate) async fn log_out(
     headers: HeaderMap,
 ) -> ApiResult<Response> {
     if let Some(t) = session_token_of(&headers) {
-        state.sessions.evict(&t.hash());
+        state.sessions.evict(&t.digest());
         state.store.delete_session(&t.hash()).await?;
     }
     Ok((

@@ -899,7 +899,7 @@ pub(crate) async fn show_draws(
     let (s, _) = show_and_channel(&state, show).await?;
     let mut out = Vec::new();
     for d in state.store.draws_of_show(s.id).await? {
-        out.push(draw_view(&state, &d, caller.0.as_ref()).await?);
+        out.push(draw_view(&state, &d, caller.0.as_deref()).await?);
     }
     Ok(Json(out))
 }
@@ -914,7 +914,7 @@ pub(crate) async fn get_draw(
         .draw(id)
         .await?
         .ok_or_else(|| ApiError::not_found("prize draw"))?;
-    Ok(Json(draw_view(&state, &d, caller.0.as_ref()).await?))
+    Ok(Json(draw_view(&state, &d, caller.0.as_deref()).await?))
 }
 
 #[derive(Deserialize)]

@@ -1076,20 +1076,37 @@ pub(crate) struct BuyBody {
     quantity: i64,
     #[serde(default)]
     idempotency_key: Option<String>,
-    address: serde_json::Value,
+    /// As sent: checked without building a tree (see `Shop::buy`).
+    address: Box<serde_json::value::RawValue>,
 }
 
 fn one() -> i64 {
     1
 }
 
-fn idempotency(headers: &HeaderMap, body: Option<String>) -> Option<String> {
-    body.or_else(|| {
-        headers
-            .get("idempotency-key")
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_string)
-    })
+fn idempotency(header: IdempotencyKey, body: Option<String>) -> Option<String> {
+    body.or(header.0)
+}
+
+/// The `Idempotency-Key` header, read from the request without copying its other headers
+/// (a `HeaderMap` extractor clones them all, on the buy path of every flash-sale buyer).
+pub(crate) struct IdempotencyKey(Option<String>);
+
+impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        _: &S,
+    ) -> Result<Self, Self::Rejection> {
+        Ok(IdempotencyKey(
+            parts
+                .headers
+                .get("idempotency-key")
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_string),
+        ))
+    }
 }
 
 /// The hot path: one attempt to buy from a flash sale. 201 with the order once it is durable.
@@ -1097,7 +1114,7 @@ pub(crate) async fn buy(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<i64>,
-    headers: HeaderMap,
+    key_header: IdempotencyKey,
     ApiJson(b): ApiJson<BuyBody>,
 ) -> ApiResult<Response> {
     let me = caller.require()?;
@@ -1121,13 +1138,40 @@ pub(crate) async fn buy(
         )
         .await?;
     }
-    let key = idempotency(&headers, b.idempotency_key);
+    let key = idempotency(key_header, b.idempotency_key);
     let r = shop(&state)?
         .buy(me, id, b.quantity, key, &b.address)
         .await?;
+    // Typed answers: serialised straight to bytes, no JSON tree on the hot path.
+    #[derive(serde::Serialize)]
+    struct Reserved {
+        order: i64,
+        state: &'static str,
+        expires_at: i64,
+    }
+    #[derive(serde::Serialize)]
+    struct Repeat {
+        order: i64,
+        repeat: bool,
+    }
     Ok(match r {
-        BuyResult::Reserved { order, expires_at } => (StatusCode::CREATED, Json(serde_json::json!({ "order": order, "state": "created", "expires_at": expires_at.0 }))).into_response(),
-        BuyResult::Repeat { order } => (StatusCode::OK, Json(serde_json::json!({ "order": order, "repeat": true }))).into_response(),
+        BuyResult::Reserved { order, expires_at } => (
+            StatusCode::CREATED,
+            Json(Reserved {
+                order,
+                state: "created",
+                expires_at: expires_at.0,
+            }),
+        )
+            .into_response(),
+        BuyResult::Repeat { order } => (
+            StatusCode::OK,
+            Json(Repeat {
+                order,
+                repeat: true,
+            }),
+        )
+            .into_response(),
         _ => return Err(ApiError::internal()),
     })
 }
@@ -1376,7 +1420,7 @@ pub(crate) async fn checkout(
     State(state): State<AppState>,
     caller: Caller,
     origin: super::trust::Origin,
-    headers: HeaderMap,
+    key_header: IdempotencyKey,
     ApiJson(b): ApiJson<CheckoutBody>,
 ) -> ApiResult<(StatusCode, Json<OrderView>)> {
     let me = caller.require()?;
@@ -1422,7 +1466,7 @@ pub(crate) async fn checkout(
         }
         None => (None, None),
     };
-    let key = idempotency(&headers, b.idempotency_key);
+    let key = idempotency(key_header, b.idempotency_key);
     let o = shop(&state)?
         .checkout(
             me,
