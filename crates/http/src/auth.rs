@@ -160,6 +160,7 @@ type SessionMap =
 
 /// Keys are SHA-256 digests, already uniform: their first eight bytes are the hash. (SipHash
 /// over the hex form, with its allocation, was a visible part of every authenticated request.)
+/// No flooding: only sessions found in storage are inserted, so a client cannot pick the keys.
 #[derive(Default, Clone, Copy)]
 struct DigestHasher(u64);
 
