@@ -73,24 +73,13 @@ async fn chromium_viewer_buys_a_flash_sale_the_host_pinned() {
     let s = start().await;
     let b = s.base.clone();
     let (host, ch) = streamer_channel(&b, "buy-test").await;
-    let org = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/orgs"),
-            serde_json::json!({"name": "West Lake Pearls"}),
-        )
-        .await,
-    )
-    .await;
-    let p = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/orgs/{}/products", org["id"]),
-            serde_json::json!({"title": "Pearl stud earrings", "category": "jewellery",
+    let (_org, p) = org_with_product(
+        &host,
+        &b,
+        serde_json::json!({"name": "West Lake Pearls"}),
+        serde_json::json!({"title": "Pearl stud earrings", "category": "jewellery",
                 "return_class": "normal", "currency": "CNY",
                 "skus": [{"label": "pair", "price_minor": 19900, "stock": 10}]}),
-        )
-        .await,
     )
     .await;
     let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 90);

@@ -716,23 +716,12 @@ async fn webhooks_twice_late_or_never_leave_orders_consistent() {
     let s = start().await;
     let b = &s.base;
     let (farmer, _) = streamer_channel(b, "honey-farm").await;
-    let org = json_ok(
-        post(
-            &farmer,
-            format!("{b}/api/v1/orgs"),
-            json!({"name": "Honey Farm", "individual": true}),
-        )
-        .await,
-    )
-    .await;
-    let p = json_ok(
-        post(
-            &farmer,
-            format!("{b}/api/v1/orgs/{}/products", org["id"]),
-            json!({"title": "Honey", "category": "food", "return_class": "normal",
+    let (_org, p) = org_with_product(
+        &farmer,
+        b,
+        json!({"name": "Honey Farm", "individual": true}),
+        json!({"title": "Honey", "category": "food", "return_class": "normal",
                "currency": "EUR", "skus": [{"label": "jar", "price_minor": 900, "stock": 100}]}),
-        )
-        .await,
     )
     .await;
     let sku = p["skus"][0]["id"].as_i64().unwrap();
@@ -793,23 +782,12 @@ async fn flash_sale_over_http() {
     let s = start().await;
     let b = &s.base;
     let (host, _) = streamer_channel(b, "flash-host").await;
-    let org = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/orgs"),
-            json!({"name": "Flash Shop"}),
-        )
-        .await,
-    )
-    .await;
-    let p = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/orgs/{}/products", org["id"]),
-            json!({"title": "Pearl earrings", "category": "jewellery", "return_class": "normal",
+    let (_org, p) = org_with_product(
+        &host,
+        b,
+        json!({"name": "Flash Shop"}),
+        json!({"title": "Pearl earrings", "category": "jewellery", "return_class": "normal",
                "currency": "CNY", "skus": [{"label": "pair", "price_minor": 19900, "stock": 20}]}),
-        )
-        .await,
     )
     .await;
     let sku = p["skus"][0]["id"].as_i64().unwrap();

@@ -47,25 +47,8 @@ async fn a_show_is_exported_for_a_regulator() {
         .unwrap()
         .unwrap()
         .id;
-    let org = json_ok(
-        post(
-            &seller,
-            format!("{b}/api/v1/orgs"),
-            json!({"name": "Bamboo Baskets", "individual": true, "city": "Anji"}),
-        )
-        .await,
-    )
-    .await;
-    let basket = json_ok(
-        post(
-            &seller,
-            format!("{b}/api/v1/orgs/{}/products", org["id"]),
-            json!({"title": "Bamboo basket", "category": "home", "return_class": "normal",
-                   "currency": "CNY", "skus": [{"label": "large", "price_minor": 4500, "stock": 20}]}),
-        )
-        .await,
-    )
-    .await;
+    let (_org, basket) = org_with_product(&seller, b, json!({"name": "Bamboo Baskets", "individual": true, "city": "Anji"}), json!({"title": "Bamboo basket", "category": "home", "return_class": "normal",
+                   "currency": "CNY", "skus": [{"label": "large", "price_minor": 4500, "stock": 20}]})).await;
     let show = json_ok(
         post(
             &seller,

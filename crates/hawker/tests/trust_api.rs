@@ -589,23 +589,12 @@ async fn the_sanctions_ladder_takes_away_what_it_says() {
     let (host, ch) = streamer_channel(b, "ladder-farm").await;
     let host_id =
         json_ok(host.get(format!("{b}/api/v1/me")).send().await.unwrap()).await["id"].clone();
-    let org = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/orgs"),
-            json!({"name": "Ladder Farm"}),
-        )
-        .await,
-    )
-    .await;
-    let p = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/orgs/{}/products", org["id"]),
-            json!({"title": "Walnuts", "category": "other", "return_class": "normal", "currency": "CNY",
+    let (org, p) = org_with_product(
+        &host,
+        b,
+        json!({"name": "Ladder Farm"}),
+        json!({"title": "Walnuts", "category": "other", "return_class": "normal", "currency": "CNY",
                    "skus": [{"label": "1 kg", "price_minor": 3000, "stock": 50}]}),
-        )
-        .await,
     )
     .await;
     let sku = p["skus"][0]["id"].clone();
@@ -929,23 +918,12 @@ async fn cn_recheck_before_broadcast_and_kyb() {
     let _ = ffmpeg.wait();
 
     // KYB: the owner files; outsiders see no disclosure below the threshold; ops approves.
-    let org = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/orgs"),
-            json!({"name": "Li Wei Orchard Co."}),
-        )
-        .await,
-    )
-    .await;
-    let p = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/orgs/{}/products", org["id"]),
-            json!({"title": "Peaches", "category": "other", "return_class": "normal", "currency": "CNY",
+    let (org, p) = org_with_product(
+        &host,
+        b,
+        json!({"name": "Li Wei Orchard Co."}),
+        json!({"title": "Peaches", "category": "other", "return_class": "normal", "currency": "CNY",
                    "skus": [{"label": "5 kg", "price_minor": 5000, "stock": 50}]}),
-        )
-        .await,
     )
     .await;
     let buyer = browser();

@@ -5,40 +5,12 @@ use hawker_domain::*;
 use hawker_hub::outbox::Next;
 use hawker_hub::{Bus, HubConfig, InProcessBus, NatsBus, RoomHub, Visitor};
 use hawker_room::protocol::{ClientMsg, ServerFrame, StreamItem};
-use hawker_storage::{
-    AccountStore, ChannelStore, NewAccount, NewChannel, RoomStore, SqlStore, Store,
-};
+use hawker_storage::{RoomStore, Store};
 use std::sync::Arc;
 use std::time::Duration;
 
-async fn fixture(store: &SqlStore) -> (Account, Account, Channel) {
-    let mk = |email: &str, name: &str, role| NewAccount {
-        email: Email::parse(email).unwrap(),
-        display_name: DisplayName::parse(name).unwrap(),
-        password: PasswordHash::from_stored("x".into()),
-        role,
-        created_at: UnixMillis(0),
-    };
-    let host = store
-        .create_account(mk("host@farm.example", "Li Wei", Role::Streamer))
-        .await
-        .unwrap();
-    let fan = store
-        .create_account(mk("fan@example.com", "Fan", Role::Viewer))
-        .await
-        .unwrap();
-    let channel = store
-        .create_channel(NewChannel {
-            slug: Slug::parse("li-farm").unwrap(),
-            title: "Li's farm".into(),
-            owner: host.id,
-            stream_key: StreamKey::generate(),
-            created_at: UnixMillis(0),
-        })
-        .await
-        .unwrap();
-    (host, fan, channel)
-}
+mod common;
+use common::fixture;
 
 async fn next_frame(o: &hawker_hub::outbox::Outbox) -> ServerFrame {
     match tokio::time::timeout(Duration::from_secs(5), o.next())

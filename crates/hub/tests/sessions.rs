@@ -6,12 +6,12 @@ use hawker_domain::*;
 use hawker_hub::outbox::Next;
 use hawker_hub::{HubConfig, InProcessBus, RoomHub, Visitor};
 use hawker_room::protocol::{ClientMsg, ServerFrame};
-use hawker_storage::{
-    AccountStore, ChannelStore, NewAccount, NewChannel, NewShow, RoomStore, ShowStore, SqlStore,
-    Store, ViewerSessionRow,
-};
+use hawker_storage::{NewShow, RoomStore, ShowStore, SqlStore, Store, ViewerSessionRow};
 use std::sync::Arc;
 use std::time::Duration;
+
+mod common;
+use common::fixture;
 
 async fn welcomed(c: &hawker_hub::Connection) {
     match tokio::time::timeout(Duration::from_secs(5), c.outbox.next())
@@ -49,36 +49,7 @@ fn visitor(account: Option<&Account>, anon: &str) -> Visitor {
 async fn viewer_sessions_are_stored_when_they_end() {
     let (store, _dir) = hawker_storage::testing::sqlite_store().await;
     let store = Arc::new(store);
-    let host = store
-        .create_account(NewAccount {
-            email: Email::parse("host@farm.example").unwrap(),
-            display_name: DisplayName::parse("Li Wei").unwrap(),
-            password: PasswordHash::from_stored("x".into()),
-            role: Role::Streamer,
-            created_at: UnixMillis(0),
-        })
-        .await
-        .unwrap();
-    let fan = store
-        .create_account(NewAccount {
-            email: Email::parse("fan@example.com").unwrap(),
-            display_name: DisplayName::parse("Fan").unwrap(),
-            password: PasswordHash::from_stored("x".into()),
-            role: Role::Viewer,
-            created_at: UnixMillis(0),
-        })
-        .await
-        .unwrap();
-    let channel = store
-        .create_channel(NewChannel {
-            slug: Slug::parse("li-farm").unwrap(),
-            title: "Li's farm".into(),
-            owner: host.id,
-            stream_key: StreamKey::generate(),
-            created_at: UnixMillis(0),
-        })
-        .await
-        .unwrap();
+    let (_host, fan, channel) = fixture(&store).await;
     let live = |title: &str| NewShow {
         channel: channel.id,
         title: title.into(),

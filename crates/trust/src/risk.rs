@@ -305,12 +305,17 @@ fn excess(share: f64, ordinary: f64) -> f64 {
     ((share - ordinary) / (1.0 - ordinary)).clamp(0.0, 1.0)
 }
 
-fn percent(k: usize, n: usize) -> f64 {
+/// `k` of `n` as a fraction; none of none is 0.
+fn share(k: usize, n: usize) -> f64 {
     if n == 0 {
         0.0
     } else {
-        k as f64 * 100.0 / n as f64
+        k as f64 / n as f64
     }
+}
+
+fn percent(k: usize, n: usize) -> f64 {
+    share(k, n) * 100.0
 }
 
 /// Sessions that never played video: a socket opened by a script is not a viewer. Scores the
@@ -318,10 +323,9 @@ fn percent(k: usize, n: usize) -> f64 {
 pub fn sessions_without_playback(sessions: &[ViewerSession]) -> Signal {
     let n = sessions.len();
     let k = sessions.iter().filter(|s| !s.played()).count();
-    let share = if n == 0 { 0.0 } else { k as f64 / n as f64 };
     Signal {
         name: "sessions_without_playback",
-        score: excess(share, ORDINARY_NO_PLAY) * volume(n),
+        score: excess(share(k, n), ORDINARY_NO_PLAY) * volume(n),
         evidence: format!(
             "{k} of {n} viewer sessions ({:.0}%) never played video; up to {:.0}% is ordinary (autoplay blocked, tabs in the background)",
             percent(k, n),
@@ -366,11 +370,7 @@ pub fn join_leave_bursts(sessions: &[ViewerSession]) -> Signal {
     let largest = bursts.iter().max_by_key(|(k, _)| *k);
     Signal {
         name: "join_leave_bursts",
-        score: if n == 0 {
-            0.0
-        } else {
-            in_bursts as f64 / n as f64
-        },
+        score: share(in_bursts, n),
         evidence: match largest {
             None => format!(
                 "no burst of {BURST_SESSIONS}+ sessions joining within {} s and leaving within {} s ({n} sessions)",
@@ -397,10 +397,9 @@ pub fn near_zero_dwell(sessions: &[ViewerSession]) -> Signal {
         .iter()
         .filter(|s| s.dwell_ms() < NEAR_ZERO_DWELL_MS)
         .count();
-    let share = if n == 0 { 0.0 } else { k as f64 / n as f64 };
     Signal {
         name: "near_zero_dwell",
-        score: excess(share, ORDINARY_NEAR_ZERO) * volume(n),
+        score: excess(share(k, n), ORDINARY_NEAR_ZERO) * volume(n),
         evidence: format!(
             "{k} of {n} viewer sessions ({:.0}%) stayed under {} s; up to {:.0}% is ordinary",
             percent(k, n),

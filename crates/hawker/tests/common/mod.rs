@@ -331,3 +331,24 @@ pub async fn pass_streamer_gate(base: &str, streamer: &reqwest::Client, admin_to
     .await;
     assert_eq!(g["passed"], true);
 }
+
+/// A new organisation (`org`: its creation body) and one product in it (`product`: the
+/// product's body); both as the API answered.
+pub async fn org_with_product(
+    c: &reqwest::Client,
+    base: &str,
+    org: Value,
+    product: Value,
+) -> (Value, Value) {
+    let o = json_ok(post(c, format!("{base}/api/v1/orgs"), org).await).await;
+    let p = json_ok(
+        post(
+            c,
+            format!("{base}/api/v1/orgs/{}/products", o["id"]),
+            product,
+        )
+        .await,
+    )
+    .await;
+    (o, p)
+}

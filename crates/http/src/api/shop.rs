@@ -1295,7 +1295,8 @@ pub(crate) struct CheckoutBody {
     items: Vec<ItemBody>,
     #[serde(default)]
     coupon: Option<String>,
-    address: serde_json::Value,
+    /// As sent: checked without building a tree (see `Shop::checkout`).
+    address: Box<serde_json::value::RawValue>,
     #[serde(default)]
     idempotency_key: Option<String>,
     /// The channel whose show the buyer is in.
