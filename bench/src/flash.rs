@@ -53,6 +53,9 @@ pub struct Outcome {
     pub server_cpu_us: Option<f64>,
     /// CPU time per attempt of this process, the load generator.
     pub client_cpu_us: f64,
+    /// Share of the machine's CPU time left idle during the run: near 0 means the run was
+    /// bound by CPU, well above it that it waited (on disk, on a single thread, on latency).
+    pub idle_percent: f64,
 }
 
 impl Outcome {
@@ -137,6 +140,7 @@ where
         crate::procstat::cpu_seconds(server),
         crate::procstat::cpu_seconds(&me),
     );
+    let machine0 = crate::procstat::machine_ticks();
     let started = Instant::now();
     let mut tasks = Vec::new();
     let buyers = s.buyers;
@@ -202,9 +206,12 @@ where
         crate::procstat::cpu_seconds(server),
         crate::procstat::cpu_seconds(&me),
     );
+    let machine1 = crate::procstat::machine_ticks();
+    let (idle, busy) = (machine1.0 - machine0.0, machine1.1 - machine0.1);
     let n = attempts.load(Ordering::Relaxed);
     let per = |cpu: f64| cpu * 1e6 / n.max(1) as f64;
     Outcome {
+        idle_percent: 100.0 * idle as f64 / (idle + busy).max(1) as f64,
         server_cpu_us: (!server.is_empty()).then(|| per(server1 - server0)),
         client_cpu_us: per(client1 - client0),
         ..summarise(

@@ -800,7 +800,7 @@ async fn flash_bench(
          then {herd} at once (this machine, one run)"
     );
     println!(
-        "{:<34} {:<16} {:>10} {:>8} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10}",
+        "{:<34} {:<16} {:>10} {:>8} {:>8} {:>9} {:>9} {:>9} {:>10} {:>10} {:>6}",
         "scenario",
         "design",
         "attempts/s",
@@ -810,7 +810,8 @@ async fn flash_bench(
         "p99 ms",
         "oversell",
         "server µs",
-        "client µs"
+        "client µs",
+        "idle %"
     );
     let scenarios = if first_only {
         &scenarios[..1]
@@ -876,7 +877,7 @@ async fn flash_bench(
         }
         for (design, o) in &ran {
             println!(
-                "{:<34} {:<16} {:>10.0} {:>8} {:>8} {:>9.1} {:>9.1} {:>9} {:>10} {:>10.1}",
+                "{:<34} {:<16} {:>10.0} {:>8} {:>8} {:>9.1} {:>9.1} {:>9} {:>10} {:>10.1} {:>6.0}",
                 s.name,
                 design,
                 o.per_second(),
@@ -887,7 +888,8 @@ async fn flash_bench(
                 o.oversell,
                 o.server_cpu_us
                     .map_or("-".to_string(), |us| format!("{us:.1}")),
-                o.client_cpu_us
+                o.client_cpu_us,
+                o.idle_percent
             );
             report.push(serde_json::json!({
                 "scenario": s.name, "design": design, "attempts_per_s": o.per_second(),
@@ -895,6 +897,7 @@ async fn flash_bench(
                 "recorded": o.recorded, "p50_ms": o.p50_ms, "p99_ms": o.p99_ms,
                 "oversell": o.oversell, "seconds": o.seconds, "settle_seconds": o.settle_seconds,
                 "server_cpu_us_per_attempt": o.server_cpu_us, "client_cpu_us_per_attempt": o.client_cpu_us,
+                "idle_percent": o.idle_percent,
             }));
         }
         let rate = |d: &str| {

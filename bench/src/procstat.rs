@@ -21,6 +21,23 @@ pub fn cpu_seconds(pids: &[u32]) -> f64 {
     ns as f64 / 1e9
 }
 
+/// The whole machine's idle and busy time so far (every CPU, from /proc/stat), in ticks.
+pub fn machine_ticks() -> (u64, u64) {
+    let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();
+    let v: Vec<u64> = stat
+        .lines()
+        .next()
+        .unwrap_or("")
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|x| x.parse().ok())
+        .collect();
+    // user nice system idle iowait irq softirq steal: idle and iowait are waiting.
+    let idle = v.get(3).copied().unwrap_or(0) + v.get(4).copied().unwrap_or(0);
+    let busy = v.iter().take(8).sum::<u64>() - idle;
+    (idle, busy)
+}
+
 pub fn rss_bytes(pids: &[u32]) -> u64 {
     pids.iter()
         .filter_map(|p| std::fs::read_to_string(format!("/proc/{p}/status")).ok())

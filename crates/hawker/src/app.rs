@@ -153,7 +153,9 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let state = state.with_shop(shop.clone()).with_guard(guard.clone());
     let stop_http = CancellationToken::new();
     let stop = stop_http.clone();
-    let app = hawker_http::router(state).into_make_service_with_connect_info::<SocketAddr>();
+    let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<
+        SocketAddr,
+    >(hawker_http::edge(state));
     let http_task = tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app)
             .with_graceful_shutdown(async move { stop.cancelled().await })

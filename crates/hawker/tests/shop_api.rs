@@ -832,6 +832,43 @@ async fn flash_sale_over_http() {
     )
     .await;
     problem(r, 401, "unauthenticated").await;
+    // The buy route is dispatched in front of the router (`hawker_http::Edge`); bad bodies,
+    // methods and ids get the router's problems all the same.
+    let raw = |body: &'static str, ct: &'static str| {
+        buyer
+            .post(buy.clone())
+            .header("content-type", ct)
+            .body(body)
+            .send()
+    };
+    problem(
+        raw("{\"address\":", "application/json").await.unwrap(),
+        400,
+        "invalid_json",
+    )
+    .await;
+    problem(
+        raw("{}", "application/json").await.unwrap(),
+        422,
+        "invalid_json",
+    )
+    .await;
+    problem(
+        raw("{}", "text/plain").await.unwrap(),
+        415,
+        "unsupported_media_type",
+    )
+    .await;
+    let r = buyer
+        .post(format!("{b}/api/v1/flash-sales/abc/orders"))
+        .json(&json!({"address": address()}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 400, "bad_request").await;
+    let r = buyer.get(buy.clone()).send().await.unwrap();
+    assert_eq!(r.headers()["allow"], "POST");
+    problem(r, 405, "method_not_allowed").await;
 
     let starts = sale["starts_at"].as_i64().unwrap();
     loop {

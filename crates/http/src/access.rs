@@ -82,18 +82,45 @@ async fn writer(store: Arc<dyn Store>, mut rx: mpsc::Receiver<AccessLine>) {
 /// of server CPU per request for the three layers this one replaced).
 pub(crate) async fn record(State(log): State<AccessLog>, req: Request, next: Next) -> Response {
     let matched = req.extensions().get::<MatchedPath>().cloned();
+    observe(&log, matched.as_ref().map(|p| p.as_str()), req, |req| {
+        next.run(req)
+    })
+    .await
+}
+
+/// What [`record`] does around `run`, for a request whose route is `template` (`None`: no route
+/// matched). The edge's hot route calls it directly (see `crate::Edge`).
+pub(crate) async fn observe<F, Fut>(
+    log: &AccessLog,
+    template: Option<&str>,
+    req: Request,
+    run: F,
+) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let http_method = req.method().clone();
     let start = std::time::Instant::now();
-    let template = matched.as_ref().map_or("unmatched", |p| p.as_str());
+    let matched = template.is_some();
+    let template = template.unwrap_or("unmatched");
     // Off unless debug tracing is on; then it names the route template, never the raw path.
     let span = if tracing::enabled!(tracing::Level::DEBUG) {
         tracing::debug_span!("http", method = %http_method, route = template)
     } else {
         tracing::Span::none()
     };
-    let resp = logged(&log, req, next, template)
+    let api = if matched {
+        template.starts_with("/api/")
+    } else {
+        req.uri().path().starts_with("/api/")
+    };
+    let mut resp = logged(log, req, run, template, matched)
         .instrument(span.clone())
         .await;
+    if api && (resp.status().is_client_error() || resp.status().is_server_error()) {
+        resp = crate::problem::as_problem(resp).await;
+    }
     let status = resp.status();
     let _entered = span.enter();
     if status.is_server_error() {
@@ -115,8 +142,17 @@ pub(crate) async fn record(State(log): State<AccessLog>, req: Request, next: Nex
 }
 
 /// Runs the request; writes its access-log line if it is an `/api/` request.
-async fn logged(log: &AccessLog, mut req: Request, next: Next, template: &str) -> Response {
-    let matched = req.extensions().get::<MatchedPath>().is_some();
+async fn logged<F, Fut>(
+    log: &AccessLog,
+    mut req: Request,
+    run: F,
+    template: &str,
+    matched: bool,
+) -> Response
+where
+    F: FnOnce(Request) -> Fut,
+    Fut: std::future::Future<Output = Response>,
+{
     let route = match (&log.tx, matched) {
         (None, _) => None,
         (Some(_), true) => template.starts_with("/api/").then(|| template.to_string()),
@@ -127,7 +163,7 @@ async fn logged(log: &AccessLog, mut req: Request, next: Next, template: &str) -
             .then(|| "unmatched".to_string()),
     };
     let (Some(tx), Some(route)) = (&log.tx, route) else {
-        return next.run(req).await;
+        return run(req).await;
     };
     let ip = crate::limits::client_ip(&log.app, &req).to_string();
     // Standard methods are short; an extension method is cut, never stored at any length
@@ -140,7 +176,7 @@ async fn logged(log: &AccessLog, mut req: Request, next: Next, template: &str) -
     // trust routes add their own entries with the decision's details.
     let audited = route.starts_with("/api/v1/admin/") && method != "GET" && method != "HEAD";
     let path = audited.then(|| req.uri().path().to_string());
-    let resp = next.run(req).await;
+    let resp = run(req).await;
     if let (Some(path), true) = (path, resp.status().is_success()) {
         if let Err(e) = log
             .app

@@ -135,3 +135,46 @@ impl From<StorageError> for ApiError {
 }
 
 pub type ApiResult<T> = Result<T, ApiError>;
+
+/// An `/api/` error answer that is not yet a problem document (an extractor's plain-text
+/// rejection, such as a path id that is not a number; the router's bare 405) becomes one, its
+/// text kept as the detail: API clients branch on `code` whatever answered.
+pub(crate) async fn as_problem(resp: Response) -> Response {
+    let status = resp.status();
+    let is_problem = resp
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes() == b"application/problem+json");
+    if is_problem || !(status.is_client_error() || status.is_server_error()) {
+        return resp;
+    }
+    let (parts, body) = resp.into_parts();
+    let text = axum::body::to_bytes(body, 16 * 1024)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_string())
+        .unwrap_or_default();
+    let (code, title) = match status {
+        StatusCode::BAD_REQUEST => ("bad_request", "The request is malformed"),
+        StatusCode::NOT_FOUND => ("not_found", "Not found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method_not_allowed", "Method not allowed"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload_too_large", "The request is too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => {
+            ("unsupported_media_type", "The content type is not accepted")
+        }
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid_field", "A field is invalid"),
+        s if s.is_server_error() => ("internal", "Something went wrong on our side"),
+        _ => ("request_refused", "The request was refused"),
+    };
+    let mut e = ApiError::new(status, code, title);
+    if !text.is_empty() {
+        e = e.detail(text);
+    }
+    let mut out = e.into_response();
+    // Keep what the original answer said beyond its body (`Allow` on a 405).
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            out.headers_mut().entry(name).or_insert(value.clone());
+        }
+    }
+    out
+}

@@ -1,8 +1,12 @@
 //! The flash-sale engine: one writer task owns every open sale's book. Buy requests queue to
-//! it; it decides a whole queue-full at once, writes the accepted orders in one transaction
-//! (the group commit: one fsync for many orders), and only then answers. A failed commit
-//! undoes its reservations and answers "try again". Nothing is acknowledged that is not on disk;
-//! at start the books are rebuilt from the stored orders.
+//! it; it decides everything waiting at once, in memory, and writes the accepted orders in one
+//! transaction (the group commit: one fsync for many orders). While that commit runs, the
+//! next attempts are decided and gather into the next batch, which starts the moment the
+//! previous commit lands: batches grow with the load, and a lone buyer never waits for a
+//! timer. A buyer hears "reserved" (or, for a repeated key, "already yours") only once the
+//! order's commit has landed; a failed commit undoes its reservations and answers "try again".
+//! Nothing is acknowledged that is not on disk; at start the books are rebuilt from the stored
+//! orders.
 
 use hawker_commerce::flash::{BuyOutcome, BuyRefusal, SaleBook, SaleTerms};
 use hawker_commerce::ids::OrderIdGen;
@@ -84,12 +88,6 @@ const IDLE: Duration = Duration::from_millis(200);
 /// Orders moved per transaction when idle: small enough that a buy arriving meanwhile waits
 /// a fraction of a second at most.
 const MATERIALISE_CHUNK: usize = 4_096;
-/// Under load, a commit starts at most this soon after the previous one began; buys arriving
-/// meanwhile join it. A commit's fixed cost (the write lock, the WAL frames of the tail pages,
-/// the fsync) is then shared by more orders: in `hawker-bench flash` commits of ~25 orders cost
-/// ~5 µs of CPU per order in that fixed part alone. A lone buyer never waits: the previous
-/// commit is long past.
-const GATHER: Duration = Duration::from_millis(2);
 
 impl FlashEngine {
     pub fn start(
@@ -161,6 +159,37 @@ struct Book {
     book: SaleBook,
 }
 
+type Reply = oneshot::Sender<Result<BuyResult, EngineError>>;
+
+/// Orders decided and waiting for their commit, with who to answer when it lands.
+#[derive(Default)]
+struct Batch {
+    orders: Vec<NewOrder>,
+    /// The reply of each entry of `orders`, at the same index.
+    replies: Vec<Reply>,
+    /// Repeated keys whose order may not be durable yet: answered with this batch's commit,
+    /// which lands after every earlier one.
+    repeats: Vec<(OrderId, Reply)>,
+    touched: HashSet<FlashSaleId>,
+}
+
+impl Batch {
+    fn is_empty(&self) -> bool {
+        self.orders.is_empty() && self.repeats.is_empty()
+    }
+}
+
+/// A commit that finished: its batch, the orders it wrote, and how it went.
+struct Commit {
+    batch: Batch,
+    orders: Arc<[NewOrder]>,
+    started: std::time::Instant,
+    result: hawker_storage::Result<()>,
+}
+
+/// A commit under way.
+type InFlight = std::pin::Pin<Box<dyn std::future::Future<Output = Commit> + Send>>;
+
 async fn writer(
     store: Arc<dyn Store>,
     node: u32,
@@ -170,219 +199,282 @@ async fn writer(
 ) {
     let mut books: HashMap<FlashSaleId, Book> = HashMap::new();
     let mut ids = OrderIdGen::new(node);
-    let mut batch = Vec::with_capacity(MAX_BATCH);
+    let mut cmds = Vec::with_capacity(MAX_BATCH);
+    let mut next = Batch::default();
+    let mut in_flight: Option<InFlight> = None;
     // Orders acknowledged into the store's journal and not yet moved into the order tables
     // (SQLite); the move waits until buying pauses, so it never competes with a sale.
     let mut journalled: usize = 0;
-    let mut last_commit = tokio::time::Instant::now();
     // Set while moving the journal after a pause: the next chunk follows at once unless a
     // command is waiting (the pause was already observed).
     let mut moving = false;
-    loop {
-        let received = if journalled == 0 {
-            rx.recv_many(&mut batch, MAX_BATCH).await
+    // Orders whose commit failed: a repeat naming one hears the failure, whichever batch it
+    // joined. Only grows when the store refuses orders, which a sale does not survive long.
+    let mut failed = HashSet::new();
+    let mut open = true;
+    while open || in_flight.is_some() || !next.is_empty() {
+        let idle = in_flight.is_none() && next.is_empty() && journalled > 0;
+        let pause = if moving && rx.is_empty() {
+            Duration::ZERO
         } else {
-            let pause = if moving && rx.is_empty() {
-                Duration::ZERO
-            } else {
-                IDLE
-            };
-            match tokio::time::timeout(pause, rx.recv_many(&mut batch, MAX_BATCH)).await {
-                Ok(n) => {
-                    moving = false;
-                    n
-                }
-                Err(_) => {
-                    moving = true;
-                    match store.materialise_flash_orders(MATERIALISE_CHUNK).await {
-                        Ok(n) if n < MATERIALISE_CHUNK => journalled = 0,
-                        Ok(n) => journalled = journalled.saturating_sub(n).max(1),
-                        Err(e) => {
-                            tracing::error!(error = %e, "moving flash orders out of the journal failed; reads will retry");
-                            journalled = 0;
-                        }
-                    }
-                    continue;
-                }
-            }
+            IDLE
         };
-        if received == 0 {
-            return;
-        }
-        let since = last_commit.elapsed();
-        if since < GATHER && batch.len() < MAX_BATCH {
-            tokio::time::sleep(GATHER - since).await;
-            while batch.len() < MAX_BATCH {
-                match rx.try_recv() {
-                    Ok(cmd) => batch.push(cmd),
-                    Err(_) => break,
-                }
+        tokio::select! {
+            biased;
+            done = async { in_flight.as_mut().expect("guarded").await }, if in_flight.is_some() => {
+                in_flight = None;
+                journalled += landed(&store, &mut books, &mut failed, done, &on_remaining).await;
             }
-        }
-        let now = UnixMillis::now();
-        let mut orders: Vec<NewOrder> = Vec::new();
-        // The reply of each entry of `orders`, at the same index, waiting for the commit.
-        let mut waiting = Vec::new();
-        let mut touched = HashSet::new();
-        for cmd in batch.drain(..) {
-            match cmd {
-                Cmd::Open(listing, reservations) => {
-                    let s = &listing.sale;
-                    let mut book = SaleBook::new(SaleTerms {
-                        id: s.id,
-                        total_stock: s.total_stock,
-                        per_buyer_limit: s.per_buyer_limit,
-                        starts_at_ms: s.starts_at.map_or(i64::MAX, |t| t.0),
-                        ends_at_ms: s.ends_at.map_or(i64::MAX, |t| t.0),
-                    });
-                    for r in reservations {
-                        if r.live {
-                            book.restore(r.buyer.0, r.quantity, r.key.as_deref(), r.order);
-                        } else {
-                            book.restore_released(r.buyer.0, r.key.as_deref(), r.order);
-                        }
-                    }
-                    touched.insert(s.id);
-                    books.insert(
-                        s.id,
-                        Book {
-                            listing: *listing,
-                            book,
-                        },
-                    );
+            n = rx.recv_many(&mut cmds, MAX_BATCH), if open => {
+                moving = false;
+                if n == 0 {
+                    open = false;
                 }
-                Cmd::Release { sale, buyer, order } => {
-                    if let Some(b) = books.get_mut(&sale) {
-                        if b.book.release(buyer.0, order) {
-                            touched.insert(sale);
-                        }
-                    }
-                }
-                Cmd::Remaining(sale, reply) => {
-                    let _ = reply.send(books.get(&sale).map(|b| b.book.remaining()));
-                }
-                Cmd::Buy {
-                    sale,
-                    buyer,
-                    quantity,
-                    key,
-                    address,
-                    reply,
-                } => {
-                    let Some(b) = books.get_mut(&sale) else {
-                        let _ = reply.send(Ok(BuyResult::NoSuchSale));
-                        continue;
-                    };
-                    let outcome = b
-                        .book
-                        .try_buy(buyer.0, quantity, key.as_deref(), now.0, || ids.next(now.0));
-                    match outcome {
-                        BuyOutcome::Reserved { order_id } => {
-                            let s = &b.listing.sale;
-                            let total = s.price_minor * quantity;
-                            orders.push(NewOrder {
-                                id: order_id,
-                                buyer,
-                                org: s.org,
-                                store: s.store,
-                                channel: Some(s.channel),
-                                show: s.show,
-                                flash_sale: Some(s.id),
-                                currency: s.currency,
-                                subtotal_minor: total,
-                                discount_minor: 0,
-                                total_minor: total,
-                                coupon: None,
-                                address,
-                                exceptions_acknowledged: b.listing.return_class.is_exception(),
-                                idempotency_key: key,
-                                created_at: now,
-                                expires_at: Some(now.plus_ms(reservation.as_millis() as i64)),
-                                items: vec![OrderItem {
-                                    sku: s.sku,
-                                    product: b.listing.product,
-                                    title: b.listing.title.clone(),
-                                    quantity,
-                                    unit_price_minor: s.price_minor,
-                                    return_class: b.listing.return_class,
-                                }],
-                                take_stock: false,
-                            });
-                            touched.insert(sale);
-                            waiting.push(reply);
-                        }
-                        BuyOutcome::Repeat { order_id } => {
-                            let _ = reply.send(Ok(BuyResult::Repeat { order: order_id }));
-                        }
-                        BuyOutcome::Refused(r) => {
-                            let _ = reply.send(Ok(BuyResult::Refused(r)));
-                        }
+                let durable = in_flight.is_none() && next.is_empty();
+                decide(
+                    &mut books,
+                    &mut ids,
+                    reservation,
+                    durable,
+                    cmds.drain(..),
+                    &mut next,
+                    &on_remaining,
+                );
+            }
+            _ = tokio::time::sleep(pause), if idle && open => {
+                moving = true;
+                match store.materialise_flash_orders(MATERIALISE_CHUNK).await {
+                    Ok(n) if n < MATERIALISE_CHUNK => journalled = 0,
+                    Ok(n) => journalled = journalled.saturating_sub(n).max(1),
+                    Err(e) => {
+                        tracing::error!(
+                            error = %e,
+                            "moving flash orders out of the journal failed; reads will retry"
+                        );
+                        journalled = 0;
                     }
                 }
             }
         }
-        if !orders.is_empty() {
-            last_commit = tokio::time::Instant::now();
-            let n = orders.len();
-            let started = std::time::Instant::now();
-            let orders: Arc<[NewOrder]> = orders.into();
-            match store.place_flash_orders(orders.clone()).await {
-                Ok(()) => {
-                    journalled += n;
-                    metrics::histogram!("hawker_flash_commit_orders").record(n as f64);
-                    metrics::histogram!("hawker_flash_commit_seconds")
-                        .record(started.elapsed().as_secs_f64());
-                    for (reply, order) in waiting.into_iter().zip(orders.iter()) {
-                        let _ = reply.send(Ok(BuyResult::Reserved {
-                            order: order.id,
-                            expires_at: order.expires_at.expect("flash orders expire"),
-                        }));
+        // One commit at a time; the next batch gathers while it runs, so its size follows
+        // the load: the busier the sale, the more orders share one fsync.
+        if in_flight.is_none() && !next.is_empty() {
+            let batch = std::mem::take(&mut next);
+            let store = store.clone();
+            in_flight = Some(Box::pin(async move {
+                let mut batch = batch;
+                let orders: Arc<[NewOrder]> = std::mem::take(&mut batch.orders).into();
+                let started = std::time::Instant::now();
+                let result = store.place_flash_orders(orders.clone()).await;
+                Commit {
+                    batch,
+                    orders,
+                    started,
+                    result,
+                }
+            }));
+        }
+    }
+}
+
+/// Decides a queue-full of commands against the books. Accepted orders join `next`;
+/// refusals are answered at once.
+fn decide(
+    books: &mut HashMap<FlashSaleId, Book>,
+    ids: &mut OrderIdGen,
+    reservation: Duration,
+    durable: bool,
+    cmds: impl Iterator<Item = Cmd>,
+    next: &mut Batch,
+    on_remaining: &RemainingListener,
+) {
+    let now = UnixMillis::now();
+    // Sales whose stock changed without an order to commit (opened, released).
+    let mut touched = HashSet::new();
+    for cmd in cmds {
+        match cmd {
+            Cmd::Open(listing, reservations) => {
+                let s = &listing.sale;
+                let mut book = SaleBook::new(SaleTerms {
+                    id: s.id,
+                    total_stock: s.total_stock,
+                    per_buyer_limit: s.per_buyer_limit,
+                    starts_at_ms: s.starts_at.map_or(i64::MAX, |t| t.0),
+                    ends_at_ms: s.ends_at.map_or(i64::MAX, |t| t.0),
+                });
+                for r in reservations {
+                    if r.live {
+                        book.restore(r.buyer.0, r.quantity, r.key.as_deref(), r.order);
+                    } else {
+                        book.restore_released(r.buyer.0, r.key.as_deref(), r.order);
                     }
                 }
-                Err(e) => {
-                    // One bad order (an idempotency key this buyer already used elsewhere, a
-                    // row that changed meanwhile) must not fail the others: commit one by one,
-                    // so each buyer hears their own outcome.
-                    tracing::warn!(error = %e, orders = n, "group commit failed; committing one by one");
-                    for (reply, order) in waiting.into_iter().zip(orders.iter()) {
-                        let result = match store
-                            .place_flash_orders(Arc::from([order.clone()]))
-                            .await
-                        {
-                            Ok(()) => {
-                                journalled += 1;
-                                Ok(BuyResult::Reserved {
-                                    order: order.id,
-                                    expires_at: order.expires_at.expect("flash orders expire"),
-                                })
-                            }
-                            Err(e) => {
-                                let sale = order.flash_sale.expect("flash orders name their sale");
-                                if let Some(b) = books.get_mut(&sale) {
-                                    b.book.release(order.buyer.0, order.id);
-                                }
-                                // Order ids are unique by construction (one generator per
-                                // node); a conflict is the buyer's (buyer, key) pair.
-                                Err(match e {
-                                    hawker_storage::StorageError::Conflict { .. } => {
-                                        EngineError::KeyReused
-                                    }
-                                    e => {
-                                        tracing::error!(error = %e, order = order.id, "flash-sale order not stored; reservation undone");
-                                        EngineError::Storage
-                                    }
-                                })
-                            }
-                        };
-                        let _ = reply.send(result);
+                touched.insert(s.id);
+                books.insert(
+                    s.id,
+                    Book {
+                        listing: *listing,
+                        book,
+                    },
+                );
+            }
+            Cmd::Release { sale, buyer, order } => {
+                if let Some(b) = books.get_mut(&sale) {
+                    if b.book.release(buyer.0, order) {
+                        touched.insert(sale);
                     }
                 }
             }
-        }
-        for sale in touched {
-            if let Some(b) = books.get(&sale) {
-                on_remaining(&b.listing, b.book.remaining());
+            Cmd::Remaining(sale, reply) => {
+                let _ = reply.send(books.get(&sale).map(|b| b.book.remaining()));
+            }
+            Cmd::Buy {
+                sale,
+                buyer,
+                quantity,
+                key,
+                address,
+                reply,
+            } => {
+                let Some(b) = books.get_mut(&sale) else {
+                    let _ = reply.send(Ok(BuyResult::NoSuchSale));
+                    continue;
+                };
+                let outcome = b
+                    .book
+                    .try_buy(buyer.0, quantity, key.as_deref(), now.0, || ids.next(now.0));
+                match outcome {
+                    BuyOutcome::Reserved { order_id } => {
+                        let s = &b.listing.sale;
+                        let total = s.price_minor * quantity;
+                        next.orders.push(NewOrder {
+                            id: order_id,
+                            buyer,
+                            org: s.org,
+                            store: s.store,
+                            channel: Some(s.channel),
+                            show: s.show,
+                            flash_sale: Some(s.id),
+                            currency: s.currency,
+                            subtotal_minor: total,
+                            discount_minor: 0,
+                            total_minor: total,
+                            coupon: None,
+                            address,
+                            exceptions_acknowledged: b.listing.return_class.is_exception(),
+                            idempotency_key: key,
+                            created_at: now,
+                            expires_at: Some(now.plus_ms(reservation.as_millis() as i64)),
+                            items: vec![OrderItem {
+                                sku: s.sku,
+                                product: b.listing.product,
+                                title: b.listing.title.clone(),
+                                quantity,
+                                unit_price_minor: s.price_minor,
+                                return_class: b.listing.return_class,
+                            }],
+                            take_stock: false,
+                        });
+                        next.replies.push(reply);
+                        next.touched.insert(sale);
+                    }
+                    // The first order may still be on its way to disk: the answer waits for
+                    // it, unless nothing is.
+                    BuyOutcome::Repeat { order_id } if durable && next.is_empty() => {
+                        let _ = reply.send(Ok(BuyResult::Repeat { order: order_id }));
+                    }
+                    BuyOutcome::Repeat { order_id } => next.repeats.push((order_id, reply)),
+                    BuyOutcome::Refused(r) => {
+                        let _ = reply.send(Ok(BuyResult::Refused(r)));
+                    }
+                }
             }
         }
     }
+    for sale in touched {
+        if let Some(b) = books.get(&sale) {
+            on_remaining(&b.listing, b.book.remaining());
+        }
+    }
+}
+
+/// A commit finished: answer its buyers. Returns how many orders it journalled.
+async fn landed(
+    store: &Arc<dyn Store>,
+    books: &mut HashMap<FlashSaleId, Book>,
+    failed: &mut HashSet<OrderId>,
+    done: Commit,
+    on_remaining: &RemainingListener,
+) -> usize {
+    let Commit {
+        batch,
+        orders,
+        started,
+        result,
+    } = done;
+    let n = orders.len();
+    let mut journalled = 0;
+    match result {
+        Ok(()) => {
+            journalled = n;
+            if n > 0 {
+                metrics::histogram!("hawker_flash_commit_orders").record(n as f64);
+                metrics::histogram!("hawker_flash_commit_seconds")
+                    .record(started.elapsed().as_secs_f64());
+            }
+            for (reply, order) in batch.replies.into_iter().zip(orders.iter()) {
+                let _ = reply.send(Ok(BuyResult::Reserved {
+                    order: order.id,
+                    expires_at: order.expires_at.expect("flash orders expire"),
+                }));
+            }
+        }
+        Err(e) => {
+            // One bad order (an idempotency key this buyer already used elsewhere, a
+            // row that changed meanwhile) must not fail the others: commit one by one,
+            // so each buyer hears their own outcome.
+            tracing::warn!(error = %e, orders = n, "group commit failed; committing one by one");
+            for (reply, order) in batch.replies.into_iter().zip(orders.iter()) {
+                let result = match store.place_flash_orders(Arc::from([order.clone()])).await {
+                    Ok(()) => {
+                        journalled += 1;
+                        Ok(BuyResult::Reserved {
+                            order: order.id,
+                            expires_at: order.expires_at.expect("flash orders expire"),
+                        })
+                    }
+                    Err(e) => {
+                        failed.insert(order.id);
+                        let sale = order.flash_sale.expect("flash orders name their sale");
+                        if let Some(b) = books.get_mut(&sale) {
+                            b.book.release(order.buyer.0, order.id);
+                        }
+                        // Order ids are unique by construction (one generator per
+                        // node); a conflict is the buyer's (buyer, key) pair.
+                        Err(match e {
+                            hawker_storage::StorageError::Conflict { .. } => EngineError::KeyReused,
+                            e => {
+                                tracing::error!(error = %e, order = order.id, "flash-sale order not stored; reservation undone");
+                                EngineError::Storage
+                            }
+                        })
+                    }
+                };
+                let _ = reply.send(result);
+            }
+        }
+    }
+    for (order, reply) in batch.repeats {
+        let _ = reply.send(if failed.contains(&order) {
+            Err(EngineError::Storage)
+        } else {
+            Ok(BuyResult::Repeat { order })
+        });
+    }
+    for sale in batch.touched {
+        if let Some(b) = books.get(&sale) {
+            on_remaining(&b.listing, b.book.remaining());
+        }
+    }
+    journalled
 }

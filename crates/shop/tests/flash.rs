@@ -106,15 +106,20 @@ async fn world(
     )
 }
 
-async fn stampede(store: Arc<SqlStore>) {
-    let (listing, buyers) = world(&store, 60, 100, 3).await;
-    let sale = listing.sale.id;
-    let engine = FlashEngine::start(
+/// An engine on `store`: node 1, ten-minute reservations, nobody listening for stock.
+fn new_engine(store: &Arc<SqlStore>) -> FlashEngine {
+    FlashEngine::start(
         store.clone() as Arc<dyn Store>,
         1,
         Duration::from_secs(600),
         Arc::new(|_: &SaleListing, _| {}),
-    );
+    )
+}
+
+async fn stampede(store: Arc<SqlStore>) {
+    let (listing, buyers) = world(&store, 60, 100, 3).await;
+    let sale = listing.sale.id;
+    let engine = new_engine(&store);
     engine.open(listing, vec![]).await.unwrap();
     // 60 buyers × 6 attempts of 1–2 items each, all at once.
     let mut tasks = Vec::new();
@@ -205,12 +210,7 @@ async fn restart_rebuilds_the_book_from_stored_orders() {
     let store = Arc::new(s);
     let (listing, buyers) = world(&store, 5, 10, 2).await;
     let sale = listing.sale.id;
-    let engine = FlashEngine::start(
-        store.clone() as Arc<dyn Store>,
-        1,
-        Duration::from_secs(600),
-        Arc::new(|_: &SaleListing, _| {}),
-    );
+    let engine = new_engine(&store);
     engine.open(listing.clone(), vec![]).await.unwrap();
     let mut first = Vec::new();
     for b in &buyers {
@@ -241,12 +241,7 @@ async fn restart_rebuilds_the_book_from_stored_orders() {
         .unwrap();
     drop(engine);
     // A new engine (a restarted server) knows the sale is sold out and who bought what.
-    let engine = FlashEngine::start(
-        store.clone() as Arc<dyn Store>,
-        1,
-        Duration::from_secs(600),
-        Arc::new(|_: &SaleListing, _| {}),
-    );
+    let engine = new_engine(&store);
     engine
         .open(listing, store.flash_reservations(sale).await.unwrap())
         .await
@@ -277,4 +272,55 @@ async fn restart_rebuilds_the_book_from_stored_orders() {
         assert_eq!(store.order_items(*order).await.unwrap().len(), 1);
         assert!(!store.order_events(*order).await.unwrap().is_empty());
     }
+}
+
+/// Commits are pipelined (the next batch is decided while one is on its way to disk), so a key
+/// repeated while its order is in flight must wait for that order's commit: every answer, first
+/// or repeated, names an order the store already holds when the answer arrives. Three readers
+/// of each fresh order at once also check that a read racing another's move out of the
+/// journal still finds it. (On SQLite a read waits for the writer's connection, so PostgreSQL is
+/// where an early answer shows.)
+async fn repeated_keys(store: Arc<SqlStore>) {
+    let (listing, buyers) = world(&store, 40, 1_000, 5).await;
+    let sale = listing.sale.id;
+    let engine = new_engine(&store);
+    engine.open(listing, vec![]).await.unwrap();
+    let mut tasks = Vec::new();
+    for round in 0..5 {
+        for b in &buyers {
+            // The same buy sent three times at once: one order, two repeats.
+            for _ in 0..3 {
+                let (e, st, b) = (engine.clone(), store.clone(), *b);
+                tasks.push(tokio::spawn(async move {
+                    let order = match e
+                        .buy(sale, b, 1, Some(format!("r{round}")), "{}".into())
+                        .await
+                        .unwrap()
+                    {
+                        BuyResult::Reserved { order, .. } | BuyResult::Repeat { order } => order,
+                        other => panic!("{other:?}"),
+                    };
+                    (order, st.order(order).await.unwrap().is_some())
+                }));
+            }
+        }
+    }
+    let mut orders = std::collections::HashSet::new();
+    for t in tasks {
+        let (order, stored) = t.await.unwrap();
+        assert!(stored, "order {order} was answered before it was stored");
+        orders.insert(order);
+    }
+    assert_eq!(orders.len(), 5 * 40, "one order per buyer and key");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_key_is_answered_only_once_its_order_is_stored_on_sqlite() {
+    let (s, _d) = hawker_storage::testing::sqlite_store().await;
+    repeated_keys(Arc::new(s)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_repeated_key_is_answered_only_once_its_order_is_stored_on_postgres() {
+    repeated_keys(Arc::new(hawker_storage::testing::postgres_store().await)).await;
 }

@@ -1044,6 +1044,28 @@ mod shop_tests {
             s.place_flash_orders(dup.into()).await.is_err(),
             "a batch with a taken id fails whole"
         );
+        // The same inside a batch long enough for SQLite's multi-row statements: nothing of
+        // it is written.
+        let mixed: Vec<NewOrder> = (0..40)
+            .map(|i| NewOrder {
+                flash_sale: Some(fs.id),
+                take_stock: false,
+                ..new_order(
+                    if i == 7 { 1_000 } else { 2_000 + i },
+                    buyer.id,
+                    org.id,
+                    st.id,
+                    &sku,
+                    1,
+                    None,
+                )
+            })
+            .collect();
+        assert!(s.place_flash_orders(mixed.into()).await.is_err());
+        assert!(
+            s.order(2_000).await.unwrap().is_none(),
+            "the batch left nothing behind"
+        );
         // Unpaid reservations past their time.
         let due = s
             .expired_reservations(UnixMillis(2_000), 10_000)

@@ -6,7 +6,7 @@ mod disclosure;
 mod export;
 mod money;
 mod room;
-mod shop;
+pub(crate) mod shop;
 mod shows;
 pub(crate) mod trust;
 
@@ -236,7 +236,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         // Hot and machine-called paths limited by their own budgets, not the per-IP API one:
         // the buy button (per account, inside the engine's queue) and the provider's webhooks
         // (signed; a provider retries from few addresses).
-        .route("/api/v1/flash-sales/{id}/orders", post(shop::buy))
+        .route(shop::BUY_ROUTE, post(shop::buy))
         .route("/api/v1/payments/sandbox/webhook", post(shop::webhook))
         .route("/media/images/{id}", get(shop::image))
 }

@@ -1109,6 +1109,50 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
     }
 }
 
+/// The buy route's template, as the router knows it.
+pub(crate) const BUY_ROUTE: &str = "/api/v1/flash-sales/{id}/orders";
+
+/// The sale a request buys from, if it is `POST /api/v1/flash-sales/{id}/orders` with a
+/// numeric id: what `crate::Edge` dispatches without the router.
+pub(crate) fn flash_buy_target(req: &axum::extract::Request) -> Option<i64> {
+    if req.method() != axum::http::Method::POST {
+        return None;
+    }
+    req.uri()
+        .path()
+        .strip_prefix("/api/v1/flash-sales/")?
+        .strip_suffix("/orders")?
+        .parse()
+        .ok()
+}
+
+/// [`buy`] with its extractors run by hand, in the order the router runs them.
+pub(crate) async fn buy_request(
+    state: AppState,
+    sale: i64,
+    req: axum::extract::Request,
+) -> Response {
+    use axum::extract::{FromRequest, FromRequestParts};
+    let (mut parts, body) = req.into_parts();
+    let caller = match Caller::from_request_parts(&mut parts, &state).await {
+        Ok(c) => c,
+        Err(e) => return e.into_response(),
+    };
+    let Ok(key) = IdempotencyKey::from_request_parts(&mut parts, &state).await;
+    let body = match ApiJson::<BuyBody>::from_request(
+        axum::extract::Request::from_parts(parts, body),
+        &state,
+    )
+    .await
+    {
+        Ok(b) => b,
+        Err(e) => return e.into_response(),
+    };
+    buy(State(state), caller, Path(sale), key, body)
+        .await
+        .into_response()
+}
+
 /// The hot path: one attempt to buy from a flash sale. 201 with the order once it is durable.
 pub(crate) async fn buy(
     State(state): State<AppState>,
