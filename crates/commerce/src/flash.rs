@@ -162,8 +162,20 @@ impl SaleBook {
         BuyOutcome::Reserved { order_id: id }
     }
 
-    /// Takes back a reservation: the commit failed, or it expired or was cancelled.
+    /// Takes back a reservation that expired or was cancelled: its stock returns, and its key
+    /// goes on naming that order.
     pub fn release(&mut self, buyer: i64, order_id: i64) -> bool {
+        self.take_back(buyer, order_id, true)
+    }
+
+    /// Takes back a reservation whose order was never stored (its commit failed): its stock
+    /// returns and its key is forgotten, so the buyer's retry with that key is decided afresh
+    /// instead of naming an order that does not exist.
+    pub fn forget(&mut self, buyer: i64, order_id: i64) -> bool {
+        self.take_back(buyer, order_id, false)
+    }
+
+    fn take_back(&mut self, buyer: i64, order_id: i64, keep_key: bool) -> bool {
         let Some(b) = self.buyers.get_mut(&buyer) else {
             return false;
         };
@@ -173,7 +185,7 @@ impl SaleBook {
         let (kh, id, q) = b.orders.swap_remove(i);
         b.quantity -= q;
         self.remaining += q;
-        if kh != 0 {
+        if kh != 0 && keep_key {
             b.released.push((kh, id));
         }
         if b.orders.is_empty() && b.released.is_empty() {
@@ -240,6 +252,19 @@ mod tests {
             "a released order's key still names it"
         );
         assert_eq!(b.remaining(), 2);
+        // An order whose commit failed is forgotten, key and all: the retry is a new order.
+        assert_eq!(
+            b.try_buy(10, 1, Some("k9"), 106, &mut id),
+            BuyOutcome::Reserved { order_id: 3 }
+        );
+        assert!(b.forget(10, 3));
+        assert_eq!(b.remaining(), 2);
+        assert_eq!(
+            b.try_buy(10, 1, Some("k9"), 107, &mut id),
+            BuyOutcome::Reserved { order_id: 4 },
+            "not a repeat of the order that was never stored"
+        );
+        assert!(b.forget(10, 4));
         assert_eq!(
             b.try_buy(9, 0, None, 105, &mut id),
             BuyOutcome::Refused(BuyRefusal::BadQuantity)

@@ -148,7 +148,7 @@ fn router_with(state: AppState, log: access::AccessLog) -> Router {
 /// CPU in `hawker-bench flash`). Here it is recognised by method and path and runs the same
 /// handler with the same extractors inside the same edge observation (`access::observe`:
 /// span, metrics, access log), so it answers exactly as through the router, which still
-/// holds the route for paths this test does not take (an id that is not a number).
+/// holds the route for paths this check does not take (an id that is not a number).
 #[derive(Clone)]
 pub struct Edge {
     router: Router,

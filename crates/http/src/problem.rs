@@ -170,10 +170,17 @@ pub(crate) async fn as_problem(resp: Response) -> Response {
         e = e.detail(text);
     }
     let mut out = e.into_response();
-    // Keep what the original answer said beyond its body (`Allow` on a 405).
+    // Keep what the original answer said beyond its body (`Allow` on a 405), every value of
+    // a repeated header included.
     for (name, value) in parts.headers.iter() {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            out.headers_mut().entry(name).or_insert(value.clone());
+        if ![
+            header::CONTENT_TYPE,
+            header::CONTENT_LENGTH,
+            header::CACHE_CONTROL,
+        ]
+        .contains(name)
+        {
+            out.headers_mut().append(name, value.clone());
         }
     }
     out

@@ -34,7 +34,7 @@ pub enum BuyResult {
     NoSuchSale,
 }
 
-#[derive(Debug, PartialEq, Eq, thiserror::Error)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 pub enum EngineError {
     #[error("the sale engine is busy; try again")]
     Busy,
@@ -208,9 +208,10 @@ async fn writer(
     // Set while moving the journal after a pause: the next chunk follows at once unless a
     // command is waiting (the pause was already observed).
     let mut moving = false;
-    // Orders whose commit failed: a repeat naming one hears the failure, whichever batch it
-    // joined. Only grows when the store refuses orders, which a sale does not survive long.
-    let mut failed = HashSet::new();
+    // Orders whose commit failed, and why: a repeat that joined a later batch while the order
+    // was in flight hears the same. (Their keys are forgotten by the book, so later repeats
+    // are decided afresh.) Only grows when the store refuses orders.
+    let mut failed = HashMap::new();
     let mut open = true;
     while open || in_flight.is_some() || !next.is_empty() {
         let idle = in_flight.is_none() && next.is_empty() && journalled > 0;
@@ -259,13 +260,21 @@ async fn writer(
         // One commit at a time; the next batch gathers while it runs, so its size follows
         // the load: the busier the sale, the more orders share one fsync.
         if in_flight.is_none() && !next.is_empty() {
-            let batch = std::mem::take(&mut next);
-            let store = store.clone();
+            let mut batch = std::mem::take(&mut next);
+            let orders: Arc<[NewOrder]> = std::mem::take(&mut batch.orders).into();
+            let started = std::time::Instant::now();
+            // A task of its own, so the commit progresses (PostgreSQL's round trips too)
+            // while this loop decides the next attempts.
+            let commit = tokio::spawn({
+                let (store, orders) = (store.clone(), orders.clone());
+                async move { store.place_flash_orders(orders).await }
+            });
             in_flight = Some(Box::pin(async move {
-                let mut batch = batch;
-                let orders: Arc<[NewOrder]> = std::mem::take(&mut batch.orders).into();
-                let started = std::time::Instant::now();
-                let result = store.place_flash_orders(orders.clone()).await;
+                let result = commit.await.unwrap_or_else(|e| {
+                    Err(hawker_storage::StorageError::Corrupt(format!(
+                        "flash commit task: {e}"
+                    )))
+                });
                 Commit {
                     batch,
                     orders,
@@ -402,7 +411,7 @@ fn decide(
 async fn landed(
     store: &Arc<dyn Store>,
     books: &mut HashMap<FlashSaleId, Book>,
-    failed: &mut HashSet<OrderId>,
+    failed: &mut HashMap<OrderId, EngineError>,
     done: Commit,
     on_remaining: &RemainingListener,
 ) -> usize {
@@ -444,20 +453,21 @@ async fn landed(
                         })
                     }
                     Err(e) => {
-                        failed.insert(order.id);
                         let sale = order.flash_sale.expect("flash orders name their sale");
                         if let Some(b) = books.get_mut(&sale) {
-                            b.book.release(order.buyer.0, order.id);
+                            b.book.forget(order.buyer.0, order.id);
                         }
                         // Order ids are unique by construction (one generator per
                         // node); a conflict is the buyer's (buyer, key) pair.
-                        Err(match e {
+                        let err = match e {
                             hawker_storage::StorageError::Conflict { .. } => EngineError::KeyReused,
                             e => {
                                 tracing::error!(error = %e, order = order.id, "flash-sale order not stored; reservation undone");
                                 EngineError::Storage
                             }
-                        })
+                        };
+                        failed.insert(order.id, err);
+                        Err(err)
                     }
                 };
                 let _ = reply.send(result);
@@ -465,8 +475,8 @@ async fn landed(
         }
     }
     for (order, reply) in batch.repeats {
-        let _ = reply.send(if failed.contains(&order) {
-            Err(EngineError::Storage)
+        let _ = reply.send(if let Some(err) = failed.get(&order) {
+            Err(*err)
         } else {
             Ok(BuyResult::Repeat { order })
         });
