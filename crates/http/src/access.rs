@@ -110,12 +110,13 @@ where
     } else {
         tracing::Span::none()
     };
+    // An `/api/` request, matched or not: access-logged, and its errors are problem documents.
     let api = if matched {
         template.starts_with("/api/")
     } else {
         req.uri().path().starts_with("/api/")
     };
-    let mut resp = logged(log, req, run, template, matched)
+    let mut resp = logged(log, req, run, template, api)
         .instrument(span.clone())
         .await;
     if api && (resp.status().is_client_error() || resp.status().is_server_error()) {
@@ -141,30 +142,23 @@ where
     resp
 }
 
-/// Runs the request; writes its access-log line if it is an `/api/` request.
+/// Runs the request; writes its access-log line if it is an `/api/` request (`template` is
+/// "unmatched" for one no route took).
 async fn logged<F, Fut>(
     log: &AccessLog,
     mut req: Request,
     run: F,
     template: &str,
-    matched: bool,
+    api: bool,
 ) -> Response
 where
     F: FnOnce(Request) -> Fut,
     Fut: std::future::Future<Output = Response>,
 {
-    let route = match (&log.tx, matched) {
-        (None, _) => None,
-        (Some(_), true) => template.starts_with("/api/").then(|| template.to_string()),
-        (Some(_), false) => req
-            .uri()
-            .path()
-            .starts_with("/api/")
-            .then(|| "unmatched".to_string()),
-    };
-    let (Some(tx), Some(route)) = (&log.tx, route) else {
+    let (Some(tx), true) = (&log.tx, api) else {
         return run(req).await;
     };
+    let route = template.to_string();
     let ip = crate::limits::client_ip(&log.app, &req).to_string();
     // Standard methods are short; an extension method is cut, never stored at any length
     // (method names are ASCII tokens, so the cut is on a character boundary).

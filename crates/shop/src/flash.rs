@@ -170,7 +170,6 @@ struct Batch {
     /// Repeated keys whose order may not be durable yet: answered with this batch's commit,
     /// which lands after every earlier one.
     repeats: Vec<(OrderId, Reply)>,
-    touched: HashSet<FlashSaleId>,
 }
 
 impl Batch {
@@ -231,12 +230,11 @@ async fn writer(
                 if n == 0 {
                     open = false;
                 }
-                let durable = in_flight.is_none() && next.is_empty();
                 decide(
                     &mut books,
                     &mut ids,
                     reservation,
-                    durable,
+                    in_flight.is_some(),
                     cmds.drain(..),
                     &mut next,
                     &on_remaining,
@@ -292,7 +290,8 @@ fn decide(
     books: &mut HashMap<FlashSaleId, Book>,
     ids: &mut OrderIdGen,
     reservation: Duration,
-    durable: bool,
+    // A commit is on its way to disk.
+    in_flight: bool,
     cmds: impl Iterator<Item = Cmd>,
     next: &mut Batch,
     on_remaining: &RemainingListener,
@@ -385,11 +384,10 @@ fn decide(
                             take_stock: false,
                         });
                         next.replies.push(reply);
-                        next.touched.insert(sale);
                     }
-                    // The first order may still be on its way to disk: the answer waits for
-                    // it, unless nothing is.
-                    BuyOutcome::Repeat { order_id } if durable && next.is_empty() => {
+                    // The first order may still be on its way to disk (in flight or in `next`):
+                    // the answer waits for the next commit to land, unless nothing is pending.
+                    BuyOutcome::Repeat { order_id } if !in_flight && next.is_empty() => {
                         let _ = reply.send(Ok(BuyResult::Repeat { order: order_id }));
                     }
                     BuyOutcome::Repeat { order_id } => next.repeats.push((order_id, reply)),
@@ -481,7 +479,9 @@ async fn landed(
             Ok(BuyResult::Repeat { order })
         });
     }
-    for sale in batch.touched {
+    // The sales whose stock this batch took: the room hears what is left.
+    let touched: HashSet<FlashSaleId> = orders.iter().filter_map(|o| o.flash_sale).collect();
+    for sale in touched {
         if let Some(b) = books.get(&sale) {
             on_remaining(&b.listing, b.book.remaining());
         }

@@ -1752,90 +1752,47 @@ async fn place_flash_orders_sqlite(
 ) -> Result<()> {
     with_flash_conn(path, conn, move |c| {
         let tx = c.transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
-        // Full chunks go as one multi-row statement (one VDBE run instead of JOURNAL_CHUNK),
-        // the rest row by row. An id already among the order rows is refused here, as the
-        // journal's own key refuses one still in the journal: a row that could never move is
-        // never taken, and the statement then changes fewer rows than it was given.
-        let mut chunks = orders.chunks_exact(JOURNAL_CHUNK);
-        for chunk in &mut chunks {
-            let mut st = tx.prepare_cached(journal_insert(JOURNAL_CHUNK))?;
-            let mut i = 1;
-            for o in chunk {
-                bind_journal_row(&mut st, &mut i, o)?;
-            }
-            if st.raw_execute().map_err(|e| embedded(e, "order", "sale"))? != JOURNAL_CHUNK {
-                return Err(StorageError::Conflict { entity: "order" });
-            }
-        }
-        for o in chunks.remainder() {
-            let mut st = tx.prepare_cached(journal_insert(1))?;
-            bind_journal_row(&mut st, &mut 1, o)?;
-            if st.raw_execute().map_err(|e| embedded(e, "order", "sale"))? != 1 {
-                return Err(StorageError::Conflict { entity: "order" });
+        {
+            let mut row = tx.prepare_cached(
+                // An id already among the order rows is refused here, as the journal's own key
+                // refuses one still in the journal: a row that could never move is never taken.
+                "INSERT INTO flash_journal (order_id, sale_id, buyer_id, quantity, unit_price_minor, title, return_class, \
+                 exceptions_acknowledged, idempotency_key, address, created_at, expires_at) \
+                 SELECT ?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12 WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = ?1)",
+            )?;
+            for o in orders.iter() {
+                let (Some(sale), [item], Some(expires)) = (o.flash_sale, o.items.as_slice(), o.expires_at)
+                else {
+                    return Err(StorageError::Corrupt(format!(
+                        "flash order {} needs a sale, one item and an expiry",
+                        o.id
+                    )));
+                };
+                if row.execute(rusqlite::params![
+                    o.id,
+                    sale,
+                    o.buyer.0,
+                    item.quantity,
+                    item.unit_price_minor,
+                    item.title,
+                    item.return_class.as_str(),
+                    o.exceptions_acknowledged as i64,
+                    o.idempotency_key,
+                    o.address,
+                    o.created_at.0,
+                    expires.0,
+                ])
+                .map_err(|e| embedded(e, "order", "sale"))?
+                    == 0
+                {
+                    return Err(StorageError::Conflict { entity: "order" });
+                }
             }
         }
         tx.commit()?;
         Ok(())
     })
     .await
-}
-
-/// Journal rows per multi-row statement of the flash group commit (12 parameters each).
-const JOURNAL_CHUNK: usize = 32;
-
-/// The journal insert for `rows` rows (1 or [`JOURNAL_CHUNK`]), built once per process.
-fn journal_insert(rows: usize) -> &'static str {
-    static ONE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    static CHUNK: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    let build = |rows: usize| {
-        let row = format!("({})", ["?"; 12].join(","));
-        format!(
-            "INSERT INTO flash_journal (order_id, sale_id, buyer_id, quantity, unit_price_minor, title, return_class, \
-             exceptions_acknowledged, idempotency_key, address, created_at, expires_at) \
-             SELECT * FROM (VALUES {}) AS v WHERE NOT EXISTS (SELECT 1 FROM orders WHERE id = v.column1)",
-            vec![row; rows].join(",")
-        )
-    };
-    if rows == 1 {
-        ONE.get_or_init(|| build(1))
-    } else {
-        debug_assert_eq!(rows, JOURNAL_CHUNK);
-        CHUNK.get_or_init(|| build(JOURNAL_CHUNK))
-    }
-}
-
-/// Binds one order's 12 journal columns from parameter `*i` on.
-fn bind_journal_row(
-    st: &mut rusqlite::CachedStatement<'_>,
-    i: &mut usize,
-    o: &NewOrder,
-) -> Result<()> {
-    let (Some(sale), [item], Some(expires)) = (o.flash_sale, o.items.as_slice(), o.expires_at)
-    else {
-        return Err(StorageError::Corrupt(format!(
-            "flash order {} needs a sale, one item and an expiry",
-            o.id
-        )));
-    };
-    let values: [&dyn rusqlite::ToSql; 12] = [
-        &o.id,
-        &sale,
-        &o.buyer.0,
-        &item.quantity,
-        &item.unit_price_minor,
-        &item.title,
-        &item.return_class.as_str(),
-        &(o.exceptions_acknowledged as i64),
-        &o.idempotency_key,
-        &o.address,
-        &o.created_at.0,
-        &expires.0,
-    ];
-    for v in values {
-        st.raw_bind_parameter(*i, v)?;
-        *i += 1;
-    }
-    Ok(())
 }
 
 impl SqlStore {

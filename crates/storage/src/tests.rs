@@ -1044,8 +1044,7 @@ mod shop_tests {
             s.place_flash_orders(dup.into()).await.is_err(),
             "a batch with a taken id fails whole"
         );
-        // The same inside a batch long enough for SQLite's multi-row statements: nothing of
-        // it is written.
+        // The same with the taken id inside a longer batch: nothing of it is written.
         let mixed: Vec<NewOrder> = (0..40)
             .map(|i| NewOrder {
                 flash_sale: Some(fs.id),
