@@ -16,6 +16,7 @@ mod procstat;
 mod room;
 mod servers;
 mod ts;
+mod verdict;
 
 use anyhow::Context;
 use bytes::Bytes;
@@ -49,7 +50,6 @@ enum Cmd {
         #[arg(long, default_value_t = 30)]
         latency_seconds: u64,
     },
-    /// One room, many WebSocket subscribers: Hawker vs nats-server's WebSocket listener.
     /// Balanced ledger transactions per second, durable (order paid → commission split), on
     /// SQLite and PostgreSQL; then settlement of 1,000,000 orders: seconds and peak memory.
     Ledger {
@@ -65,6 +65,7 @@ enum Cmd {
         #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
         postgres: String,
     },
+    /// One room, many WebSocket subscribers: Hawker vs nats-server's WebSocket listener.
     Room {
         #[arg(long, default_value_t = 10_000)]
         subscribers: usize,
@@ -113,9 +114,7 @@ pub fn root() -> PathBuf {
 
 /// A 2 Mbit/s H.264 + AAC FLV, 10 s, keyframe every 2 s, no B-frames; made once with ffmpeg.
 fn fixture() -> anyhow::Result<PathBuf> {
-    let out = root().join("bench/out");
-    std::fs::create_dir_all(&out)?;
-    let path = out.join("fixture-2mbit.flv");
+    let path = verdict::out_file("fixture-2mbit.flv")?;
     if path.exists() {
         return Ok(path);
     }
@@ -180,23 +179,36 @@ fn percentile(v: &mut [f64], p: f64) -> f64 {
     v[i]
 }
 
-/// Publishes the clip once per `pass`, reporting each video frame's send instant.
-fn spawn_publisher(
+/// A publisher replaying the clip until cancelled, reporting each video frame's send instant.
+struct Publisher {
     url: String,
-    clip: Arc<Clip>,
-    cancel: CancellationToken,
-) -> mpsc::UnboundedReceiver<(u32, std::time::Instant)> {
-    let (tx, rx) = mpsc::unbounded_channel();
-    tokio::spawn(async move {
-        let opts = PublishOptions {
-            loops: None,
-            video_sent: Some(tx),
-        };
-        if let Err(e) = publisher::publish(&url, clip, opts, cancel).await {
-            eprintln!("publisher: {e}");
-        }
+    sent: mpsc::UnboundedReceiver<(u32, std::time::Instant)>,
+    task: tokio::task::JoinHandle<Result<u64, publisher::PublishError>>,
+}
+
+fn spawn_publisher(url: String, clip: Arc<Clip>, cancel: CancellationToken) -> Publisher {
+    let (tx, sent) = mpsc::unbounded_channel();
+    let opts = PublishOptions {
+        loops: None,
+        video_sent: Some(tx),
+    };
+    let task = tokio::spawn({
+        let url = url.clone();
+        async move { publisher::publish(&url, clip, opts, cancel).await }
     });
-    rx
+    Publisher { url, sent, task }
+}
+
+impl Publisher {
+    /// After the run was cancelled: a refused or dropped publish, or one that sent no video
+    /// frame, fails the run.
+    async fn finish(self) -> anyhow::Result<u64> {
+        let frames = self
+            .task
+            .await?
+            .map_err(|e| anyhow::anyhow!("publish to {} failed: {e}", self.url))?;
+        verdict::at_least(&format!("video frames sent to {}", self.url), frames, 1)
+    }
 }
 
 struct Delays {
@@ -218,7 +230,7 @@ impl Delays {
 async fn hawker_delay(h: &Hawker, clip: Arc<Clip>, secs: u64) -> anyhow::Result<Delays> {
     let key = h.create_channel("bench-delay").await?;
     let cancel = CancellationToken::new();
-    let mut sent_rx = spawn_publisher(
+    let mut publisher = spawn_publisher(
         format!("{}/{key}", h.rtmp_url()),
         clip.clone(),
         cancel.clone(),
@@ -230,7 +242,7 @@ async fn hawker_delay(h: &Hawker, clip: Arc<Clip>, secs: u64) -> anyhow::Result<
     let mut arrivals: Vec<(u64, std::time::Instant)> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(secs + 3);
     let mut next: Option<(String, u64)> = None;
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && !publisher.task.is_finished() {
         let (session, n) = match next.take() {
             Some(x) => x,
             None => {
@@ -269,9 +281,10 @@ async fn hawker_delay(h: &Hawker, clip: Arc<Clip>, secs: u64) -> anyhow::Result<
     }
     cancel.cancel();
     let mut sent = HashMap::new();
-    while let Ok((ts, at)) = sent_rx.try_recv() {
+    while let Ok((ts, at)) = publisher.sent.try_recv() {
         sent.entry(ts as u64).or_insert(at);
     }
+    publisher.finish().await?;
     let samples: Vec<f64> = arrivals
         .iter()
         .filter_map(|(ts, at)| sent.get(ts).map(|s| signed_ms(*at, *s)))
@@ -293,13 +306,13 @@ fn signed_ms(at: std::time::Instant, sent: std::time::Instant) -> f64 {
 /// nginx-rtmp: poll the playlist every 100 ms, fetch each new fragment, time its frames.
 async fn nginx_delay(n: &Nginx, clip: Arc<Clip>, secs: u64) -> anyhow::Result<Delays> {
     let cancel = CancellationToken::new();
-    let mut sent_rx = spawn_publisher(format!("{}/delay", n.rtmp_url()), clip, cancel.clone());
+    let mut publisher = spawn_publisher(format!("{}/delay", n.rtmp_url()), clip, cancel.clone());
     let http = reqwest::Client::new();
     let playlist = format!("{}/hls/delay.m3u8", n.http);
     let mut seen = std::collections::HashSet::new();
     let mut arrivals: Vec<(u64, std::time::Instant)> = Vec::new();
     let deadline = Instant::now() + Duration::from_secs(secs + 3);
-    while Instant::now() < deadline {
+    while Instant::now() < deadline && !publisher.task.is_finished() {
         if let Ok(r) = http.get(&playlist).send().await {
             if r.status() == 200 {
                 let text = r.text().await?;
@@ -326,9 +339,10 @@ async fn nginx_delay(n: &Nginx, clip: Arc<Clip>, secs: u64) -> anyhow::Result<De
     }
     cancel.cancel();
     let mut sent = HashMap::new();
-    while let Ok((ts, at)) = sent_rx.try_recv() {
+    while let Ok((ts, at)) = publisher.sent.try_recv() {
         sent.entry(ts as u64).or_insert(at);
     }
+    publisher.finish().await?;
     // nginx-rtmp offsets its MPEG-TS clock from the FLV clock; find the offset that matches
     // the most frames rather than assuming one.
     let offset = ts::best_offset(&arrivals.iter().map(|a| a.0).collect::<Vec<_>>(), &sent);
@@ -355,9 +369,10 @@ async fn measure_load(
     secs: u64,
 ) -> anyhow::Result<Usage> {
     let cancel = CancellationToken::new();
-    for url in &urls {
-        let _rx = spawn_publisher(url.clone(), clip.clone(), cancel.clone());
-    }
+    let publishers: Vec<Publisher> = urls
+        .iter()
+        .map(|url| spawn_publisher(url.clone(), clip.clone(), cancel.clone()))
+        .collect();
     tokio::time::sleep(Duration::from_secs(5)).await;
     let cpu0 = procstat::cpu_seconds(&pids());
     let t0 = Instant::now();
@@ -366,11 +381,19 @@ async fn measure_load(
     let rss = procstat::rss_bytes(&pids());
     let minutes = t0.elapsed().as_secs_f64() / 60.0;
     cancel.cancel();
+    for p in publishers {
+        p.finish()
+            .await
+            .with_context(|| format!("{label}, {} streams", urls.len()))?;
+    }
     tokio::time::sleep(Duration::from_secs(2)).await;
     let n = urls.len() as f64;
     let u = Usage {
-        cpu_s_per_stream_min: (cpu1 - cpu0) / (n * minutes),
-        rss_mib: rss as f64 / 1048576.0,
+        cpu_s_per_stream_min: verdict::figure(
+            &format!("{label}'s CPU per stream-minute"),
+            (cpu1 - cpu0) / (n * minutes),
+        )?,
+        rss_mib: verdict::figure(&format!("{label}'s RSS"), rss as f64 / 1048576.0)?,
     };
     eprintln!(
         "  {label:<11} {:>3} streams: {:.3} CPU-s/stream-min, RSS {:.1} MiB",
@@ -382,8 +405,18 @@ async fn measure_load(
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() {
+    if let Err(e) = run(Cli::parse()).await {
+        // One line that says why; no figure was printed for the failed run.
+        eprintln!("hawker-bench: failed: {e:#}");
+        std::process::exit(1);
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
+    if cfg!(debug_assertions) {
+        eprintln!("note: a debug build checks that the benchmark runs; its figures are not comparable (use --release)");
+    }
     let (streams, seconds, latency_seconds) = match cli.cmd {
         Cmd::Ingest {
             streams,
@@ -455,6 +488,16 @@ async fn main() -> anyhow::Result<()> {
     let mut nd = nginx_delay(&nginx, clip.clone(), latency_seconds).await?;
     let (h50, h95, hn) = hd.summary();
     let (n50, n95, nn) = nd.summary();
+    verdict::at_least("Hawker's frames timed at the live edge", hn as u64, 10)?;
+    verdict::at_least("nginx-rtmp's frames timed at the live edge", nn as u64, 10)?;
+    for (what, x) in [
+        ("Hawker p50", h50),
+        ("Hawker p95", h95),
+        ("nginx-rtmp p50", n50),
+        ("nginx-rtmp p95", n95),
+    ] {
+        verdict::figure(&format!("the delay's {what}"), x)?;
+    }
     println!("## Ingest-to-playable delay (ms; frame sent by the publisher → its bytes at a live-edge client)");
     println!("| server | p50 | p95 | frames |");
     println!("|---|---|---|---|");
@@ -496,10 +539,7 @@ async fn main() -> anyhow::Result<()> {
         "delay_ms": {"hawker": {"p50": h50, "p95": h95, "frames": hn}, "nginx_rtmp": {"p50": n50, "p95": n95, "frames": nn}},
         "load": rows,
     });
-    std::fs::write(
-        root().join("bench/out/ingest.json"),
-        serde_json::to_vec_pretty(&report)?,
-    )?;
+    verdict::write_report("ingest.json", &report)?;
     drop(hawker);
     drop(nginx);
     let _ = std::fs::remove_dir_all(&work);
@@ -511,7 +551,28 @@ async fn main() -> anyhow::Result<()> {
 /// is produced, `geq` draws the bits, then timestamps restart at zero for the encoder.
 const CLOCK_FILTER: &str = "settb=1/1000000,setpts=RTCTIME,geq=lum='if(lt(Y,90),255*mod(floor(floor(T*1000)/pow(2,floor(X/10))),2),40)':cb=128:cr=128,setpts=PTS-STARTPTS";
 
+/// `e2e/node_modules` from the lock file, installed once (no browser download: Debian's
+/// Chromium is used).
+pub fn e2e_tools() -> anyhow::Result<PathBuf> {
+    let e2e = root().join("e2e");
+    if !e2e.join("node_modules/playwright-core").is_dir() {
+        eprintln!("installing the browser-test tools: npm ci in e2e/ …");
+        let st = std::process::Command::new("npm")
+            .args(["ci", "--no-audit", "--no-fund"])
+            .current_dir(&e2e)
+            .status()
+            .context("node and npm must be installed")?;
+        anyhow::ensure!(st.success(), "npm ci in e2e/ failed");
+    }
+    anyhow::ensure!(
+        Path::new("/usr/bin/chromium").exists(),
+        "Chromium must be installed at /usr/bin/chromium (apt-get install chromium)"
+    );
+    Ok(e2e)
+}
+
 async fn glass(seconds: u64) -> anyhow::Result<()> {
+    let e2e = e2e_tools()?;
     let work = std::env::temp_dir().join(format!("hawker-glass-{}", std::process::id()));
     let hawker = Hawker::start(&work).await?;
     let key = hawker.create_channel("glass").await?;
@@ -553,7 +614,6 @@ async fn glass(seconds: u64) -> anyhow::Result<()> {
         .spawn()
         .context("ffmpeg must be installed")?;
     tokio::time::sleep(Duration::from_secs(3)).await;
-    let e2e = root().join("e2e");
     let out = tokio::process::Command::new("node")
         .arg("glass.mjs")
         .arg(format!("{}/c/glass", hawker.http))
@@ -561,7 +621,7 @@ async fn glass(seconds: u64) -> anyhow::Result<()> {
         .current_dir(&e2e)
         .output()
         .await
-        .context("node and e2e/node_modules are needed (npm ci --prefix e2e)")?;
+        .context("node must be installed")?;
     let _ = ffmpeg.kill();
     let _ = ffmpeg.wait();
     anyhow::ensure!(
@@ -571,6 +631,17 @@ async fn glass(seconds: u64) -> anyhow::Result<()> {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout)?;
+    verdict::at_least(
+        "frames read back by the viewer page",
+        v["frames"].as_u64().unwrap_or(0),
+        10,
+    )?;
+    for k in ["p50", "p95"] {
+        verdict::figure(
+            &format!("glass-to-glass {k}"),
+            v[k].as_f64().unwrap_or(f64::NAN),
+        )?;
+    }
     println!("# Glass-to-glass, viewer page in headless Chromium (capture → x264 zerolatency → RTMP → Hawker → WebSocket → MSE → screen)");
     println!("| frames | p50 ms | p95 ms | min ms | max ms | player buffer s | stalls | goal |");
     println!("|---|---|---|---|---|---|---|---|");
@@ -578,10 +649,7 @@ async fn glass(seconds: u64) -> anyhow::Result<()> {
         "| {} | {} | {} | {} | {} | {} | {} | ≤ 800 ms |",
         v["frames"], v["p50"], v["p95"], v["min"], v["max"], v["playerBufferS"], v["stalls"]
     );
-    std::fs::write(
-        root().join("bench/out/glass.json"),
-        serde_json::to_vec_pretty(&v)?,
-    )?;
+    verdict::write_report("glass.json", &v)?;
     drop(hawker);
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
@@ -628,6 +696,14 @@ async fn ledger_bench(
     eprintln!("PostgreSQL: paying {postgres_orders} orders ...");
     let pg_paid = ledger::pay(&pg, &mut on_pg, postgres_orders, batch).await?;
     ledger::verify(&pg, &on_pg).await?;
+    for (what, r, n) in [
+        ("SQLite: orders paid", &paid, orders),
+        ("SQLite: settlement", &settled, orders),
+        ("PostgreSQL: orders paid", &pg_paid, postgres_orders),
+    ] {
+        verdict::at_least(&format!("{what}: transactions"), r.transactions, n as u64)?;
+        verdict::figure(&format!("{what}: transactions/s"), r.per_second())?;
+    }
 
     println!("\nledger: balanced transactions (order paid: clearing → merchant, host, agency, platform fee), durable, {batch} per commit (this machine, one run)");
     println!(
@@ -656,16 +732,14 @@ async fn ledger_bench(
         "ratio SQLite/PostgreSQL (orders paid): {:.1}x",
         paid.per_second() / pg_paid.per_second()
     );
-    let out = root().join("bench/out");
-    std::fs::create_dir_all(&out)?;
-    std::fs::write(
-        out.join("ledger.json"),
-        serde_json::to_string_pretty(&serde_json::json!({
+    verdict::write_report(
+        "ledger.json",
+        &serde_json::json!({
             "batch": batch,
             "sqlite_paid": {"transactions": paid.transactions, "seconds": paid.seconds, "per_s": paid.per_second()},
             "sqlite_settlement": {"transactions": settled.transactions, "seconds": settled.seconds, "per_s": settled.per_second(), "peak_rss_bytes": peak},
             "postgres_paid": {"transactions": pg_paid.transactions, "seconds": pg_paid.seconds, "per_s": pg_paid.per_second()},
-        }))?,
+        }),
     )?;
     Ok(())
 }
@@ -680,6 +754,19 @@ async fn room_bench(n: usize, rates: &str, secs: u64) -> anyhow::Result<()> {
     eprintln!("room: {n} subscribers, comments at {rates:?}/s, {secs} s each");
     let h = room::hawker(&work, n, &rates, secs).await?;
     let g = room::nats(&work, n, &rates, secs).await?;
+    for side in [&h, &g] {
+        verdict::at_least(
+            &format!("{}'s runs", side.name),
+            side.results.len() as u64,
+            rates.len() as u64,
+        )?;
+        for r in &side.results {
+            let what = format!("{} at {} comments/s", side.name, r.rate);
+            verdict::figure(&format!("{what}: deliveries/s"), r.deliveries_per_s)?;
+            verdict::figure(&format!("{what}: p50"), r.p50_ms)?;
+            verdict::figure(&format!("{what}: p99"), r.p99_ms)?;
+        }
+    }
     println!("# Live room: {n} WebSocket subscribers in one room, 100-byte comments (Hawker vs nats-server WebSocket)");
     println!("| comments/s | Hawker deliveries/s | p50 ms | p99 ms | nats-server deliveries/s | p50 ms | p99 ms | ratio Hawker/nats |");
     println!("|---|---|---|---|---|---|---|---|");
@@ -707,10 +794,7 @@ async fn room_bench(n: usize, rates: &str, secs: u64) -> anyhow::Result<()> {
         g.idle_rss_per_socket / 1024.0
     );
     let report = serde_json::json!({"subscribers": n, "runs": rows, "idle_rss_per_socket_bytes": {"hawker": h.idle_rss_per_socket, "nats": g.idle_rss_per_socket}});
-    std::fs::write(
-        root().join("bench/out/room.json"),
-        serde_json::to_vec_pretty(&report)?,
-    )?;
+    verdict::write_report("room.json", &report)?;
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }
@@ -734,7 +818,7 @@ async fn flash_bench(
     let hawker =
         Hawker::start_with_env(&data, &[("HAWKER_SERVER__API_REQUESTS_PER_MINUTE", "0")]).await?;
     let t0 = Instant::now();
-    let out = std::process::Command::new(root().join("target/release/hawker"))
+    let out = std::process::Command::new(servers::hawker_binary())
         .args(["seed", "buyers", "--count", &buyers.to_string(), "--data"])
         .arg(&data)
         .output()?;
@@ -876,6 +960,25 @@ async fn flash_bench(
             ran.push(("PostgreSQL", flash::postgres(s, postgres).await?));
         }
         for (design, o) in &ran {
+            // A design that erred, sold more than its stock, or lost an acknowledged order
+            // measured something else than a flash sale.
+            let what = format!("{}: {design}", s.name);
+            verdict::none(&format!("{what}: errors"), o.errors)?;
+            verdict::none(
+                &format!("{what}: orders beyond the stock"),
+                o.oversell.max(0) as u64,
+            )?;
+            verdict::at_least(&format!("{what}: acknowledged orders"), o.acked, 1)?;
+            anyhow::ensure!(
+                o.recorded >= o.acked as i64,
+                "{what}: {} orders recorded but {} acknowledged (acknowledged orders lost)",
+                o.recorded,
+                o.acked
+            );
+            verdict::figure(&format!("{what}: attempts/s"), o.per_second())?;
+            verdict::figure(&format!("{what}: p50"), o.p50_ms)?;
+        }
+        for (design, o) in &ran {
             println!(
                 "{:<34} {:<16} {:>10.0} {:>8} {:>8} {:>9.1} {:>9.1} {:>9} {:>10} {:>10.1} {:>6.0}",
                 s.name,
@@ -915,15 +1018,13 @@ async fn flash_bench(
             }
         }
     }
-    let out = root().join("bench/out");
-    std::fs::create_dir_all(&out)?;
-    std::fs::write(
-        out.join("flash.json"),
-        serde_json::to_string_pretty(&report)?,
-    )?;
+    verdict::write_report("flash.json", &serde_json::Value::Array(report))?;
     drop(redis);
     drop(hawker);
-    let _ = std::fs::copy(data.join("server.log"), out.join("flash-hawker-server.log"));
+    let _ = std::fs::copy(
+        data.join("server.log"),
+        verdict::out_file("flash-hawker-server.log")?,
+    );
     let _ = std::fs::remove_dir_all(&work);
     Ok(())
 }

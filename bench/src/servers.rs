@@ -29,6 +29,17 @@ async fn wait_http(url: &str) -> anyhow::Result<()> {
     anyhow::bail!("{url} did not come up")
 }
 
+/// The `hawker` binary of the bench's own profile: release for figures; a debug bench (CI's
+/// tiny runs, which check that every benchmark still runs) uses the debug build the tests made.
+pub fn hawker_binary() -> std::path::PathBuf {
+    let profile = if cfg!(debug_assertions) {
+        "debug"
+    } else {
+        "release"
+    };
+    crate::root().join("target").join(profile).join("hawker")
+}
+
 pub struct Hawker {
     child: Child,
     pub http: String,
@@ -42,22 +53,16 @@ impl Hawker {
     }
 
     pub async fn start_with_env(data: &Path, env: &[(&str, &str)]) -> anyhow::Result<Hawker> {
-        let st = Command::new("cargo")
-            .args([
-                "build",
-                "--release",
-                "-q",
-                "-p",
-                "hawker",
-                "--bin",
-                "hawker",
-            ])
-            .current_dir(crate::root())
-            .status()?;
+        let mut build = Command::new("cargo");
+        build.args(["build", "-q", "-p", "hawker", "--bin", "hawker"]);
+        if !cfg!(debug_assertions) {
+            build.arg("--release");
+        }
+        let st = build.current_dir(crate::root()).status()?;
         anyhow::ensure!(st.success(), "building hawker failed");
         let (hp, rp) = (free_port(), free_port());
         std::fs::create_dir_all(data)?;
-        let child = Command::new(crate::root().join("target/release/hawker"))
+        let child = Command::new(hawker_binary())
             .args(["serve", "--data"])
             .arg(data)
             .args([
@@ -77,12 +82,38 @@ impl Hawker {
         let token = std::fs::read_to_string(data.join("admin-token"))?
             .trim()
             .to_string();
-        Ok(Hawker {
+        let hawker = Hawker {
             child,
             http,
             rtmp: rp,
             token,
-        })
+        };
+        // The admin's channels go live only once the admin passes the go-live rules: the
+        // operator's own check, as `hawker account verify` does it.
+        hawker.verify("admin@hawker.local").await?;
+        Ok(hawker)
+    }
+
+    /// Verifies `email` as the operator, so that its channels may go live.
+    pub async fn verify(&self, email: &str) -> anyhow::Result<()> {
+        let v: serde_json::Value = reqwest::Client::new()
+            .post(format!("{}/api/v1/admin/trust/verify", self.http))
+            .bearer_auth(&self.token)
+            .json(
+                &serde_json::json!({"email": email, "legal_name": "Bench Operator",
+                "birth_date": "1990-01-01", "id_number": "BENCH0001"}),
+            )
+            .send()
+            .await?
+            .error_for_status()?
+            .json()
+            .await?;
+        anyhow::ensure!(
+            v["status"]["blocked_by"].is_null(),
+            "{email} may not go live after the operator's check: {}",
+            v["status"]
+        );
+        Ok(())
     }
 
     pub fn rtmp_url(&self) -> String {

@@ -128,7 +128,9 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         HttpSettings {
             public_url: public_url.clone(),
             rtmp_url: rtmp_url.clone(),
-            secure_cookies: cfg.server.secure_cookies,
+            // Served over HTTPS (the public URL says so): the session cookie is Secure.
+            secure_cookies: cfg.server.secure_cookies
+                || cfg.server.public_url.starts_with("https://"),
             recordings,
             trust_forwarded_for: cfg.server.trust_forwarded_for,
             api_per_minute: cfg.server.api_requests_per_minute,

@@ -61,9 +61,33 @@ enum Command {
     /// Manage channels on a running server.
     #[command(subcommand)]
     Channel(ChannelCommand),
+    /// Accounts on a running server (the operator's side of the trust rules).
+    #[command(subcommand)]
+    Account(AccountCommand),
     /// Generate sellers and buyers directly in a server's storage, for load tests.
     #[command(subcommand)]
     Seed(SeedCommand),
+}
+
+#[derive(Subcommand)]
+enum AccountCommand {
+    /// Verify an account's real name as the operator and attest the rules course, so that its
+    /// channels may go live (recorded in the audit log as the operator's review). The admin's
+    /// own e-mail is admin@hawker.local.
+    Verify {
+        email: String,
+        /// The legal name on the identity document.
+        #[arg(long)]
+        legal_name: String,
+        /// Date of birth, YYYY-MM-DD (streamers must be 16 or older).
+        #[arg(long)]
+        birth_date: String,
+        /// The identity document's number (kept only as a keyed hash and its last 4).
+        #[arg(long)]
+        id_number: String,
+        #[command(flatten)]
+        client: ClientFlags,
+    },
 }
 
 #[derive(Subcommand)]
@@ -97,6 +121,9 @@ enum ChannelCommand {
         /// E-mail of the owning account (default: the admin).
         #[arg(long)]
         owner: Option<String>,
+        /// Print only this field of the channel (e.g. `stream_key`), for scripts.
+        #[arg(long)]
+        print: Option<String>,
         #[command(flatten)]
         client: ClientFlags,
     },
@@ -174,6 +201,7 @@ async fn main() -> anyhow::Result<()> {
         }
         Command::Channel(cmd) => channel(cmd).await?,
         Command::Seed(cmd) => seed(cmd).await?,
+        Command::Account(cmd) => account(cmd).await?,
     }
     Ok(())
 }
@@ -221,6 +249,44 @@ async fn seed(cmd: SeedCommand) -> anyhow::Result<()> {
     Ok(())
 }
 
+async fn account(cmd: AccountCommand) -> anyhow::Result<()> {
+    match cmd {
+        AccountCommand::Verify {
+            email,
+            legal_name,
+            birth_date,
+            id_number,
+            client,
+        } => {
+            let c = AdminClient::locate(&client.data, client.server.as_deref())?;
+            let body = serde_json::json!({
+                "email": email, "legal_name": legal_name,
+                "birth_date": birth_date, "id_number": id_number,
+            });
+            let v = c
+                .call(
+                    reqwest::Method::POST,
+                    "/api/v1/admin/trust/verify",
+                    Some(body),
+                )
+                .await?;
+            if client.json {
+                println!("{v}");
+            } else {
+                match v["status"]["blocked_by"].as_str() {
+                    None => println!("{email} is verified and may go live"),
+                    Some(code) => println!(
+                        "{email} is verified but may not go live yet: {} ({code}); next: {}",
+                        v["status"]["blocked_reason"].as_str().unwrap_or(""),
+                        v["status"]["next_step"].as_str().unwrap_or("see /studio")
+                    ),
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn channel(cmd: ChannelCommand) -> anyhow::Result<()> {
     use reqwest::Method;
     match cmd {
@@ -228,6 +294,7 @@ async fn channel(cmd: ChannelCommand) -> anyhow::Result<()> {
             slug,
             title,
             owner,
+            print,
             client,
         } => {
             let c = AdminClient::locate(&client.data, client.server.as_deref())?;
@@ -236,7 +303,14 @@ async fn channel(cmd: ChannelCommand) -> anyhow::Result<()> {
                 body["owner_email"] = o.into();
             }
             let v = c.call(Method::POST, "/api/v1/channels", Some(body)).await?;
-            print_channel(&v, client.json);
+            match print {
+                Some(field) => match &v[field.as_str()] {
+                    serde_json::Value::String(s) => println!("{s}"),
+                    serde_json::Value::Null => anyhow::bail!("the channel has no field {field:?}"),
+                    other => println!("{other}"),
+                },
+                None => print_channel(&v, client.json),
+            }
         }
         ChannelCommand::RotateKey { slug, client } => {
             let c = AdminClient::locate(&client.data, client.server.as_deref())?;

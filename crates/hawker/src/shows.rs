@@ -100,7 +100,10 @@ impl PublishAuthority for ShowKeeper {
                 hawker_shop::guard::TrustRefusal::Storage(e) => internal(e),
                 e => {
                     tracing::warn!(channel = %channel.id, code = e.code(), "publish refused by the trust rules");
-                    Refusal::NotAllowed(format!("{} ({})", e, e.code()))
+                    Refusal::NotAllowed(match e.next_step() {
+                        Some(next) => format!("{} ({}); next: {next}", e, e.code()),
+                        None => format!("{} ({})", e, e.code()),
+                    })
                 }
             });
         }

@@ -305,3 +305,78 @@ async fn operations_endpoints() {
     assert!(m.contains("hawker_http_requests_total"), "{m}");
     s.running.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_send_security_headers_and_https_cookies_are_secure() {
+    let s = start().await;
+    let b = &s.base;
+    let anon = reqwest::Client::new();
+    for path in [
+        "/",
+        "/c/nobody",
+        "/studio",
+        "/shop",
+        "/orders",
+        "/ops",
+        "/earnings",
+        "/login",
+    ] {
+        let r = anon.get(format!("{b}{path}")).send().await.unwrap();
+        let h = r.headers();
+        let csp = h
+            .get("content-security-policy")
+            .unwrap_or_else(|| panic!("{path}: no CSP"))
+            .to_str()
+            .unwrap();
+        assert!(csp.contains("frame-ancestors 'none'"), "{path}: {csp}");
+        assert!(csp.contains("script-src 'self'"), "{path}: {csp}");
+        assert!(!csp.contains("unsafe-eval"), "{path}: {csp}");
+        let script = csp
+            .split(';')
+            .find(|d| d.trim().starts_with("script-src"))
+            .unwrap();
+        assert!(!script.contains("unsafe-inline"), "{path}: {csp}");
+        assert_eq!(h["x-content-type-options"], "nosniff", "{path}");
+        assert_eq!(h["x-frame-options"], "DENY", "{path}");
+        assert!(h.contains_key("referrer-policy"), "{path}");
+        // No inline script in the page itself: the CSP would block it.
+        let html = r.text().await.unwrap();
+        for tag in html.split("<script").skip(1) {
+            let open = tag.split('>').next().unwrap();
+            assert!(open.contains("src="), "{path}: an inline script");
+        }
+        assert!(!html.contains(" onclick="), "{path}: an inline handler");
+    }
+    let r = anon
+        .get(format!("{b}/api/v1/channels"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
+
+    // Served over HTTPS (by its public URL), the session cookie is Secure; over HTTP it is not.
+    let plain = anon
+        .post(format!("{b}/api/v1/accounts"))
+        .json(
+            &json!({"email": "plain@example.com", "password": "correct horse battery",
+            "display_name": "Plain", "role": "viewer"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    let cookie = plain.headers()["set-cookie"].to_str().unwrap();
+    assert!(!cookie.contains("Secure"), "{cookie}");
+    let tls = start_with(|cfg| cfg.server.public_url = "https://shop.example".into()).await;
+    let r = anon
+        .post(format!("http://{}/api/v1/accounts", tls.running.http))
+        .json(
+            &json!({"email": "tls@example.com", "password": "correct horse battery",
+            "display_name": "Tls", "role": "viewer"}),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    let cookie = r.headers()["set-cookie"].to_str().unwrap();
+    assert!(cookie.contains("; Secure"), "{cookie}");
+}

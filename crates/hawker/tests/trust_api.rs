@@ -1002,3 +1002,76 @@ async fn pay_and_wait(b: &str, buyer: &reqwest::Client, order: i64) {
     })
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_verifies_an_account_and_the_audit_log_says_so() {
+    let s = start_with(|cfg| cfg.trust.gate_broadcasts = true).await;
+    let b = &s.base;
+    let admin_token = std::fs::read_to_string(&s.running.admin_token_file).unwrap();
+    let ops = |r: reqwest::RequestBuilder| r.bearer_auth(admin_token.trim());
+    let anon = reqwest::Client::new();
+    let verify = |email: &str, born: &str| {
+        ops(anon.post(format!("{b}/api/v1/admin/trust/verify")))
+            .json(&json!({"email": email, "legal_name": "Known Person",
+                "birth_date": born, "id_number": "KNOWN12345"}))
+            .send()
+    };
+    let known = "operator-known@streamers.example";
+    let (host, _) = streamer_channel(b, "operator-known").await;
+
+    // Only ops may vouch for someone.
+    let r = host
+        .post(format!("{b}/api/v1/admin/trust/verify"))
+        .json(&json!({"email": known, "legal_name": "Known Person",
+            "birth_date": "1985-04-02", "id_number": "KNOWN12345"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 403, "forbidden").await;
+    // Bad details are refused like a submission's.
+    problem(
+        verify(known, "yesterday").await.unwrap(),
+        422,
+        "invalid_field",
+    )
+    .await;
+    problem(
+        verify("nobody@streamers.example", "1985-04-02")
+            .await
+            .unwrap(),
+        404,
+        "not_found",
+    )
+    .await;
+
+    let v = json_ok(verify(known, "1985-04-02").await.unwrap()).await;
+    assert!(v["status"]["blocked_by"].is_null(), "{v}");
+    let me = json_ok(
+        host.get(format!("{b}/api/v1/me/trust"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(me["status"]["blocked_by"].is_null(), "{me}");
+    assert_eq!(me["status"]["training_passed"], true, "{me}");
+    // A second check of an approved account is a conflict, not a silent overwrite.
+    problem(verify(known, "1985-04-02").await.unwrap(), 409, "conflict").await;
+
+    let audit = json_ok(
+        ops(anon.get(format!("{b}/api/v1/admin/trust/audit")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let entries = audit["entries"].as_array().unwrap();
+    for action in ["identity_approved", "training_attested_by_operator"] {
+        let e = entries
+            .iter()
+            .find(|e| e["action"] == action)
+            .unwrap_or_else(|| panic!("{action} missing: {audit}"));
+        assert!(e["actor"].is_i64(), "{e}");
+    }
+    assert!(!audit.to_string().contains("KNOWN12345"));
+}

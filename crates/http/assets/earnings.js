@@ -7,6 +7,7 @@ const balances = document.getElementById('balances');
 const select = document.getElementById('account');
 const out = document.getElementById('statement');
 const csv = document.getElementById('csv');
+document.getElementById('print')?.addEventListener('click', () => window.print());
 
 const digits = (c) => (c === 'XHC' || c === 'JPY' ? 0 : 2);
 const money = (minor, c) => c === 'XHC'

@@ -76,6 +76,21 @@ impl TrustRefusal {
     }
 }
 
+impl TrustRefusal {
+    /// What the refused person (or the operator) does next, for refusals of going live.
+    pub fn next_step(&self) -> Option<&'static str> {
+        Some(match self {
+            TrustRefusal::NotVerified => "submit the real-name details in the studio (/studio), or an operator runs `hawker account verify EMAIL --legal-name NAME --birth-date YYYY-MM-DD --id-number NUMBER`",
+            TrustRefusal::VerificationPending => "wait for ops to review the details in /ops, or an operator runs `hawker account verify EMAIL ...`",
+            TrustRefusal::TrainingNeeded => "pass the platform-rules course in the studio (/studio)",
+            TrustRefusal::RecheckNeeded | TrustRefusal::RecheckFailed => "re-check the identity document number in the studio (/studio) just before going live",
+            TrustRefusal::Age(AgeRefusal::NeedsGuardianConsent) => "submit the details again with a guardian's consent",
+            TrustRefusal::Sanctioned(_) => "see the sanction and how to appeal in the studio (/studio)",
+            _ => return None,
+        })
+    }
+}
+
 /// What the studio shows a streamer about going live.
 #[derive(Debug, Clone, Serialize)]
 pub struct StreamerStatus {
@@ -91,6 +106,8 @@ pub struct StreamerStatus {
     /// `None` when going live is allowed; the refusal's code otherwise.
     pub blocked_by: Option<&'static str>,
     pub blocked_reason: Option<String>,
+    /// What to do about `blocked_by`.
+    pub next_step: Option<&'static str>,
 }
 
 pub struct Guard {
@@ -343,6 +360,63 @@ impl Guard {
         Ok(())
     }
 
+    /// The operator's own check of someone they know (themselves, a colleague, a store's clerk):
+    /// the details are recorded as a submission, approved by `operator` at once, and the rules
+    /// course is marked passed on the operator's word; the audit log says so. This is how a
+    /// self-hoster gets their own channels past the go-live rules without a second reviewer
+    /// (`hawker account verify EMAIL`). Refused like a submission (blacklist, bad details) and
+    /// when a check is already approved; a waiting one is decided by this review.
+    pub async fn verify_by_operator(
+        &self,
+        account: AccountId,
+        s: IdentitySubmission,
+        operator: AccountId,
+        now: UnixMillis,
+    ) -> Result<StreamerStatus, TrustRefusal> {
+        if let Some(c) = self.store.latest_identity(account).await? {
+            if c.state == "submitted" {
+                self.store
+                    .review_identity(
+                        c.id,
+                        false,
+                        Some("superseded by the operator's check"),
+                        operator,
+                        now,
+                    )
+                    .await?;
+            }
+        }
+        let check = self.submit_identity(account, s, now).await?;
+        self.review_identity(
+            check.id,
+            true,
+            Some("verified by the operator"),
+            operator,
+            now,
+        )
+        .await?;
+        if self.policy.training_required
+            && self
+                .store
+                .trust_profile(account)
+                .await?
+                .training_passed_at
+                .is_none()
+        {
+            self.store.set_training_passed(account, now).await?;
+            self.store
+                .audit(
+                    Some(operator),
+                    "training_attested_by_operator",
+                    &format!("account:{account}"),
+                    "the operator attests the platform-rules course",
+                    now,
+                )
+                .await?;
+        }
+        self.streamer_status(account, now).await
+    }
+
     /// Everything that decides whether `account` may go live now.
     pub async fn streamer_status(
         &self,
@@ -363,12 +437,14 @@ impl Guard {
             minor_mode: p.minor_mode,
             blocked_by: None,
             blocked_reason: None,
+            next_step: None,
         };
         if let Err(e) =
             self.go_live_rule(&p, latest.as_ref().map(|c| c.state.as_str()), standing, now)
         {
             st.blocked_by = Some(e.code());
             st.blocked_reason = Some(e.to_string());
+            st.next_step = e.next_step();
         }
         Ok(st)
     }

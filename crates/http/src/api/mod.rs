@@ -121,6 +121,10 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             "/api/v1/admin/trust/identity/{id}/review",
             post(trust::review_identity),
         )
+        .route(
+            "/api/v1/admin/trust/verify",
+            post(trust::verify_by_operator),
+        )
         .route("/api/v1/admin/trust/business", get(trust::business_queue))
         .route(
             "/api/v1/admin/trust/business/{org}/review",

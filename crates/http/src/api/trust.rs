@@ -703,6 +703,51 @@ pub(crate) async fn review_identity(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct OperatorVerifyBody {
+    email: String,
+    legal_name: String,
+    id_number: String,
+    birth_date: String,
+}
+
+/// `POST /api/v1/admin/trust/verify`: the operator verifies someone they know (themselves
+/// included) and attests the rules course; answers the account's go-live status.
+pub(crate) async fn verify_by_operator(
+    State(state): State<AppState>,
+    caller: Caller,
+    ApiJson(b): ApiJson<OperatorVerifyBody>,
+) -> ApiResult<Json<Value>> {
+    let me = ops(&caller)?;
+    let email = Email::parse(&b.email).map_err(|e| super::shop::invalid(format!("email: {e}")))?;
+    let account = state
+        .store
+        .account_by_email(&email)
+        .await?
+        .ok_or_else(|| ApiError::not_found("account"))?;
+    let status = guard(&state)?
+        .verify_by_operator(
+            account.id,
+            IdentitySubmission {
+                legal_name: b.legal_name,
+                id_number: b.id_number,
+                birth_date: b.birth_date,
+                phone: None,
+                document_file: None,
+                document_type: None,
+                guardian_name: None,
+                guardian_consent: false,
+            },
+            me.id,
+            UnixMillis::now(),
+        )
+        .await?;
+    Ok(Json(
+        json!({ "account": account.id, "email": account.email.as_str(), "status": status }),
+    ))
+}
+
 /// `GET /api/v1/admin/trust/business?state=submitted`
 pub(crate) async fn business_queue(
     State(state): State<AppState>,
