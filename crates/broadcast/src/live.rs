@@ -80,8 +80,10 @@ pub struct LiveStream {
     /// Incremented by every publish and unpublish, so a grace timer knows if it is stale.
     pub(crate) generation: AtomicU64,
     recorder: Option<RecorderHandle>,
-    /// Wakes the publishing connection to drop it (a stream cut by ops).
-    pub(crate) cut: tokio::sync::Notify,
+    /// Counts stream cuts by ops: the publishing connection compares it after every read
+    /// and drops itself when it moved (an encoder sends every few milliseconds, so that is at
+    /// once, without a waiter registered per read).
+    pub(crate) cuts: AtomicU64,
 }
 
 impl LiveStream {
@@ -107,7 +109,7 @@ impl LiveStream {
             publishing: AtomicBool::new(true),
             generation: AtomicU64::new(0),
             recorder,
-            cut: tokio::sync::Notify::new(),
+            cuts: AtomicU64::new(0),
         }
     }
 

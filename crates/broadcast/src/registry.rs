@@ -31,6 +31,9 @@ pub struct BroadcastConfig {
     pub max_connections: usize,
     /// A publisher that sends nothing for this long is disconnected.
     pub idle_timeout: Duration,
+    /// Threads that run the RTMP connections, each a single-threaded runtime of its own
+    /// (connections are dealt out in turn), as nginx runs worker processes. One by default.
+    pub ingest_threads: usize,
 }
 
 impl Default for BroadcastConfig {
@@ -43,6 +46,7 @@ impl Default for BroadcastConfig {
             recordings: None,
             max_connections: 1000,
             idle_timeout: Duration::from_secs(30),
+            ingest_threads: 1,
         }
     }
 }
@@ -56,6 +60,12 @@ pub(crate) struct Inner {
     claiming: Mutex<HashSet<ChannelId>>,
     pub(crate) shutdown: CancellationToken,
     pub(crate) connections: TaskTracker,
+    /// The runtime `listen` ran on: show timers and recorders live there, so they outlast
+    /// an ingest thread and finish a show's recording at shutdown.
+    pub(crate) main: std::sync::OnceLock<tokio::runtime::Handle>,
+    /// The ingest threads' runtimes, and whose turn is next.
+    ingest: std::sync::OnceLock<Vec<tokio::runtime::Handle>>,
+    next_ingest: std::sync::atomic::AtomicUsize,
 }
 
 /// Live video's front door. Cheap to clone.
@@ -74,6 +84,9 @@ impl Broadcaster {
                 claiming: Mutex::new(HashSet::new()),
                 shutdown: CancellationToken::new(),
                 connections: TaskTracker::new(),
+                main: std::sync::OnceLock::new(),
+                ingest: std::sync::OnceLock::new(),
+                next_ingest: std::sync::atomic::AtomicUsize::new(0),
             }),
         }
     }
@@ -93,8 +106,62 @@ impl Broadcaster {
             .local_addr()
             .map_err(|source| BroadcastError::Bind { addr, source })?;
         tracing::info!(%local, "RTMP ingest listening");
+        let _ = self.inner.main.set(tokio::runtime::Handle::current());
+        let threads = self
+            .start_ingest_threads()
+            .map_err(|source| BroadcastError::Bind { addr, source })?;
+        let _ = self.inner.ingest.set(threads);
         tokio::spawn(crate::rtmp_server::accept_loop(self.clone(), listener));
         Ok(local)
+    }
+
+    /// Each connection's reads wake one thread and nothing else. On the shared multi-threaded
+    /// runtime every read could also wake an idle worker to steal work: with 20 publishers
+    /// that cost about a quarter of the ingest CPU (`hawker-bench ingest`, one worker against
+    /// two). An ingest thread runs until shutdown and every connection on it has ended.
+    fn start_ingest_threads(&self) -> std::io::Result<Vec<tokio::runtime::Handle>> {
+        (0..self.inner.config.ingest_threads.max(1))
+            .map(|i| {
+                let rt = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()?;
+                let handle = rt.handle().clone();
+                let (shutdown, connections) =
+                    (self.inner.shutdown.clone(), self.inner.connections.clone());
+                std::thread::Builder::new()
+                    .name(format!("hawker-ingest-{i}"))
+                    .spawn(move || {
+                        rt.block_on(async {
+                            shutdown.cancelled().await;
+                            connections.wait().await;
+                        })
+                    })?;
+                Ok(handle)
+            })
+            .collect()
+    }
+
+    /// The ingest runtime for the next connection (the current one before `listen`).
+    pub(crate) fn ingest_runtime(&self) -> tokio::runtime::Handle {
+        match self.inner.ingest.get() {
+            Some(h) if !h.is_empty() => {
+                let i = self
+                    .inner
+                    .next_ingest
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                h[i % h.len()].clone()
+            }
+            _ => tokio::runtime::Handle::current(),
+        }
+    }
+
+    /// The runtime `listen` ran on (the current one before it).
+    pub(crate) fn main_runtime(&self) -> tokio::runtime::Handle {
+        self.inner
+            .main
+            .get()
+            .cloned()
+            .unwrap_or_else(tokio::runtime::Handle::current)
     }
 
     pub fn stream(&self, slug: &str) -> Option<Arc<LiveStream>> {
@@ -106,7 +173,7 @@ impl Broadcaster {
     pub fn cut(&self, slug: &str) -> bool {
         match self.stream(slug) {
             Some(s) => {
-                s.cut.notify_waiters();
+                s.cuts.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
                 tracing::warn!(slug, "live stream cut");
                 true
             }
@@ -150,13 +217,15 @@ impl Broadcaster {
         let show = self.inner.authority.start_show(grant).await?;
         let cfg = &self.inner.config;
         let recorder = match &cfg.recordings {
-            Some(root) => match RecorderHandle::start(root.join(show.0.to_string())) {
-                Ok(r) => Some(r),
-                Err(e) => {
-                    tracing::error!(error = %e, "cannot create the recording directory; streaming without recording");
-                    None
+            Some(root) => {
+                match RecorderHandle::start(root.join(show.0.to_string()), &self.main_runtime()) {
+                    Ok(r) => Some(r),
+                    Err(e) => {
+                        tracing::error!(error = %e, "cannot create the recording directory; streaming without recording");
+                        None
+                    }
                 }
-            },
+            }
             None => None,
         };
         let session = format!("{:x}", rand::thread_rng().gen::<u64>());
@@ -192,7 +261,7 @@ impl Broadcaster {
         let generation = stream.generation.load(Ordering::Acquire);
         let me = self.clone();
         let grace = self.inner.config.grace;
-        tokio::spawn(async move {
+        self.main_runtime().spawn(async move {
             tokio::select! {
                 _ = tokio::time::sleep(grace) => {}
                 _ = me.inner.shutdown.cancelled() => return,

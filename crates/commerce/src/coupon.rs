@@ -39,6 +39,8 @@ pub struct Coupon {
     pub channel: Option<i64>,
     pub valid_from_ms: i64,
     pub valid_to_ms: i64,
+    /// Paused by its issuer: refused until resumed (ending a coupon closes its window).
+    pub paused: bool,
 }
 
 /// Where the order is being placed.
@@ -56,6 +58,10 @@ pub struct CouponContext {
 pub enum CouponError {
     #[error("the coupon is not valid now")]
     NotValidNow,
+    #[error("the coupon is paused by its issuer")]
+    Paused,
+    #[error("the coupon is another seller's: it works only on that seller's products")]
+    OtherSeller,
     #[error("the coupon needs a spend of at least {0}")]
     BelowMinimum(String),
     #[error("you have used this coupon as often as allowed")]
@@ -73,16 +79,21 @@ pub enum CouponError {
 impl Coupon {
     /// The discount on `subtotal`, capped by the order and by what is left of the budget.
     pub fn discount_for(&self, subtotal: Money, ctx: &CouponContext) -> Result<Money, CouponError> {
+        // Whose coupon it is comes first: another seller's coupon is refused as such, whatever
+        // its currency or window.
+        if let Some(org) = self.issuer_org {
+            if org != ctx.org {
+                return Err(CouponError::OtherSeller);
+            }
+        }
+        if self.paused {
+            return Err(CouponError::Paused);
+        }
         if ctx.now_ms < self.valid_from_ms || ctx.now_ms >= self.valid_to_ms {
             return Err(CouponError::NotValidNow);
         }
         if subtotal.currency != self.currency {
             return Err(CouponError::Currency);
-        }
-        if let Some(org) = self.issuer_org {
-            if org != ctx.org {
-                return Err(CouponError::WrongPlace);
-            }
         }
         if self.scope == CouponScope::Stream
             && (ctx.from_stream_of.is_none()
@@ -134,6 +145,7 @@ mod tests {
             channel: Some(9),
             valid_from_ms: 0,
             valid_to_ms: 1_000,
+            paused: false,
         }
     }
 
@@ -187,7 +199,23 @@ mod tests {
         );
         assert_eq!(
             c.discount_for(cny(8_000), &CouponContext { org: 2, ..ctx() }),
-            Err(CouponError::WrongPlace)
+            Err(CouponError::OtherSeller)
+        );
+        // Another seller's coupon in another currency is refused as another seller's.
+        assert_eq!(
+            c.discount_for(
+                Money::new(8_000, Currency::EUR),
+                &CouponContext { org: 2, ..ctx() }
+            ),
+            Err(CouponError::OtherSeller)
+        );
+        let paused = Coupon {
+            paused: true,
+            ..coupon()
+        };
+        assert_eq!(
+            paused.discount_for(cny(8_000), &ctx()),
+            Err(CouponError::Paused)
         );
         assert_eq!(
             c.discount_for(Money::new(8_000, Currency::EUR), &ctx()),

@@ -109,6 +109,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
             recordings: recordings.clone(),
             max_connections: cfg.server.max_rtmp_connections,
             idle_timeout: Duration::from_secs(m.idle_timeout_secs),
+            ingest_threads: m.ingest_threads,
         },
         keeper,
     );

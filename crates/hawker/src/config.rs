@@ -256,6 +256,9 @@ pub struct MediaConfig {
     /// Seconds a show waits for its encoder to reconnect before it ends.
     pub grace_secs: u64,
     pub idle_timeout_secs: u64,
+    /// Threads running the RTMP connections (single-threaded runtimes, connections dealt out
+    /// in turn). One holds hundreds of 2 Mbit/s publishers; raise it on many cores.
+    pub ingest_threads: usize,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -347,6 +350,7 @@ impl Default for MediaConfig {
             window_segments: 6,
             grace_secs: 30,
             idle_timeout_secs: 30,
+            ingest_threads: 1,
         }
     }
 }

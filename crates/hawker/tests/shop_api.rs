@@ -939,3 +939,145 @@ async fn flash_sale_over_http() {
     .await;
     wait_state(&buyer, b, order, "paid").await;
 }
+
+/// A coupon's budget and the buyer's use come back when an unpaid order is cancelled or
+/// expires; its issuer lists, pauses, resumes and ends it; another seller's coupon is refused
+/// as another seller's.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coupons_come_back_from_orders_that_fall_through_and_their_issuers_run_them() {
+    let s = start().await;
+    let b = &s.base;
+    let (farmer, _) = streamer_channel(b, "coupon-farm").await;
+    let (org, product) = org_with_product(
+        &farmer,
+        b,
+        json!({"name": "Coupon Orchard", "individual": true, "city": "Fenghua"}),
+        json!({"title": "Plums", "category": "food", "return_class": "normal", "currency": "CNY",
+               "skus": [{"label": "1 kg", "price_minor": 5000, "stock": 100}]}),
+    )
+    .await;
+    let org_id = org["id"].as_i64().unwrap();
+    let sku = product["skus"][0]["id"].as_i64().unwrap();
+    let now = hawker_domain::UnixMillis::now().0;
+    let coupons = format!("{b}/api/v1/orgs/{org_id}/coupons");
+    // Budget for exactly one use, one use per buyer.
+    let created = json_ok(
+        post(
+            &farmer,
+            coupons.clone(),
+            json!({"code": "ONCE", "discount": {"kind": "fixed", "minor": 1000}, "currency": "CNY",
+                   "budget_minor": 1000, "scope": "store",
+                   "valid_from": now - 1000, "valid_to": now + 86_400_000}),
+        )
+        .await,
+    )
+    .await;
+    let coupon_id = created["id"].as_i64().unwrap();
+    let buyer = browser();
+    sign_up(&buyer, b, "coupon-buyer@example.com", "viewer").await;
+    let order = |key: &str| {
+        buyer
+            .post(format!("{b}/api/v1/orders"))
+            .header("idempotency-key", key.to_string())
+            .json(&json!({"items": [{"sku": sku, "quantity": 1}], "address": address(), "coupon": "once"}))
+            .send()
+    };
+    let first = json_ok(order("c-1").await.unwrap()).await;
+    assert_eq!(first["total_minor"], 4000);
+    // Spent: a second buyer is told so.
+    let other = browser();
+    sign_up(&other, b, "coupon-other@example.com", "viewer").await;
+    let r = other
+        .post(format!("{b}/api/v1/orders"))
+        .json(&json!({"items": [{"sku": sku, "quantity": 1}], "address": address(), "coupon": "ONCE"}))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 422, "coupon_not_applicable").await;
+    // The buyer cancels the unpaid order: budget and use come back, and they use it again.
+    json_ok(
+        post(
+            &buyer,
+            format!("{b}/api/v1/orders/{}/actions", first["id"]),
+            json!({"action": "cancel"}),
+        )
+        .await,
+    )
+    .await;
+    let listed = json_ok(farmer.get(&coupons).send().await.unwrap()).await;
+    let c = &listed["coupons"][0];
+    assert_eq!(c["id"], coupon_id, "{listed}");
+    assert_eq!(c["spent_minor"], 0, "{listed}");
+    assert_eq!(c["redemptions"], 0, "{listed}");
+    assert_eq!(c["status"], "active");
+    let second = json_ok(order("c-2").await.unwrap()).await;
+    assert_eq!(second["total_minor"], 4000);
+    let listed = json_ok(farmer.get(&coupons).send().await.unwrap()).await;
+    assert_eq!(listed["coupons"][0]["spent_minor"], 1000, "{listed}");
+    assert_eq!(listed["coupons"][0]["status"], "spent", "{listed}");
+    json_ok(
+        post(
+            &buyer,
+            format!("{b}/api/v1/orders/{}/actions", second["id"]),
+            json!({"action": "cancel"}),
+        )
+        .await,
+    )
+    .await;
+
+    // Paused: refused as paused; resumed: works; ended: never again.
+    let act = |a: &str| post(&farmer, format!("{coupons}/{coupon_id}/{a}"), json!({}));
+    let paused = json_ok(act("pause").await).await;
+    assert_eq!(paused["status"], "paused");
+    let r = order("c-3").await.unwrap();
+    let v = problem(r, 422, "coupon_not_applicable").await;
+    assert!(v["detail"].as_str().unwrap().contains("paused"), "{v}");
+    assert_eq!(json_ok(act("resume").await).await["status"], "active");
+    assert_eq!(json_ok(act("end").await).await["status"], "ended");
+    let r = order("c-4").await.unwrap();
+    problem(r, 422, "coupon_not_applicable").await;
+    problem(act("resume").await, 422, "invalid_field").await;
+    problem(act("explode").await, 404, "not_found").await;
+
+    // Only the seller's catalog managers see or change its coupons.
+    problem(buyer.get(&coupons).send().await.unwrap(), 403, "forbidden").await;
+    problem(
+        post(&buyer, format!("{coupons}/{coupon_id}/pause"), json!({})).await,
+        403,
+        "forbidden",
+    )
+    .await;
+
+    // Another seller's coupon, in another currency: refused as another seller's.
+    let (rival, _) = streamer_channel(b, "coupon-rival").await;
+    let (rival_org, _) = org_with_product(
+        &rival,
+        b,
+        json!({"name": "Rival Plums", "individual": true, "city": "Ningbo"}),
+        json!({"title": "Plums", "category": "food", "return_class": "normal", "currency": "EUR",
+               "skus": [{"label": "1 kg", "price_minor": 900, "stock": 5}]}),
+    )
+    .await;
+    json_ok(
+        post(
+            &rival,
+            format!("{b}/api/v1/orgs/{}/coupons", rival_org["id"]),
+            json!({"code": "RIVAL", "discount": {"kind": "fixed", "minor": 100}, "currency": "EUR",
+                   "budget_minor": 10000, "scope": "store",
+                   "valid_from": now - 1000, "valid_to": now + 86_400_000}),
+        )
+        .await,
+    )
+    .await;
+    let r = buyer
+        .post(format!("{b}/api/v1/orders"))
+        .json(&json!({"items": [{"sku": sku, "quantity": 1}], "address": address(), "coupon": "RIVAL"}))
+        .send()
+        .await
+        .unwrap();
+    let v = problem(r, 422, "coupon_not_applicable").await;
+    assert!(
+        v["detail"].as_str().unwrap().contains("another seller"),
+        "{v}"
+    );
+}

@@ -179,6 +179,67 @@ pub struct CatchUp {
     pub gifts_settled: usize,
 }
 
+/// Which pass the books' job runs now, as a function of time (ms) alone: everything at the
+/// first run and every `full_every_ms` after the last full pass (the safety net: an order whose
+/// return window closed while nothing else changed, a commit that landed behind the overlap),
+/// otherwise what changed since the last pass, with `overlap_ms` for commits still in flight,
+/// every `every_ms`. A failed pass is simply not marked as run, so it is due again.
+#[derive(Debug, Clone)]
+pub struct CatchUpSchedule {
+    every_ms: i64,
+    full_every_ms: i64,
+    overlap_ms: i64,
+    last: Option<i64>,
+    last_full: Option<i64>,
+}
+
+/// A pass of the books' job.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Pass {
+    /// Everything the orders imply.
+    Full,
+    /// What changed since this instant.
+    Since(UnixMillis),
+}
+
+impl Default for CatchUpSchedule {
+    /// Every 2 s, everything every 5 minutes, a minute of overlap.
+    fn default() -> Self {
+        CatchUpSchedule::new(2_000, 300_000, 60_000)
+    }
+}
+
+impl CatchUpSchedule {
+    pub fn new(every_ms: i64, full_every_ms: i64, overlap_ms: i64) -> Self {
+        CatchUpSchedule {
+            every_ms,
+            full_every_ms,
+            overlap_ms,
+            last: None,
+            last_full: None,
+        }
+    }
+
+    /// The pass due at `now`, if any.
+    pub fn due(&self, now: UnixMillis) -> Option<Pass> {
+        match (self.last, self.last_full) {
+            (_, None) => Some(Pass::Full),
+            (_, Some(full)) if now.0 - full >= self.full_every_ms => Some(Pass::Full),
+            (Some(last), _) if now.0 - last < self.every_ms => None,
+            (Some(last), _) => Some(Pass::Since(UnixMillis(last - self.overlap_ms))),
+            (None, Some(_)) => Some(Pass::Full),
+        }
+    }
+
+    /// `pass` ran to the end at `now`.
+    pub fn ran(&mut self, pass: Pass, now: UnixMillis) {
+        self.last = Some(now.0);
+        if pass == Pass::Full {
+            self.last_full = Some(now.0);
+        }
+    }
+}
+
 pub struct Books {
     store: Arc<dyn Store>,
     /// Shared with the posting task (see `post`).
@@ -376,6 +437,24 @@ impl Books {
     /// Posts what the orders' states imply and the ledger does not have yet.
     pub async fn catch_up(&self, now: UnixMillis) -> Result<CatchUp, BooksError> {
         self.catch_up_since(None, now).await
+    }
+
+    /// Runs the pass `schedule` says is due at `now` (none: nothing to do yet) and marks it run.
+    pub async fn catch_up_on(
+        &self,
+        schedule: &mut CatchUpSchedule,
+        now: UnixMillis,
+    ) -> Result<Option<CatchUp>, BooksError> {
+        let Some(pass) = schedule.due(now) else {
+            return Ok(None);
+        };
+        let since = match pass {
+            Pass::Full => None,
+            Pass::Since(t) => Some(t),
+        };
+        let done = self.catch_up_since(since, now).await?;
+        schedule.ran(pass, now);
+        Ok(Some(done))
     }
 
     /// The same, looking only at what changed since `since` (payments, top-ups) and at orders
@@ -1069,5 +1148,61 @@ mod tests {
         g.max_per_day_minor = Some(7);
         let cn = GiftCaps::resolve(&g, "cn");
         assert_eq!((cn.per_day, cn.per_month), (7, 1_000_000));
+    }
+}
+
+#[cfg(test)]
+mod schedule_tests {
+    use super::*;
+
+    /// The job ticks every second for an hour; the passes it runs.
+    fn passes(schedule: &mut CatchUpSchedule, from: i64, seconds: i64) -> Vec<(i64, Pass)> {
+        let mut ran = Vec::new();
+        for s in 0..seconds {
+            let now = UnixMillis(from + s * 1000);
+            if let Some(p) = schedule.due(now) {
+                schedule.ran(p, now);
+                ran.push((now.0, p));
+            }
+        }
+        ran
+    }
+
+    #[test]
+    fn a_full_pass_at_start_and_every_five_minutes_incremental_in_between() {
+        let mut sched = CatchUpSchedule::default();
+        let t0 = 1_700_000_000_000;
+        let ran = passes(&mut sched, t0, 3600);
+        let full: Vec<i64> = ran
+            .iter()
+            .filter(|(_, p)| *p == Pass::Full)
+            .map(|(t, _)| (t - t0) / 1000)
+            .collect();
+        assert_eq!(full, (0..12).map(|i| i * 300).collect::<Vec<_>>());
+        // Every other second otherwise, each looking back to the last pass less a minute.
+        let incremental: Vec<&(i64, Pass)> = ran.iter().filter(|(_, p)| *p != Pass::Full).collect();
+        assert_eq!(incremental.len(), 1800 - 12);
+        for w in ran.windows(2) {
+            assert_eq!(w[1].0 - w[0].0, 2000, "a pass every 2 s");
+            if let Pass::Since(t) = w[1].1 {
+                assert_eq!(t.0, w[0].0 - 60_000);
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_pass_is_due_again() {
+        let mut sched = CatchUpSchedule::default();
+        let t0 = 1_000_000;
+        assert_eq!(sched.due(UnixMillis(t0)), Some(Pass::Full));
+        // Not marked as run (it failed): still due, and still the full one.
+        assert_eq!(sched.due(UnixMillis(t0 + 1000)), Some(Pass::Full));
+        sched.ran(Pass::Full, UnixMillis(t0 + 1000));
+        assert_eq!(sched.due(UnixMillis(t0 + 2000)), None);
+        assert_eq!(
+            sched.due(UnixMillis(t0 + 3000)),
+            Some(Pass::Since(UnixMillis(t0 + 1000 - 60_000)))
+        );
+        assert_eq!(sched.due(UnixMillis(t0 + 301_000)), Some(Pass::Full));
     }
 }

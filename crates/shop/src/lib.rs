@@ -10,6 +10,6 @@ pub mod payouts;
 mod service;
 
 pub use service::{
-    BuyerAction, CheckoutItem, CheckoutRequest, MerchantAction, NewSaleRequest, Shop, ShopConfig,
-    ShopError, ShopEvents,
+    BuyerAction, CheckoutItem, CheckoutRequest, CouponAction, MerchantAction, NewCoupon,
+    NewSaleRequest, Shop, ShopConfig, ShopError, ShopEvents,
 };

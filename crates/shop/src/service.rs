@@ -21,6 +21,9 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod coupons;
+pub use coupons::{CouponAction, NewCoupon};
+
 #[derive(Debug, Clone)]
 pub struct ShopConfig {
     pub law: LawProfile,
@@ -66,6 +69,8 @@ pub enum ShopError {
     Payment(#[from] PaymentError),
     #[error("the order changed meanwhile; reload it")]
     Conflict,
+    #[error("{0}")]
+    Taken(&'static str),
     #[error("storage: {0}")]
     Storage(StorageError),
     #[error(transparent)]
@@ -1224,7 +1229,7 @@ impl Shop {
         let me = self.clone();
         tokio::spawn(async move {
             let mut tick = 0u64;
-            let mut last_books: Option<UnixMillis> = None;
+            let mut books = crate::books::CatchUpSchedule::default();
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -1239,25 +1244,14 @@ impl Shop {
                         tracing::warn!(error = %e, "payment reconciliation failed");
                     }
                 }
-                // The ledger follows the orders (paid, refunded, settled): every 2 s what
-                // changed since the last run (a minute of overlap for commits in flight), and
-                // everything at start and every 5 minutes.
-                if tick.is_multiple_of(2) || tick == 1 {
-                    let now = UnixMillis::now();
-                    let since = (tick % 300 != 1).then_some(last_books).flatten();
-                    match me
-                        .books
-                        .catch_up_since(since.map(|t: UnixMillis| t.plus_ms(-60_000)), now)
-                        .await
-                    {
-                        Ok(c) => {
-                            if c != crate::books::CatchUp::default() {
-                                tracing::debug!(?c, "books caught up");
-                            }
-                            last_books = Some(now);
-                        }
-                        Err(e) => tracing::warn!(error = %e, "books catch-up failed"),
+                // The ledger follows the orders (paid, refunded, settled), on the schedule's
+                // passes (`CatchUpSchedule`: incremental every 2 s, everything every 5 min).
+                match me.books.catch_up_on(&mut books, UnixMillis::now()).await {
+                    Ok(Some(c)) if c != crate::books::CatchUp::default() => {
+                        tracing::debug!(?c, "books caught up");
                     }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!(error = %e, "books catch-up failed"),
                 }
             }
         });

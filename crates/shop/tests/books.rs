@@ -849,3 +849,99 @@ async fn risk_holds_settlement_on_sqlite() {
 async fn risk_holds_settlement_on_postgres() {
     risk_holds_settlement(Arc::new(hawker_storage::testing::postgres_store().await)).await;
 }
+
+/// The job's schedule, time passed in: an order whose return window closes while the job runs
+/// is settled by the next pass, and one whose window had already closed before the passes'
+/// look-back (a delivery recorded late, back-dated by the carrier) by the full pass within
+/// five minutes — no restart needed for either.
+async fn due_orders_settle_without_a_restart(store: Arc<SqlStore>) {
+    use hawker_shop::books::CatchUpSchedule;
+    let w = world(&store).await;
+    let books = Books::open(
+        store.clone() as Arc<dyn Store>,
+        MoneyConfig::default(),
+        LawProfile::cn(),
+    )
+    .await
+    .unwrap();
+    let mut schedule = CatchUpSchedule::default();
+    let t0 = 100 * DAY;
+    paid_order(&store, &w, 1, 10_000).await;
+    step(&store, 1, OrderState::Paid, OrderState::Shipped, None).await;
+    // Delivered so that the cn window (7 days) closes 10 s after t0.
+    step(
+        &store,
+        1,
+        OrderState::Shipped,
+        OrderState::Delivered,
+        Some(t0 - 7 * DAY + 10_000),
+    )
+    .await;
+    let mut settled_at = None;
+    let mut t = t0;
+    while t < t0 + 30_000 {
+        if let Some(c) = books
+            .catch_up_on(&mut schedule, UnixMillis(t))
+            .await
+            .unwrap()
+        {
+            if c.settled > 0 {
+                assert!(settled_at.is_none(), "settled once");
+                settled_at = Some(t);
+            }
+        }
+        t += 1_000;
+    }
+    let settled_at = settled_at.expect("the due order settled while the job ran");
+    assert!(
+        (t0 + 10_000..=t0 + 12_000).contains(&settled_at),
+        "by the first pass after the window closed: {}",
+        settled_at - t0
+    );
+
+    // A delivery recorded now whose window closed a day ago: before any incremental look-back.
+    paid_order(&store, &w, 2, 10_000).await;
+    step(&store, 2, OrderState::Paid, OrderState::Shipped, None).await;
+    step(
+        &store,
+        2,
+        OrderState::Shipped,
+        OrderState::Delivered,
+        Some(t - 8 * DAY),
+    )
+    .await;
+    let mut settled_at = None;
+    let start = t;
+    while t < start + 600_000 && settled_at.is_none() {
+        if let Some(c) = books
+            .catch_up_on(&mut schedule, UnixMillis(t))
+            .await
+            .unwrap()
+        {
+            if c.settled > 0 {
+                settled_at = Some(t);
+            }
+        }
+        t += 1_000;
+    }
+    let settled_at = settled_at.expect("the full pass settled the late delivery");
+    assert!(
+        settled_at - start <= 300_000,
+        "within five minutes: {} s",
+        (settled_at - start) / 1000
+    );
+    let org = Party::Org(w.merchant_org);
+    assert_eq!(books.balance(&cny(org, Purpose::Pending)).await, 0);
+}
+
+#[tokio::test]
+async fn due_orders_settle_without_a_restart_on_sqlite() {
+    let (s, _d) = hawker_storage::testing::sqlite_store().await;
+    due_orders_settle_without_a_restart(Arc::new(s)).await;
+}
+
+#[tokio::test]
+async fn due_orders_settle_without_a_restart_on_postgres() {
+    due_orders_settle_without_a_restart(Arc::new(hawker_storage::testing::postgres_store().await))
+        .await;
+}

@@ -254,6 +254,13 @@ pub struct CouponRow {
     pub coupon: Coupon,
 }
 
+#[derive(Debug, Clone)]
+pub struct CouponListing {
+    pub row: CouponRow,
+    /// Orders that used it and did not fall through (cancelled and expired ones gave it back).
+    pub redemptions: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Payment {
     pub id: i64,
@@ -370,6 +377,12 @@ pub trait ShopStore: Send + Sync {
     async fn create_coupon(&self, c: &Coupon, now: UnixMillis) -> Result<CouponRow>;
     async fn coupon_by_code(&self, code: &str) -> Result<Option<CouponRow>>;
     async fn coupon_uses(&self, coupon: CouponId, account: AccountId) -> Result<i64>;
+    /// An organisation's coupons, newest first, with how often each was redeemed.
+    async fn coupons_of_org(&self, org: i64) -> Result<Vec<CouponListing>>;
+    async fn coupon(&self, id: CouponId) -> Result<Option<CouponRow>>;
+    async fn set_coupon_paused(&self, id: CouponId, paused: bool) -> Result<()>;
+    /// Closes the coupon's window at `now` (never reopens one that already closed).
+    async fn end_coupon(&self, id: CouponId, now: UnixMillis) -> Result<()>;
 
     async fn order_by_key(&self, buyer: AccountId, key: &str) -> Result<Option<Order>>;
     /// One transaction: stock, coupon budget and limit, idempotency, order, items, event.
@@ -535,7 +548,7 @@ pub(crate) fn order_from(r: &AnyRow) -> Result<Order> {
     })
 }
 
-const COUPON_COLS: &str = "id, code, issuer_org, channel_id, kind, value, currency, min_spend_minor, per_user_limit, budget_minor, spent_minor, scope, valid_from, valid_to";
+const COUPON_COLS: &str = "id, code, issuer_org, channel_id, kind, value, currency, min_spend_minor, per_user_limit, budget_minor, spent_minor, scope, valid_from, valid_to, paused";
 fn coupon_from(r: &AnyRow) -> Result<CouponRow> {
     let kind: String = r.try_get(4)?;
     let value: i64 = r.try_get(5)?;
@@ -566,6 +579,7 @@ fn coupon_from(r: &AnyRow) -> Result<CouponRow> {
             },
             valid_from_ms: r.try_get(12)?,
             valid_to_ms: r.try_get(13)?,
+            paused: r.try_get::<i64, _>(14)? != 0,
         },
     })
 }
@@ -1251,8 +1265,8 @@ impl ShopStore for SqlStore {
             CouponScope::Store => "store",
         };
         let r = sqlx::query(
-            "INSERT INTO coupons (code, issuer_org, channel_id, kind, value, currency, min_spend_minor, per_user_limit, budget_minor, spent_minor, scope, valid_from, valid_to, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+            "INSERT INTO coupons (code, issuer_org, channel_id, kind, value, currency, min_spend_minor, per_user_limit, budget_minor, spent_minor, scope, valid_from, valid_to, created_at, paused) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15) RETURNING id",
         )
         .bind(c.code.as_str())
         .bind(c.issuer_org)
@@ -1268,6 +1282,7 @@ impl ShopStore for SqlStore {
         .bind(c.valid_from_ms)
         .bind(c.valid_to_ms)
         .bind(now.0)
+        .bind(c.paused as i64)
         .fetch_one(self.pool())
         .await
         .map_err(|e| classify(e, "coupon", "organisation or channel"))?;
@@ -1285,6 +1300,50 @@ impl ShopStore for SqlStore {
         .fetch_optional(self.pool())
         .await?;
         r.as_ref().map(coupon_from).transpose()
+    }
+
+    async fn coupons_of_org(&self, org: i64) -> Result<Vec<CouponListing>> {
+        let rows = sqlx::query(&format!(
+            "SELECT {COUPON_COLS}, (SELECT COUNT(*) FROM coupon_redemptions r WHERE r.coupon_id = coupons.id) \
+             FROM coupons WHERE issuer_org = $1 ORDER BY id DESC LIMIT 500"
+        ))
+        .bind(org)
+        .fetch_all(self.pool())
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(CouponListing {
+                    row: coupon_from(r)?,
+                    redemptions: r.try_get(15)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn coupon(&self, id: CouponId) -> Result<Option<CouponRow>> {
+        let r = sqlx::query(&format!("SELECT {COUPON_COLS} FROM coupons WHERE id = $1"))
+            .bind(id)
+            .fetch_optional(self.pool())
+            .await?;
+        r.as_ref().map(coupon_from).transpose()
+    }
+
+    async fn set_coupon_paused(&self, id: CouponId, paused: bool) -> Result<()> {
+        sqlx::query("UPDATE coupons SET paused = $1 WHERE id = $2")
+            .bind(paused as i64)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    async fn end_coupon(&self, id: CouponId, now: UnixMillis) -> Result<()> {
+        sqlx::query("UPDATE coupons SET valid_to = $1 WHERE id = $2 AND valid_to > $1")
+            .bind(now.0)
+            .bind(id)
+            .execute(self.pool())
+            .await?;
+        Ok(())
     }
 
     async fn coupon_uses(&self, coupon: CouponId, account: AccountId) -> Result<i64> {
@@ -1554,6 +1613,21 @@ impl ShopStore for SqlStore {
             .bind(id)
             .execute(&mut *tx)
             .await?;
+        }
+        if matches!(to, OrderState::Cancelled | OrderState::Expired) {
+            // An order that never went through gives its coupon back: the campaign's budget
+            // and the buyer's use (the order row keeps its discount and coupon for the record).
+            sqlx::query(
+                "UPDATE coupons SET spent_minor = spent_minor - (SELECT COALESCE(SUM(r.amount_minor), 0) FROM coupon_redemptions r WHERE r.order_id = $1 AND r.coupon_id = coupons.id) \
+                 WHERE id IN (SELECT coupon_id FROM coupon_redemptions WHERE order_id = $1)",
+            )
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM coupon_redemptions WHERE order_id = $1")
+                .bind(id)
+                .execute(&mut *tx)
+                .await?;
         }
         tx.commit().await?;
         Ok(())

@@ -836,6 +836,7 @@ mod shop_tests {
                     channel: None,
                     valid_from_ms: 0,
                     valid_to_ms: i64::MAX,
+                    paused: false,
                 },
                 UnixMillis(1),
             )
@@ -890,6 +891,39 @@ mod shop_tests {
         .await
         .unwrap();
         assert_eq!(s.stock(sku.id, st.id).await.unwrap(), 10);
+        // The cancelled order gave its coupon back: the budget and the buyer's use.
+        let lake = s.coupon_by_code("LAKE5").await.unwrap().unwrap();
+        assert_eq!(lake.coupon.spent_minor, 0);
+        assert_eq!(s.coupon_uses(c.id, buyer.id).await.unwrap(), 0);
+        // So does one that expires unpaid.
+        let mut retry = new_order(107, buyer.id, org.id, st.id, &sku, 1, Some("k7"));
+        retry.coupon = Some(c.id);
+        retry.discount_minor = 500;
+        s.place_order(&retry).await.unwrap();
+        assert_eq!(s.coupon_uses(c.id, buyer.id).await.unwrap(), 1);
+        s.transition_order(
+            107,
+            OrderState::Created,
+            OrderState::Expired,
+            ActorKind::System,
+            None,
+            "reservation expired",
+            &TransitionFields::default(),
+            UnixMillis(60),
+        )
+        .await
+        .unwrap();
+        let lake = s.coupon_by_code("LAKE5").await.unwrap().unwrap();
+        assert_eq!(lake.coupon.spent_minor, 0);
+        assert_eq!(s.coupon_uses(c.id, buyer.id).await.unwrap(), 0);
+        assert_eq!(s.coupons_of_org(org.id).await.unwrap()[0].redemptions, 0);
+        s.set_coupon_paused(c.id, true).await.unwrap();
+        assert!(s.coupon(c.id).await.unwrap().unwrap().coupon.paused);
+        s.end_coupon(c.id, UnixMillis(70)).await.unwrap();
+        assert_eq!(
+            s.coupon(c.id).await.unwrap().unwrap().coupon.valid_to_ms,
+            70
+        );
         assert!(matches!(
             s.transition_order(
                 104,
@@ -966,9 +1000,10 @@ mod shop_tests {
                 .await
                 .unwrap()
                 .len(),
-            2
+            3,
+            "101, the cancelled 104 and the expired 107"
         );
-        assert_eq!(s.orders_of_buyer(buyer.id, 10).await.unwrap().len(), 2);
+        assert_eq!(s.orders_of_buyer(buyer.id, 10).await.unwrap().len(), 3);
 
         // Flash sale: a group commit of many orders, then its reservations.
         let fs = s

@@ -220,7 +220,14 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/flash-sales/{id}", get(shop::get_sale))
         .route("/api/v1/flash-sales/{id}/start", post(shop::start_sale))
         .route("/api/v1/channels/{slug}/sales", get(shop::channel_sales))
-        .route("/api/v1/orgs/{id}/coupons", post(shop::create_org_coupon))
+        .route(
+            "/api/v1/orgs/{id}/coupons",
+            get(shop::org_coupons).post(shop::create_org_coupon),
+        )
+        .route(
+            "/api/v1/orgs/{id}/coupons/{coupon}/{action}",
+            post(shop::change_coupon),
+        )
         .route("/api/v1/coupons", post(shop::create_platform_coupon))
         // Orders.
         .route("/api/v1/orders", post(shop::checkout))

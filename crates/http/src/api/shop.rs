@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hawker_commerce::catalog::{Category, ReturnClass};
-use hawker_commerce::coupon::{Coupon, CouponScope, Discount};
+use hawker_commerce::coupon::{CouponScope, Discount};
 use hawker_commerce::order::OrderState;
 use hawker_commerce::org::{OrgKind, OrgRole};
 use hawker_domain::{Account, Currency, Email, Money, Role, ShowId, UnixMillis};
@@ -22,6 +22,8 @@ use hawker_shop::flash::BuyResult;
 use hawker_shop::{
     BuyerAction, CheckoutItem, CheckoutRequest, MerchantAction, NewSaleRequest, ShopError,
 };
+use hawker_shop::{CouponAction, NewCoupon};
+use hawker_storage::shop::CouponRow;
 use hawker_storage::shop::{FlashSale, NewProduct, Order, OrderFilter, Product};
 use serde::{Deserialize, Serialize};
 
@@ -78,6 +80,7 @@ impl From<ShopError> for ApiError {
             )
             .detail(msg),
             ShopError::Conflict => ApiError::conflict("changed", msg),
+            ShopError::Taken(_) => ApiError::conflict("code_taken", msg),
             ShopError::Storage(e) => e.into(),
             ShopError::Books(hawker_shop::books::BooksError::Ledger(l)) => {
                 ApiError::conflict(l.code(), msg)
@@ -1243,65 +1246,59 @@ pub(crate) struct NewCouponBody {
 
 async fn create_coupon_for(
     state: &AppState,
+    caller: Caller,
     org: Option<i64>,
     b: NewCouponBody,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let code = b.code.trim().to_uppercase();
-    if !(3..=40).contains(&code.len())
-        || !code.bytes().all(|c| c.is_ascii_alphanumeric() || c == b'-')
-    {
-        return Err(invalid("code: 3 to 40 letters, digits or dashes"));
-    }
-    match b.discount {
-        Discount::Fixed { minor } if minor <= 0 => return Err(invalid("discount: above zero")),
-        Discount::Percent { basis_points } if !(1..=9_000).contains(&basis_points) => {
-            return Err(invalid("discount: 0.01% to 90%"))
-        }
-        _ => {}
-    }
-    if b.budget_minor <= 0
-        || b.per_user_limit < 1
-        || b.min_spend_minor < 0
-        || b.valid_to <= b.valid_from
-    {
-        return Err(invalid(
-            "budget above zero, per-user limit at least 1, a valid window",
-        ));
-    }
+    let me = caller.require()?;
     let channel = match &b.channel {
         Some(slug) => Some(find(state, slug).await?.id.0),
         None => None,
     };
-    let c = state
-        .store
+    let c = shop(state)?
         .create_coupon(
-            &Coupon {
-                code,
+            me,
+            org,
+            NewCoupon {
+                code: b.code,
                 discount: b.discount,
                 currency: b.currency,
                 min_spend_minor: b.min_spend_minor,
                 per_user_limit: b.per_user_limit,
                 budget_minor: b.budget_minor,
-                spent_minor: 0,
                 scope: b.scope,
-                issuer_org: org,
                 channel,
                 valid_from_ms: b.valid_from,
                 valid_to_ms: b.valid_to,
             },
             UnixMillis::now(),
         )
-        .await
-        .map_err(|e| match e {
-            hawker_storage::StorageError::Conflict { .. } => {
-                ApiError::conflict("code_taken", "a coupon with this code exists")
-            }
-            e => e.into(),
-        })?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::json!({ "id": c.id, "code": c.coupon.code })),
-    ))
+        .await?;
+    Ok((StatusCode::CREATED, Json(coupon_json(&c, None))))
+}
+
+/// A coupon as its issuer sees it.
+fn coupon_json(c: &CouponRow, redemptions: Option<i64>) -> serde_json::Value {
+    let k = &c.coupon;
+    let now = UnixMillis::now().0;
+    let status = if now >= k.valid_to_ms {
+        "ended"
+    } else if k.paused {
+        "paused"
+    } else if now < k.valid_from_ms {
+        "scheduled"
+    } else if k.spent_minor >= k.budget_minor {
+        "spent"
+    } else {
+        "active"
+    };
+    serde_json::json!({
+        "id": c.id, "code": k.code, "discount": k.discount, "currency": k.currency,
+        "min_spend_minor": k.min_spend_minor, "per_user_limit": k.per_user_limit,
+        "budget_minor": k.budget_minor, "spent_minor": k.spent_minor, "scope": k.scope,
+        "channel": k.channel, "valid_from": k.valid_from_ms, "valid_to": k.valid_to_ms,
+        "paused": k.paused, "status": status, "redemptions": redemptions,
+    })
 }
 
 pub(crate) async fn create_org_coupon(
@@ -1310,9 +1307,7 @@ pub(crate) async fn create_org_coupon(
     Path(org): Path<i64>,
     ApiJson(b): ApiJson<NewCouponBody>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    let me = caller.require()?;
-    staff(&state, me, org, OrgRole::manages_catalog).await?;
-    create_coupon_for(&state, Some(org), b).await
+    create_coupon_for(&state, caller, Some(org), b).await
 }
 
 pub(crate) async fn create_platform_coupon(
@@ -1320,8 +1315,39 @@ pub(crate) async fn create_platform_coupon(
     caller: Caller,
     ApiJson(b): ApiJson<NewCouponBody>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
-    caller.require_role(|r| r == Role::PlatformAdmin, "platform coupons")?;
-    create_coupon_for(&state, None, b).await
+    create_coupon_for(&state, caller, None, b).await
+}
+
+/// `GET /api/v1/orgs/{id}/coupons`: the organisation's campaigns, newest first.
+pub(crate) async fn org_coupons(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(org): Path<i64>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let me = caller.require()?;
+    let list = shop(&state)?.coupons(me, org).await?;
+    Ok(Json(serde_json::json!({
+        "coupons": list.iter().map(|l| coupon_json(&l.row, Some(l.redemptions))).collect::<Vec<_>>()
+    })))
+}
+
+/// `POST /api/v1/orgs/{id}/coupons/{coupon}/{pause|resume|end}`
+pub(crate) async fn change_coupon(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((org, coupon, action)): Path<(i64, i64, String)>,
+) -> ApiResult<Json<serde_json::Value>> {
+    let me = caller.require()?;
+    let action = match action.as_str() {
+        "pause" => CouponAction::Pause,
+        "resume" => CouponAction::Resume,
+        "end" => CouponAction::End,
+        _ => return Err(ApiError::not_found("coupon action")),
+    };
+    let c = shop(&state)?
+        .change_coupon(me, org, coupon, action, UnixMillis::now())
+        .await?;
+    Ok(Json(coupon_json(&c, None)))
 }
 
 // ---------------------------------------------------------------------------- checkout and orders
