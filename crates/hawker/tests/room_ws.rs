@@ -371,3 +371,115 @@ async fn flooding_closes_the_socket_and_spares_the_others() {
     comment(&mut good, "still here").await;
     s.running.shutdown().await;
 }
+
+/// The newest counters an observer sees within `wait` (counters frames come only when they
+/// change): `last`, updated.
+async fn counters_after(ws: &mut Ws, wait: Duration, last: &mut Value) -> Value {
+    let until = tokio::time::Instant::now() + wait;
+    while let Ok(Some(Ok(m))) = tokio::time::timeout_at(until, ws.next()).await {
+        if let Message::Text(t) = m {
+            let v: Value = serde_json::from_str(&t).unwrap();
+            if v["t"] == "counters" {
+                *last = v;
+            }
+        }
+    }
+    last.clone()
+}
+
+/// The viewbot attack of issue 22: 60 anonymous sockets from one address sending heartbeats
+/// whose position advances a second a second, none fetching a playlist or a part, are no
+/// viewers; players that fetch the live playlist with their playback token are, at most the
+/// address's cap of them from one address.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn viewbots_are_not_viewers_and_one_address_counts_its_cap() {
+    let s = start_with(|c| c.server.trust_forwarded_for = true).await;
+    let b = &s.base;
+    let (_, ch) = streamer_channel(b, "bot-target").await;
+    let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 60);
+    let http = reqwest::Client::new();
+    let playlist = format!("{b}/live/bot-target/index.m3u8");
+    wait_until("the show is live", Duration::from_secs(20), || {
+        let (http, playlist) = (http.clone(), playlist.clone());
+        async move {
+            let r = http.get(&playlist).send().await.ok()?;
+            (r.status() == 200).then_some(())
+        }
+    })
+    .await;
+    let mut observer = connect_from(b, "/live/bot-target/room", None, Some("192.0.2.200")).await;
+    let mut seen = frame_of(&mut observer, "welcome").await["counters"].clone();
+
+    let mut bots = Vec::new();
+    for _ in 0..60 {
+        let mut ws = connect_from(b, "/live/bot-target/room", None, Some("203.0.113.50")).await;
+        let w = frame_of(&mut ws, "welcome").await;
+        assert!(w["playback_token"].is_string(), "{w}");
+        bots.push(ws);
+    }
+    for second in 0..6 {
+        for ws in &mut bots {
+            say(
+                ws,
+                json!({"t": "heartbeat", "playing": true, "position": second as f64}),
+            )
+            .await;
+        }
+        tokio::time::sleep(Duration::from_secs(1)).await;
+    }
+    let c = counters_after(&mut observer, Duration::from_secs(2), &mut seen).await;
+    assert_eq!(
+        (
+            c["viewers"].as_u64(),
+            c["peak_viewers"].as_u64(),
+            c["unique_viewers"].as_u64()
+        ),
+        (Some(0), Some(0), Some(0)),
+        "heartbeats without media count for nothing: {c}"
+    );
+
+    // 50 real players behind one address: each fetches the live playlist with its token.
+    let mut players = Vec::new();
+    for _ in 0..50 {
+        let mut ws = connect_from(b, "/live/bot-target/room", None, Some("198.51.100.9")).await;
+        let w = frame_of(&mut ws, "welcome").await;
+        let token = w["playback_token"].as_str().unwrap().to_string();
+        players.push((ws, token));
+    }
+    // And one elsewhere.
+    let mut lone = connect_from(b, "/live/bot-target/room", None, Some("192.0.2.7")).await;
+    let lone_token = frame_of(&mut lone, "welcome").await["playback_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let tokens: Vec<String> = players
+        .iter()
+        .map(|(_, t)| t.clone())
+        .chain([lone_token])
+        .collect();
+    for _ in 0..3 {
+        for t in &tokens {
+            let r = http.get(format!("{playlist}?pt={t}")).send().await.unwrap();
+            assert_eq!(r.status(), 200);
+        }
+        tokio::time::sleep(Duration::from_millis(1_100)).await;
+    }
+    let cap = hawker_room::audience::AudienceRules::default().max_per_address;
+    let c = counters_after(&mut observer, Duration::from_secs(2), &mut seen).await;
+    assert_eq!(c["viewers"].as_u64(), Some(cap + 1), "{c}");
+    assert_eq!(c["unique_viewers"].as_u64(), Some(cap + 1), "{c}");
+    // A token that belongs to no connection, or garbage, changes nothing.
+    for t in ["0123456789abcdef0123456789abcdef", "%00", ""] {
+        let r = http.get(format!("{playlist}?pt={t}")).send().await.unwrap();
+        assert_eq!(r.status(), 200);
+    }
+    // Deliveries stop: after the window the players are viewers no more.
+    let c = counters_after(&mut observer, Duration::from_secs(12), &mut seen).await;
+    assert_eq!(c["viewers"].as_u64(), Some(0), "{c}");
+    assert_eq!(c["peak_viewers"].as_u64(), Some(cap + 1), "{c}");
+    drop(bots);
+    drop(players);
+    let _ = ffmpeg.kill();
+    let _ = ffmpeg.wait();
+    s.running.shutdown().await;
+}

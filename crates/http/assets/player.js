@@ -41,12 +41,27 @@ export class LivePlayer {
       this.connect();
     } else if (this.video.canPlayType('application/vnd.apple.mpegurl')) {
       this.mode = 'native-hls';
-      this.video.src = this.opts.hlsUrl;
+      this.video.src = this.hlsSrc();
       this.video.play().catch(() => this.setStatus('tap-to-play'));
       this.setStatus('live');
     } else {
       this.setStatus('unsupported');
     }
+  }
+
+  /**
+   * The room connection's playback token: shown to the origin with the media requests, so the
+   * room counts this page as a viewer while media reaches it (a room socket alone never counts).
+   */
+  setPlaybackToken(token) {
+    if (!token || token === this.pt) return;
+    this.pt = token;
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ t: 'pt', token }));
+    if (this.mode === 'native-hls') this.video.src = this.hlsSrc();
+  }
+
+  hlsSrc() {
+    return this.pt ? `${this.opts.hlsUrl}?pt=${encodeURIComponent(this.pt)}` : this.opts.hlsUrl;
   }
 
   /** After an ended show: wait for the next one on the same channel. */
@@ -74,6 +89,9 @@ export class LivePlayer {
     const ws = new WebSocket(this.opts.feedUrl);
     ws.binaryType = 'arraybuffer';
     this.ws = ws;
+    ws.onopen = () => {
+      if (this.pt) ws.send(JSON.stringify({ t: 'pt', token: this.pt }));
+    };
     ws.onmessage = (ev) => {
       if (typeof ev.data === 'string') return this.onStatusMessage(JSON.parse(ev.data));
       this.onBinary(new Uint8Array(ev.data));

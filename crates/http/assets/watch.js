@@ -171,6 +171,7 @@ function toast(text, href) {
 
 const room = new RoomClient(slug, {
   welcome(f) {
+    player.setPlaybackToken(f.playback_token);
     myPermissions = f.permissions;
     myAccount = f.you.account;
     if (!f.resumed) {

@@ -31,18 +31,28 @@ pub(crate) fn routes() -> Router<AppState> {
 
 const SEND_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// `?pt=TOKEN`: the room connection's playback token; while chunks reach this socket, the
+/// room counts that connection as a viewer.
+#[derive(serde::Deserialize)]
+struct FeedQuery {
+    #[serde(default)]
+    pt: Option<String>,
+}
+
 async fn feed(
     ws: WebSocketUpgrade,
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<FeedQuery>,
 ) -> Response {
+    let token = q.pt.filter(|t| !t.is_empty() && t.len() <= 64);
     // Viewers send nothing of substance: keep their read buffer and message limit small.
     ws.max_message_size(4096)
         .read_buffer_size(4096)
         .write_buffer_size(0)
         .on_upgrade(move |socket| async move {
             metrics::gauge!("hawker_feed_subscribers").increment(1.0);
-            serve(socket, state, slug).await;
+            serve(socket, state, slug, token).await;
             metrics::gauge!("hawker_feed_subscribers").decrement(1.0);
         })
 }
@@ -95,7 +105,19 @@ async fn close(mut socket: WebSocket, reason: &'static str) {
         .await;
 }
 
-async fn serve(mut socket: WebSocket, state: AppState, slug: String) {
+/// A player names its room connection's playback token after connecting (the room's welcome
+/// may come after the feed's): `{"t":"pt","token":"..."}`.
+fn token_message(text: &str) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Pt {
+        t: String,
+        token: String,
+    }
+    let m: Pt = serde_json::from_str(text).ok()?;
+    (m.t == "pt" && !m.token.is_empty() && m.token.len() <= 64).then_some(m.token)
+}
+
+async fn serve(mut socket: WebSocket, state: AppState, slug: String, mut token: Option<String>) {
     let Some(stream) = state.live.stream(&slug) else {
         send(&mut socket, status("offline")).await;
         return close(socket, "offline").await;
@@ -121,11 +143,20 @@ async fn serve(mut socket: WebSocket, state: AppState, slug: String) {
         return close(socket, "ended").await;
     }
     let mut resync = false;
+    // Deliveries reported to the room at most once a second (the hub would drop the rest).
+    let mut reported: Option<std::time::Instant> = None;
     loop {
         let item = tokio::select! {
             item = start.rx.recv() => item,
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => return,
+                Some(Ok(Message::Text(t))) => {
+                    if let Some(t) = token_message(&t) {
+                        token = Some(t);
+                        reported = None;
+                    }
+                    continue;
+                }
                 Some(Ok(_)) => continue, // pings are answered by the library; the rest is ignored
             },
         };
@@ -158,6 +189,36 @@ async fn serve(mut socket: WebSocket, state: AppState, slug: String) {
             if !send(&mut socket, m).await {
                 return;
             }
+            if let Some(t) = &token {
+                if reported.is_none_or(|r| r.elapsed() >= Duration::from_secs(1)) {
+                    reported = Some(std::time::Instant::now());
+                    state.rooms.media_delivered(stream.channel, t);
+                }
+            }
         }
+    }
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::token_message;
+
+    #[test]
+    fn only_a_well_formed_token_message_names_a_token() {
+        assert_eq!(
+            token_message(r#"{"t":"pt","token":"ab12"}"#),
+            Some("ab12".into())
+        );
+        for bad in [
+            r#"{"t":"pt","token":""}"#,
+            r#"{"t":"other","token":"ab"}"#,
+            r#"{"t":"pt"}"#,
+            "not json",
+            "",
+        ] {
+            assert_eq!(token_message(bad), None, "{bad}");
+        }
+        let long = format!(r#"{{"t":"pt","token":"{}"}}"#, "a".repeat(65));
+        assert_eq!(token_message(&long), None);
     }
 }

@@ -59,6 +59,7 @@ async fn live_playlist(
             .detail(e.to_string())
     })?;
     let stream = live_stream(&state, &slug)?;
+    let token = playback_token(query.as_deref());
     let text = stream.playlist(q).await.map_err(|e| match e {
         PlaylistError::TooFarAhead => ApiError::new(
             StatusCode::BAD_REQUEST,
@@ -71,6 +72,10 @@ async fn live_playlist(
             "The requested part did not appear in time",
         ),
     })?;
+    // The live edge reached this player: its room connection counts as a viewer.
+    if let Some(t) = token {
+        state.rooms.media_delivered(stream.channel, t);
+    }
     let cache = if q.msn.is_some() {
         format!(
             "public, max-age={}",
@@ -114,11 +119,26 @@ fn parse_media_file(name: &str) -> Option<MediaFile> {
     num(name, "part", ".m4s").map(MediaFile::Part)
 }
 
+/// `pt=TOKEN` among the query's pairs: a room connection's playback token (see
+/// `RoomHub::media_delivered`). The playlist's own URIs carry no token, so parts and segments
+/// stay the same URL for every viewer (cacheable by a CDN); a player shows the token on its
+/// playlist reloads, which it makes at the live edge every part anyway.
+fn playback_token(query: Option<&str>) -> Option<&str> {
+    query?
+        .split('&')
+        .find_map(|p| p.strip_prefix("pt="))
+        .filter(|t| !t.is_empty() && t.len() <= 64)
+}
+
 async fn live_media(
     State(state): State<AppState>,
     Path((slug, session, file)): Path<(String, String, String)>,
+    RawQuery(query): RawQuery,
 ) -> Result<Response, ApiError> {
     let stream = live_stream(&state, &slug)?;
+    if let Some(t) = playback_token(query.as_deref()) {
+        state.rooms.media_delivered(stream.channel, t);
+    }
     if stream.session() != session {
         return Err(ApiError::not_found(
             "stream session (the show restarted; reload the playlist)",

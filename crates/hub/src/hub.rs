@@ -70,6 +70,10 @@ struct LiveNotice {
 enum RoomCmd {
     Join(ConnId, Box<Joiner>, Arc<Outbox>),
     Leave(ConnId),
+    /// The origin delivered media to this connection's player.
+    Media(ConnId),
+    /// The room's viewers now (computed, as the counters lane shows them).
+    Viewers(tokio::sync::oneshot::Sender<u64>),
     Client(ConnId, ClientMsg),
     State(StateChange, Option<ShowId>),
     Member(i64, Vec<Badge>),
@@ -93,8 +97,19 @@ struct AccountConns {
     follows: HashSet<i64>,
 }
 
+/// A playback token's connection: where a media delivery for it is reported.
+struct Playback {
+    channel: ChannelId,
+    conn: ConnId,
+    room: mpsc::UnboundedSender<RoomCmd>,
+    /// The last delivery passed on to the room: at most one a second is.
+    reported: Option<std::time::Instant>,
+}
+
 struct Inner {
     cfg: HubConfig,
+    /// Playback tokens of this node's room connections.
+    playback: Mutex<HashMap<String, Playback>>,
     bus: Arc<dyn Bus>,
     store: Arc<dyn Store>,
     rooms: tokio::sync::Mutex<HashMap<ChannelId, mpsc::UnboundedSender<RoomCmd>>>,
@@ -114,6 +129,8 @@ pub struct RoomHub {
 pub struct Connection {
     pub id: ConnId,
     pub outbox: Arc<Outbox>,
+    /// The player shows it with its media requests (see `RoomHub::media_delivered`).
+    pub playback_token: String,
     room: mpsc::UnboundedSender<RoomCmd>,
     hub: RoomHub,
     account: Option<i64>,
@@ -129,6 +146,7 @@ impl Drop for Connection {
     fn drop(&mut self) {
         let _ = self.room.send(RoomCmd::Leave(self.id));
         self.hub.forget(self.account, self.id);
+        self.hub.inner.playback.lock().remove(&self.playback_token);
     }
 }
 
@@ -160,6 +178,7 @@ impl RoomHub {
                 store: store.clone(),
                 rooms: tokio::sync::Mutex::new(HashMap::new()),
                 accounts: Mutex::new(HashMap::new()),
+                playback: Mutex::new(HashMap::new()),
                 next_conn: AtomicU64::new(1),
                 records,
                 shutdown: CancellationToken::new(),
@@ -403,14 +422,30 @@ impl RoomHub {
             (None, None) => format!("conn:{}:{id}", self.inner.cfg.node),
         };
         let outbox = Outbox::new();
+        // 128 random bits: a token cannot be guessed to count a connection that fetches
+        // nothing.
+        let playback_token = {
+            use rand::Rng;
+            hex::encode(rand::thread_rng().gen::<[u8; 16]>())
+        };
         let joiner = Joiner {
             member,
             permissions,
             ip: visitor.ip.clone(),
             viewer_key,
             resume,
+            playback_token: Some(playback_token.clone()),
         };
         let tx = self.room(channel).await?;
+        self.inner.playback.lock().insert(
+            playback_token.clone(),
+            Playback {
+                channel: channel.id,
+                conn: id,
+                room: tx.clone(),
+                reported: None,
+            },
+        );
         if let Some(a) = &visitor.account {
             self.remember(a.id.0, id, outbox.clone()).await?;
         }
@@ -419,10 +454,39 @@ impl RoomHub {
         Ok(Connection {
             id,
             outbox,
+            playback_token,
             room: tx,
             hub: self.clone(),
             account: visitor.account.map(|a| a.id.0),
         })
+    }
+
+    /// The origin delivered `channel`'s live media to the player showing `token` (an LL-HLS
+    /// playlist or part at the live edge, or the WebSocket feed). The connection counts as a
+    /// viewer while this keeps happening; a token of another channel's room, or of no open
+    /// connection, counts for nothing.
+    pub fn media_delivered(&self, channel: ChannelId, token: &str) {
+        let now = std::time::Instant::now();
+        let mut map = self.inner.playback.lock();
+        let Some(p) = map.get_mut(token) else {
+            return;
+        };
+        if p.channel != channel
+            || p.reported
+                .is_some_and(|t| now.duration_since(t) < std::time::Duration::from_secs(1))
+        {
+            return;
+        }
+        p.reported = Some(now);
+        let _ = p.room.send(RoomCmd::Media(p.conn));
+    }
+
+    /// The viewers of `channel`'s room on this node and the others it hears from, as its
+    /// counters show them; `None` when no room runs here.
+    pub async fn viewers(&self, channel: ChannelId) -> Option<u64> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send_if_running(channel, RoomCmd::Viewers(tx)).await;
+        rx.await.ok()
     }
 
     async fn send_if_running(&self, channel: ChannelId, cmd: RoomCmd) {
@@ -561,6 +625,10 @@ async fn run_room(mut t: RoomTask) {
                         t.room.leave(id, now);
                     }
                     RoomCmd::Client(id, msg) => t.room.client(id, msg, now),
+                    RoomCmd::Media(id) => t.room.media(id, now),
+                    RoomCmd::Viewers(reply) => {
+                        let _ = reply.send(t.room.counters(now).viewers);
+                    }
                     RoomCmd::State(change, show) => {
                         if let StateChange::Show { phase, .. } = &change {
                             t.show = if *phase == Some(ShowPhase::Live) { show } else { None };
@@ -723,15 +791,26 @@ async fn write_records(
                     left_at_ms,
                     played_ms,
                     counted,
+                    network,
+                    media_deliveries,
+                    heartbeats,
+                    cadence_jitter_ms,
                 } => {
+                    let clamp = |v: u64| v.min(i64::MAX as u64) as i64;
                     sessions.push(ViewerSessionRow {
                         show: ShowId(show_id),
                         channel,
                         account: account.map(hawker_domain::AccountId),
                         joined_at: UnixMillis(joined_at_ms as i64),
                         left_at: UnixMillis(left_at_ms as i64),
-                        played_ms: played_ms.min(i64::MAX as u64) as i64,
+                        played_ms: clamp(played_ms),
                         counted,
+                        evidence: hawker_storage::SessionEvidence {
+                            network,
+                            media_deliveries: clamp(media_deliveries),
+                            heartbeats: clamp(heartbeats),
+                            cadence_jitter_ms: cadence_jitter_ms.map(clamp),
+                        },
                     });
                     Ok(())
                 }

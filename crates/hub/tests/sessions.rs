@@ -81,6 +81,8 @@ async fn viewer_sessions_are_stored_when_they_end() {
             playing: true,
             position: k as f64 * 0.3,
         });
+        // The origin delivers it media (the playlist with its token at the live edge).
+        hub.media_delivered(channel.id, &player.playback_token);
         tokio::time::sleep(Duration::from_millis(300)).await;
     }
     drop(player);
@@ -93,6 +95,12 @@ async fn viewer_sessions_are_stored_when_they_end() {
     };
     assert_eq!(played.account, Some(fan.id));
     assert!(played.counted, "{played:?}");
+    assert_eq!(
+        played.evidence.media_deliveries, 1,
+        "at most one a second is passed on"
+    );
+    assert_eq!(played.evidence.heartbeats, 3);
+    assert_eq!(played.evidence.network, "127.0.0.0/24");
     assert!(
         played.played_ms >= 300 && played.played_ms <= 600,
         "two advances of 0.3 s: {played:?}"

@@ -294,6 +294,9 @@ pub struct Counters {
 
 /// What the server sends.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+// The welcome is the large one, sent once per join: boxing it would cost every other frame a
+// pointer chase for nothing.
+#[allow(clippy::large_enum_variant)]
 #[serde(tag = "t", rename_all = "snake_case")]
 pub enum ServerFrame {
     Welcome {
@@ -311,6 +314,10 @@ pub enum ServerFrame {
         seq: u64,
         /// The sequence space `seq` belongs to: resume with `since=EPOCH:SEQ`.
         epoch: String,
+        /// Show it with media requests (`?pt=` on the LL-HLS playlist and parts, or on the
+        /// feed): the origin's deliveries are what count this connection as a viewer.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        playback_token: Option<String>,
         /// True when `history` continues exactly from the client's `since`.
         resumed: bool,
         /// Items the client missed that are no longer available (resume fell too far back).

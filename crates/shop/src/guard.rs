@@ -868,6 +868,12 @@ impl Guard {
                 left_at: v.left_at.0,
                 played_ms: v.played_ms,
                 counted: v.counted,
+                traits: hawker_trust::engine::SessionTraits {
+                    network: v.evidence.network,
+                    media_deliveries: v.evidence.media_deliveries,
+                    heartbeats: v.evidence.heartbeats,
+                    cadence_jitter_ms: v.evidence.cadence_jitter_ms,
+                },
             })
             .collect();
         let evidence = ShowEvidence {

@@ -166,7 +166,8 @@ pub trait ShowStore: Send + Sync {
 }
 
 pub use room::{
-    ModerationEntry, ModeratorRow, RoomStore, SanctionRow, StoredComment, ViewerSessionRow,
+    ModerationEntry, ModeratorRow, RoomStore, SanctionRow, SessionEvidence, StoredComment,
+    ViewerSessionRow,
 };
 
 pub use retention::RetentionStore;

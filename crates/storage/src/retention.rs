@@ -606,6 +606,7 @@ mod tests {
                 left_at: UnixMillis(left),
                 played_ms: 0,
                 counted: false,
+                evidence: Default::default(),
             };
             s.save_viewer_sessions(&[session(OLD - 10, OLD), session(OLD, YOUNG)])
                 .await

@@ -47,8 +47,22 @@ pub struct ViewerSessionRow {
     pub left_at: UnixMillis,
     /// Time the player advanced while it reported playing.
     pub played_ms: i64,
-    /// The room counted it as a viewer (its player advanced at least once).
+    /// The room counted it as a viewer (the origin delivered it media at least once).
     pub counted: bool,
+    pub evidence: SessionEvidence,
+}
+
+/// What a session showed about itself, for the bot signals.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SessionEvidence {
+    /// The client's network (IPv4 /24, IPv6 /48).
+    pub network: String,
+    /// Media deliveries the origin reported for it.
+    pub media_deliveries: i64,
+    /// Heartbeats it sent.
+    pub heartbeats: i64,
+    /// Standard deviation of its heartbeat intervals.
+    pub cadence_jitter_ms: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -447,8 +461,8 @@ impl RoomStore for SqlStore {
         let mut tx = self.pool().begin().await?;
         for chunk in sessions.chunks(SESSION_ROWS) {
             let sql = format!(
-                "INSERT INTO viewer_sessions (show_id, channel_id, account_id, joined_at, left_at, played_ms, counted) VALUES {}",
-                crate::retention::values(chunk.len(), 7, self.backend())
+                "INSERT INTO viewer_sessions (show_id, channel_id, account_id, joined_at, left_at, played_ms, counted, network, media_deliveries, heartbeats, cadence_jitter_ms) VALUES {}",
+                crate::retention::values(chunk.len(), 11, self.backend())
             );
             let mut q = sqlx::query(&sql);
             for v in chunk {
@@ -459,7 +473,11 @@ impl RoomStore for SqlStore {
                     .bind(v.joined_at.0)
                     .bind(v.left_at.0)
                     .bind(v.played_ms)
-                    .bind(flag(v.counted));
+                    .bind(flag(v.counted))
+                    .bind(v.evidence.network.as_str())
+                    .bind(v.evidence.media_deliveries)
+                    .bind(v.evidence.heartbeats)
+                    .bind(v.evidence.cadence_jitter_ms);
             }
             q.execute(&mut *tx)
                 .await
@@ -475,7 +493,7 @@ impl RoomStore for SqlStore {
         limit: i64,
     ) -> Result<Vec<ViewerSessionRow>> {
         let rows = sqlx::query(
-            "SELECT show_id, channel_id, account_id, joined_at, left_at, played_ms, counted FROM viewer_sessions \
+            "SELECT show_id, channel_id, account_id, joined_at, left_at, played_ms, counted, network, media_deliveries, heartbeats, cadence_jitter_ms FROM viewer_sessions \
              WHERE show_id = $1 ORDER BY joined_at, id LIMIT $2",
         )
         .bind(show.0)
@@ -492,6 +510,12 @@ impl RoomStore for SqlStore {
                     left_at: UnixMillis(r.try_get(4)?),
                     played_ms: r.try_get(5)?,
                     counted: r.try_get::<i64, _>(6)? != 0,
+                    evidence: SessionEvidence {
+                        network: r.try_get(7)?,
+                        media_deliveries: r.try_get(8)?,
+                        heartbeats: r.try_get(9)?,
+                        cadence_jitter_ms: r.try_get(10)?,
+                    },
                 })
             })
             .collect()

@@ -588,6 +588,7 @@ both_backends!(viewer_sessions_round_trip, |store| async move {
             left_at: UnixMillis(joined + 60_000),
             played_ms: played,
             counted: played > 0,
+            evidence: Default::default(),
         };
     // More than one insert statement's worth, out of order, guests and an account.
     let mut batch: Vec<ViewerSessionRow> = (0..250)
@@ -1003,6 +1004,30 @@ mod shop_tests {
             3,
             "101, the cancelled 104 and the expired 107"
         );
+        // Search: an order id, or part of the buyer's e-mail (its wildcards taken literally).
+        let search = |q: &str| OrderFilter {
+            search: Some(q.to_string()),
+            ..Default::default()
+        };
+        let found = s
+            .orders_of_org(org.id, &search("104"), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(found.iter().map(|o| o.id).collect::<Vec<_>>(), vec![104]);
+        let found = s
+            .orders_of_org(org.id, &search(" Buyer@Example"), 10, 0)
+            .await
+            .unwrap();
+        assert_eq!(found.len(), 3);
+        for q in ["buyer%", "b_yer", "nobody@example.com"] {
+            assert!(
+                s.orders_of_org(org.id, &search(q), 10, 0)
+                    .await
+                    .unwrap()
+                    .is_empty(),
+                "{q}"
+            );
+        }
         assert_eq!(s.orders_of_buyer(buyer.id, 10).await.unwrap().len(), 3);
 
         // Flash sale: a group commit of many orders, then its reservations.

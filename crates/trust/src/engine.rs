@@ -3,10 +3,11 @@
 //! score and the evidence, the orders to hold individually, and whether the whole show's
 //! earnings are held.
 
+pub use crate::risk::SessionTraits;
 pub use crate::risk::ViewerSession;
 use crate::risk::{
-    chat_homogeneity, concentration, join_leave_bursts, linked_groups, near_zero_dwell,
-    sessions_without_playback, LinkKind, Signal,
+    bot_signals, chat_homogeneity, concentration, join_leave_bursts, linked_groups,
+    near_zero_dwell, sessions_without_playback, LinkKind, Signal,
 };
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
@@ -66,19 +67,30 @@ fn weight(name: &str) -> f64 {
         "sessions_without_playback" => 0.5,
         "join_leave_bursts" => 0.5,
         "near_zero_dwell" => 0.4,
+        "heartbeats_without_media" => 0.5,
+        "watch_time_without_media" => 0.5,
+        "identical_heartbeat_cadence" => 0.5,
+        "sessions_per_network" => 0.3,
+        // An audience mostly of bots is evidence about the show, as a ring of buyers is.
+        "bot_audience" => 1.0,
         _ => 0.5, // order_concentration: big buyers exist
     }
 }
 
 /// The signals about the audience rather than the sales.
-const AUDIENCE: [&str; 3] = [
+const AUDIENCE: [&str; 7] = [
     "sessions_without_playback",
     "join_leave_bursts",
     "near_zero_dwell",
+    "heartbeats_without_media",
+    "watch_time_without_media",
+    "identical_heartbeat_cadence",
+    "sessions_per_network",
 ];
 
 /// The most the audience signals together add to the score. Sockets cost nothing, and anyone
-/// can open them to a rival's room: they may tip evidence about the sales over the hold line,
+/// can open them to a rival's room (an audience that is *mostly* sessions which claimed to
+/// watch and fetched nothing is the exception, `bot_audience`: held for review, as a ring is): they may tip evidence about the sales over the hold line,
 /// never hold a show's earnings alone (the default hold score is 0.6).
 pub const AUDIENCE_CAP: f64 = 0.5;
 
@@ -277,6 +289,9 @@ pub fn assess(e: &ShowEvidence, hold_score: f64) -> Assessment {
     signals.push(sessions_without_playback(&e.sessions));
     signals.push(join_leave_bursts(&e.sessions));
     signals.push(near_zero_dwell(&e.sessions));
+    // What the sessions showed about themselves: heartbeats and watch time without media,
+    // a script's cadence, many sessions from one network, and the bots' share of it all.
+    signals.extend(bot_signals(&e.sessions));
 
     let unexplained = |audience: bool| {
         signals
@@ -368,6 +383,82 @@ mod tests {
         a.signals.iter().find(|s| s.name == name).unwrap()
     }
 
+    /// Viewbots as a seller runs them: sockets that send heartbeats with advancing positions,
+    /// on a script's timer, and never fetch a playlist or a part.
+    #[test]
+    fn an_audience_mostly_of_bots_holds_the_show_and_names_them() {
+        let real = |i: i64| ViewerSession {
+            account: Some(i),
+            joined_at: i * 1_000,
+            left_at: i * 1_000 + 600_000,
+            played_ms: 590_000,
+            counted: true,
+            traits: SessionTraits {
+                network: format!("10.{i}.0.0/24"),
+                media_deliveries: 590,
+                heartbeats: 120,
+                cadence_jitter_ms: Some(38),
+            },
+        };
+        let bot = |i: i64| ViewerSession {
+            account: None,
+            joined_at: 5_000 + i * 10,
+            left_at: 5_000 + i * 10 + 600_000,
+            played_ms: 600_000,
+            counted: false,
+            traits: SessionTraits {
+                network: "203.0.113.0/24".into(),
+                media_deliveries: 0,
+                heartbeats: 120,
+                cadence_jitter_ms: Some(0),
+            },
+        };
+        let mostly_bots = ShowEvidence {
+            sessions: (0..20).map(real).chain((0..60).map(bot)).collect(),
+            ..Default::default()
+        };
+        let a = assess(&mostly_bots, 0.6);
+        assert!(a.hold, "{a:?}");
+        let b = signal(&a, "bot_audience");
+        assert!(b.score >= 0.74, "{b:?}");
+        assert!(
+            b.evidence
+                .starts_with("60 of 80 viewer sessions (75%) are bots")
+                && b.evidence.contains("a guest at 5000"),
+            "{b:?}"
+        );
+        assert!(signal(&a, "heartbeats_without_media")
+            .evidence
+            .starts_with("60 of 80"));
+        assert!(signal(&a, "identical_heartbeat_cadence")
+            .evidence
+            .starts_with("60 of 80"));
+        assert!(signal(&a, "sessions_per_network")
+            .evidence
+            .contains("60 from 203.0.113.0/24"));
+        assert!(signal(&a, "watch_time_without_media")
+            .evidence
+            .starts_with("60 sessions claimed 36000 s"));
+        // A few bots among many real viewers say something, and hold nothing.
+        let few = ShowEvidence {
+            sessions: (0..70).map(real).chain((0..10).map(bot)).collect(),
+            ..Default::default()
+        };
+        let a = assess(&few, 0.6);
+        assert!(!a.hold && a.score < 0.6, "{a:?}");
+        // Sessions recorded before the room reported deliveries (all zeros) are no bots.
+        let old = ShowEvidence {
+            sessions: (0..80)
+                .map(|i| ViewerSession {
+                    traits: SessionTraits::default(),
+                    ..real(i)
+                })
+                .collect(),
+            ..Default::default()
+        };
+        assert_eq!(signal(&assess(&old, 0.6), "bot_audience").score, 0.0);
+    }
+
     /// An honest audience — viewers who play and stay, a few whose autoplay was blocked, a few
     /// who leave at once — against the same audience joined by a swarm of sockets that come in
     /// waves, never play and leave within seconds.
@@ -380,6 +471,7 @@ mod tests {
                 left_at: i * 30_000 + 900_000,
                 played_ms: 850_000,
                 counted: true,
+                traits: SessionTraits::default(),
             })
             .collect();
         for v in &mut audience[..12] {
@@ -415,6 +507,7 @@ mod tests {
                     left_at: joined_at + 1_000 + (i * 300) % 9_000,
                     played_ms: 0,
                     counted: false,
+                    traits: SessionTraits::default(),
                 });
             }
         }
@@ -470,7 +563,7 @@ mod tests {
                 sessions: Vec::new(),
             };
             let without = assess(&e, 0.6);
-            e.sessions = sessions.iter().map(|(j, l, p, c, a)| ViewerSession { account: *a, joined_at: *j, left_at: *l, played_ms: *p, counted: *c }).collect();
+            e.sessions = sessions.iter().map(|(j, l, p, c, a)| ViewerSession { account: *a, joined_at: *j, left_at: *l, played_ms: *p, counted: *c, traits: SessionTraits::default() }).collect();
             let a = assess(&e, 0.6);
             prop_assert!((0.0..=1.0).contains(&a.score));
             prop_assert!(a.signals.iter().all(|s| (0.0..=1.0 + 1e-9).contains(&s.score)));

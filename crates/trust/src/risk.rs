@@ -258,8 +258,21 @@ pub fn chat_homogeneity(messages: &[(i64, &str)], min_accounts: usize) -> Signal
     }
 }
 
+/// What a session showed about itself (recorded by the room since honest viewer counts;
+/// older sessions have zeros here and are judged by the other signals only).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct SessionTraits {
+    /// The client's network (IPv4 /24, IPv6 /48).
+    pub network: String,
+    /// Media deliveries the origin reported (LL-HLS playlists at the live edge, feed chunks).
+    pub media_deliveries: i64,
+    pub heartbeats: i64,
+    /// Standard deviation of the heartbeat intervals: a script's loop has none.
+    pub cadence_jitter_ms: Option<i64>,
+}
+
 /// One connection's stay in a live show, as the room recorded it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ViewerSession {
     /// None for a guest.
     pub account: Option<i64>,
@@ -267,8 +280,9 @@ pub struct ViewerSession {
     pub left_at: i64,
     /// Time the player advanced while it reported playing.
     pub played_ms: i64,
-    /// The room counted it as a viewer (its player advanced at least once).
+    /// The room counted it as a viewer (the origin delivered it media at least once).
     pub counted: bool,
+    pub traits: SessionTraits,
 }
 
 impl ViewerSession {
@@ -389,6 +403,120 @@ pub fn join_leave_bursts(sessions: &[ViewerSession]) -> Signal {
     }
 }
 
+/// Heartbeat intervals steadier than this are a script's (browsers' timers drift by tens of ms).
+pub const SCRIPT_JITTER_MS: i64 = 2;
+/// Sessions from one network beyond which it is "one address with many sessions".
+pub const MANY_PER_NETWORK: usize = 20;
+
+impl ViewerSession {
+    /// Claims to watch with nothing delivered: heartbeats, or watch time, and not one media
+    /// delivery.
+    pub fn claims_without_media(&self) -> bool {
+        self.traits.heartbeats >= 2 && self.traits.media_deliveries == 0
+    }
+
+    /// Heartbeats with a script's regularity.
+    pub fn scripted_cadence(&self) -> bool {
+        self.traits.heartbeats >= 4
+            && self
+                .traits
+                .cadence_jitter_ms
+                .is_some_and(|j| j <= SCRIPT_JITTER_MS)
+    }
+
+    /// A bot by what it showed: it claimed to watch and fetched nothing, or beat like a script.
+    pub fn bot(&self) -> bool {
+        self.claims_without_media() || self.scripted_cadence()
+    }
+}
+
+/// The bot signals, each with its figures: sessions with heartbeats and no media, watch time
+/// with no media, identical heartbeat cadence, one network with many sessions (audience
+/// signals, capped like the others), and `bot_audience`: the share of the audience that is
+/// such sessions. That one is evidence about the show itself, like a brushing ring: an
+/// audience mostly of bots holds the show for review.
+pub fn bot_signals(sessions: &[ViewerSession]) -> Vec<Signal> {
+    let n = sessions.len();
+    let no_media = sessions.iter().filter(|s| s.claims_without_media()).count();
+    let watch_no_media: Vec<&ViewerSession> = sessions
+        .iter()
+        .filter(|s| s.claims_without_media() && s.played_ms > 0)
+        .collect();
+    let watched_ms: i64 = watch_no_media.iter().map(|s| s.played_ms).sum();
+    let scripted = sessions.iter().filter(|s| s.scripted_cadence()).count();
+    let mut per_network: BTreeMap<&str, usize> = BTreeMap::new();
+    for s in sessions.iter().filter(|s| !s.traits.network.is_empty()) {
+        *per_network.entry(s.traits.network.as_str()).or_default() += 1;
+    }
+    let crowded: Vec<(&str, usize)> = per_network
+        .into_iter()
+        .filter(|(_, k)| *k > MANY_PER_NETWORK)
+        .collect();
+    let in_crowded: usize = crowded.iter().map(|(_, k)| k).sum();
+    let largest = crowded.iter().max_by_key(|(_, k)| *k);
+    let bots: Vec<&ViewerSession> = sessions.iter().filter(|s| s.bot()).collect();
+    let examples = bots
+        .iter()
+        .take(5)
+        .map(|s| match s.account {
+            Some(a) => format!("account {a} at {}", s.joined_at),
+            None => format!("a guest at {}", s.joined_at),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    vec![
+        Signal {
+            name: "heartbeats_without_media",
+            score: share(no_media, n) * volume(n),
+            evidence: format!(
+                "{no_media} of {n} viewer sessions ({:.0}%) sent heartbeats but were never delivered media",
+                percent(no_media, n)
+            ),
+        },
+        Signal {
+            name: "watch_time_without_media",
+            score: share(watch_no_media.len(), n) * volume(n),
+            evidence: format!(
+                "{} sessions claimed {:.0} s of watching with no media fetched",
+                watch_no_media.len(),
+                watched_ms as f64 / 1000.0
+            ),
+        },
+        Signal {
+            name: "identical_heartbeat_cadence",
+            score: share(scripted, n) * volume(n),
+            evidence: format!(
+                "{scripted} of {n} viewer sessions ({:.0}%) sent heartbeats at intervals varying by at most {SCRIPT_JITTER_MS} ms",
+                percent(scripted, n)
+            ),
+        },
+        Signal {
+            name: "sessions_per_network",
+            score: share(in_crowded, n) * volume(n),
+            evidence: match largest {
+                None => format!("no network with more than {MANY_PER_NETWORK} sessions"),
+                Some((net, k)) => format!(
+                    "{in_crowded} of {n} sessions from {} network(s) with more than {MANY_PER_NETWORK} each; the largest: {k} from {net}",
+                    crowded.len()
+                ),
+            },
+        },
+        Signal {
+            name: "bot_audience",
+            score: share(bots.len(), n) * volume(n),
+            evidence: if bots.is_empty() {
+                format!("no bot sessions among {n}")
+            } else {
+                format!(
+                    "{} of {n} viewer sessions ({:.0}%) are bots (heartbeats without media or a script's cadence), e.g. {examples}",
+                    bots.len(),
+                    percent(bots.len(), n)
+                )
+            },
+        },
+    ]
+}
+
 /// Sessions that left almost at once. Scores the share above the ordinary
 /// `ORDINARY_NEAR_ZERO`, scaled by volume.
 pub fn near_zero_dwell(sessions: &[ViewerSession]) -> Signal {
@@ -416,6 +544,7 @@ mod tests {
 
     fn session(joined_at: i64, dwell: i64, played_ms: i64) -> ViewerSession {
         ViewerSession {
+            traits: SessionTraits::default(),
             account: None,
             joined_at,
             left_at: joined_at + dwell,

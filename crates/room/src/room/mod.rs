@@ -28,6 +28,9 @@ pub struct RoomConfig {
     pub max_batch_items: usize,
     /// A viewer whose player has not reported playing for this long is not counted.
     pub viewer_timeout_ms: u64,
+    /// Who counts as a viewer: media delivered within a window, capped per address and
+    /// network (`crate::audience`).
+    pub audience: crate::audience::AudienceRules,
     /// Per account and per connection.
     pub comment_rate: Rate,
     /// Per IP address (households and offices share one).
@@ -51,6 +54,7 @@ impl Default for RoomConfig {
             resume_len: 2000,
             max_batch_items: 40,
             viewer_timeout_ms: 20_000,
+            audience: crate::audience::AudienceRules::default(),
             comment_rate: Rate {
                 burst: 5.0,
                 per_second: 1.0,
@@ -81,6 +85,9 @@ pub struct Joiner {
     pub viewer_key: String,
     /// Resume after this sequence number of this epoch.
     pub resume: Option<(String, u64)>,
+    /// The token the player shows the origin with its media requests, so the origin can say
+    /// this connection is being delivered media (`Room::media`). Issued by the hub.
+    pub playback_token: Option<String>,
 }
 
 /// Changes the application makes to the room's state lane.
@@ -175,9 +182,17 @@ pub enum Record {
         /// Time the player advanced while reporting itself playing (heartbeats that passed the
         /// plausibility check), never more than the time that passed.
         played_ms: u64,
-        /// Counted as a viewer: its player advanced at least once on this connection (perhaps
-        /// in the show before, for a session that began when a show did).
+        /// Counted as a viewer: the origin delivered it media at least once (perhaps in the
+        /// show before, for a session that began when a show did).
         counted: bool,
+        /// The client's network (IPv4 /24, IPv6 /48), for "many sessions from one address".
+        network: String,
+        /// Media deliveries the origin reported for this connection in this session.
+        media_deliveries: u64,
+        /// Heartbeats the client sent in this session.
+        heartbeats: u64,
+        /// The standard deviation of its heartbeat intervals (a script's is near zero).
+        cadence_jitter_ms: Option<u64>,
     },
 }
 
@@ -191,6 +206,8 @@ pub enum Lane {
 }
 
 #[derive(Debug, Clone, PartialEq)]
+// `Send` carries a `ServerFrame` (its welcome is large); outputs are drained at once.
+#[allow(clippy::large_enum_variant)]
 pub enum Output {
     Send(ConnId, ServerFrame),
     /// One serialisation for every local connection.
@@ -211,6 +228,14 @@ struct Conn {
     refusals: VecDeque<u64>,
     /// Last playing heartbeat (ms) and the position it reported.
     playing_since: Option<(u64, f64)>,
+    /// The player said it paused: not counted even while media still flows.
+    paused: bool,
+    /// The last media delivery the origin reported (ms).
+    media_at: Option<u64>,
+    /// In the current session.
+    media_deliveries: u64,
+    heartbeats: u64,
+    cadence: crate::audience::Cadence,
     counted: bool,
     /// Start of the current session: the join, or the moment the live show changed.
     session_start: u64,
@@ -336,15 +361,56 @@ impl Room {
         }
     }
 
+    /// Connections being delivered media now (and not paused), capped per address and
+    /// network: heartbeats alone never count.
     fn local_viewers(&self, now: u64) -> u64 {
-        self.conns
-            .values()
-            .filter(|c| {
-                c.counted
-                    && c.playing_since
-                        .is_some_and(|(at, _)| now.saturating_sub(at) <= self.cfg.viewer_timeout_ms)
-            })
-            .count() as u64
+        let rules = &self.cfg.audience;
+        rules.count(
+            self.conns
+                .values()
+                .filter(|c| !c.paused && rules.delivering(c.media_at, now))
+                .map(|c| c.ip.as_str()),
+        )
+    }
+
+    /// The origin delivered media to the connection holding the playback token (an LL-HLS
+    /// playlist or part at the live edge, the WebSocket feed): it counts as a viewer for
+    /// `[audience] media_window_ms` from now, and from its first delivery in the unique and
+    /// peak figures.
+    pub fn media(&mut self, conn: ConnId, now: u64) {
+        let Some(c) = self.conns.get(&conn) else {
+            return;
+        };
+        // Unique and peak take a session only while its address and network are under their
+        // caps (else at a later delivery, when a place is free): a farm behind one address
+        // adds no more to them than to the viewers.
+        let within_caps = c.counted || {
+            let rules = &self.cfg.audience;
+            let network = crate::audience::network_of(&c.ip);
+            let others = self
+                .conns
+                .iter()
+                .filter(|(id, o)| **id != conn && o.counted && rules.delivering(o.media_at, now));
+            let (mut same_ip, mut same_net) = (0, 0);
+            for (_, o) in others {
+                if o.ip == c.ip {
+                    same_ip += 1;
+                }
+                if crate::audience::network_of(&o.ip) == network {
+                    same_net += 1;
+                }
+            }
+            same_ip < rules.max_per_address && same_net < rules.max_per_network
+        };
+        let c = self.conns.get_mut(&conn).expect("checked above");
+        c.media_at = Some(now);
+        c.media_deliveries += 1;
+        if !c.counted && within_caps {
+            c.counted = true;
+            if let Some(change) = self.uniques.add(c.viewer_key.as_bytes()) {
+                self.unique_changes.push(change);
+            }
+        }
     }
 
     fn error(&mut self, conn: ConnId, code: &str, message: impl Into<String>) {
@@ -417,6 +483,7 @@ impl Room {
                 history,
                 seq: self.seq,
                 epoch: self.epoch.clone(),
+                playback_token: j.playback_token.clone(),
                 resumed,
                 skipped,
             },
@@ -432,6 +499,11 @@ impl Room {
                 like_bucket: Bucket::new(self.cfg.like_rate, now),
                 refusals: VecDeque::new(),
                 playing_since: None,
+                paused: false,
+                media_at: None,
+                media_deliveries: 0,
+                heartbeats: 0,
+                cadence: crate::audience::Cadence::default(),
                 counted: false,
                 session_start: now,
                 played_ms: 0,
@@ -496,6 +568,9 @@ impl Room {
             }
             c.session_start = now;
             c.played_ms = 0;
+            c.media_deliveries = 0;
+            c.heartbeats = 0;
+            c.cadence = crate::audience::Cadence::default();
         }
     }
 
@@ -530,11 +605,14 @@ impl Room {
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
+        c.heartbeats += 1;
+        c.cadence.beat(now);
+        c.paused = !playing;
         if !playing {
             c.playing_since = None;
             return;
         }
-        // A session counts once its player has advanced: a socket alone is not a viewer.
+        // Play time for the integrity signals; counting is the origin's word (`media`).
         if let Some((at, pos)) = c.playing_since {
             let wall_ms = now.saturating_sub(at);
             let advanced = position - pos;
@@ -542,12 +620,6 @@ impl Room {
                 // Played: what the player advanced, at most the time that passed, and no more
                 // than a viewer stays counted without a heartbeat.
                 c.played_ms += ((advanced * 1000.0) as u64).min(wall_ms).min(timeout);
-                if !c.counted {
-                    c.counted = true;
-                    if let Some(change) = self.uniques.add(c.viewer_key.as_bytes()) {
-                        self.unique_changes.push(change);
-                    }
-                }
             }
         }
         c.playing_since = Some((now, position));
@@ -1098,6 +1170,10 @@ fn session_record(show_id: i64, c: &Conn, now: u64) -> Output {
         left_at_ms: now.max(c.session_start),
         played_ms: c.played_ms,
         counted: c.counted,
+        network: crate::audience::network_of(&c.ip),
+        media_deliveries: c.media_deliveries,
+        heartbeats: c.heartbeats,
+        cadence_jitter_ms: c.cadence.jitter_ms(),
     })
 }
 

@@ -32,6 +32,7 @@ fn joiner(account: Option<i64>, badges: &[Badge]) -> Joiner {
         ip: format!("10.0.0.{}", account.unwrap_or(0)),
         viewer_key: format!("v{}", account.unwrap_or(0)),
         resume: None,
+        playback_token: None,
     }
 }
 
@@ -240,67 +241,102 @@ fn resume_continues_without_gaps_or_says_what_was_skipped() {
 }
 
 #[test]
-fn only_sessions_that_play_are_viewers() {
+fn only_sessions_the_origin_delivers_media_to_are_viewers() {
     let mut r = room(1);
     for c in 1..=3u64 {
         r.join(c, joiner(Some(c as i64 + 10), &[]), 0);
     }
     r.join(4, joiner(None, &[]), 0);
     assert_eq!(r.counters(100).viewers, 0, "connected is not watching");
-    for c in 1..=4u64 {
-        r.client(
-            c,
-            ClientMsg::Heartbeat {
-                playing: true,
-                position: 1.0,
-            },
-            1_000,
-        );
+    // Every socket claims to play, with positions advancing in step with the clock: a
+    // viewbot's heartbeats. Not one fetched media, so none counts.
+    for k in 0..=6u64 {
+        for c in 1..=4u64 {
+            heartbeat(&mut r, c, k as f64, 1_000 + k * 1_000);
+        }
     }
-    assert_eq!(
-        r.counters(1_000).viewers,
-        0,
-        "one heartbeat proves nothing yet"
-    );
-    r.client(
-        1,
-        ClientMsg::Heartbeat {
-            playing: true,
-            position: 6.0,
-        },
-        6_000,
-    );
+    assert_eq!(r.counters(7_000).viewers, 0, "heartbeats alone never count");
+    assert_eq!(r.counters(7_000).unique_viewers, 0);
+    // The origin delivers media to 1 and 2.
+    r.media(1, 7_000);
+    r.media(2, 7_500);
+    assert_eq!(r.counters(8_000).viewers, 2);
+    assert_eq!(r.counters(8_000).unique_viewers, 2);
+    r.tick(8_000);
+    // A player that says it paused is not counted while media still reaches it.
     r.client(
         2,
         ClientMsg::Heartbeat {
-            playing: true,
-            position: 6.0,
+            playing: false,
+            position: 7.0,
         },
-        6_000,
+        8_000,
     );
-    r.client(
-        3,
-        ClientMsg::Heartbeat {
-            playing: true,
-            position: 1.0,
-        },
-        6_000,
-    ); // stuck player
-    r.client(
-        4,
-        ClientMsg::Heartbeat {
-            playing: true,
-            position: 500.0,
-        },
-        6_000,
-    ); // impossible jump
-    assert_eq!(r.counters(6_000).viewers, 2);
-    assert_eq!(r.counters(6_000).unique_viewers, 2);
-    // Heartbeats stop: no longer counted; peak and unique remain.
-    r.tick(6_750);
-    assert_eq!(r.counters(40_000).viewers, 0);
-    assert_eq!(r.counters(40_000).peak_viewers, 2);
-    assert_eq!(r.counters(40_000).unique_viewers, 2);
+    r.media(2, 8_500);
+    assert_eq!(r.counters(9_000).viewers, 1);
+    // Deliveries stop: no longer counted after the window; peak and unique remain.
+    r.tick(9_000);
+    assert_eq!(r.counters(17_000).viewers, 1);
+    assert_eq!(r.counters(17_001).viewers, 0);
+    assert_eq!(r.counters(17_001).peak_viewers, 2);
+    assert_eq!(r.counters(17_001).unique_viewers, 2);
+}
+
+#[test]
+fn one_address_counts_at_most_its_cap() {
+    let mut r = room(1);
+    // 50 real players behind one address, and 2 elsewhere.
+    for c in 1..=50u64 {
+        let mut j = joiner(None, &[]);
+        j.ip = "203.0.113.9".into();
+        j.viewer_key = format!("anon:{c}");
+        r.join(c, j, 0);
+        r.media(c, 1_000);
+    }
+    r.join(51, joiner(Some(51), &[]), 0);
+    r.join(52, joiner(Some(52), &[]), 0);
+    r.media(51, 1_000);
+    r.media(52, 1_000);
+    let cap = RoomConfig::default().audience.max_per_address;
+    assert_eq!(r.counters(2_000).viewers, cap + 2);
+    assert_eq!(
+        r.counters(2_000).unique_viewers,
+        cap + 2,
+        "unique viewers are capped alike"
+    );
+}
+
+#[test]
+fn sessions_record_the_bot_signals() {
+    let mut r = room(1);
+    go_live(&mut r, 7, ShowPhase::Live, 0);
+    r.join(1, joiner(Some(11), &[]), 0);
+    // A script: a heartbeat every 5,000 ms exactly, never a media request.
+    for k in 0..10u64 {
+        heartbeat(&mut r, 1, k as f64 * 5.0, 1_000 + k * 5_000);
+    }
+    r.leave(1, 60_000);
+    let rec = drain(&mut r)
+        .into_iter()
+        .find_map(|o| match o {
+            Output::Record(Record::Session {
+                network,
+                media_deliveries,
+                heartbeats,
+                cadence_jitter_ms,
+                counted,
+                ..
+            }) => Some((
+                network,
+                media_deliveries,
+                heartbeats,
+                cadence_jitter_ms,
+                counted,
+            )),
+            _ => None,
+        })
+        .expect("a session record");
+    assert_eq!(rec, ("10.0.0.0/24".to_string(), 0, 10, Some(0), false));
 }
 
 #[test]
@@ -532,6 +568,8 @@ fn nodes_share_a_room_through_bus_events() {
         },
         5_000,
     );
+    a.media(1, 5_000);
+    b.media(1, 5_000);
     drain(&mut a);
     drain(&mut b);
     say(&mut a, 1, "from node a", 5_100);
@@ -671,6 +709,12 @@ fn heartbeat(r: &mut Room, conn: ConnId, position: f64, now: u64) {
     );
 }
 
+/// A real player: it says where it is, and the origin delivers it media.
+fn plays(r: &mut Room, conn: ConnId, position: f64, now: u64) {
+    heartbeat(r, conn, position, now);
+    r.media(conn, now);
+}
+
 fn go_live(r: &mut Room, show: i64, phase: ShowPhase, now: u64) {
     r.set_state(
         StateChange::Show {
@@ -717,7 +761,7 @@ fn a_session_that_never_plays_is_recorded_uncounted_and_a_player_with_its_dwell(
     r.join(4, joiner(Some(14), &[]), 1_000); // claims an impossible jump
     drain(&mut r);
     for k in 0..=12u64 {
-        heartbeat(&mut r, 1, k as f64 * 5.0, 2_000 + k * 5_000);
+        plays(&mut r, 1, k as f64 * 5.0, 2_000 + k * 5_000);
         heartbeat(&mut r, 3, 0.0, 2_000 + k * 5_000);
     }
     heartbeat(&mut r, 4, 0.0, 2_000);
@@ -755,7 +799,7 @@ fn played_time_is_what_the_player_advanced_within_the_time_that_passed() {
     let mut r = room(1);
     go_live(&mut r, 7, ShowPhase::Live, 0);
     r.join(1, joiner(Some(11), &[]), 0);
-    heartbeat(&mut r, 1, 10.0, 1_000);
+    plays(&mut r, 1, 10.0, 1_000);
     heartbeat(&mut r, 1, 12.0, 6_000); // buffering: 2 s played in 5 s
     heartbeat(&mut r, 1, 24.0, 11_000); // catching up: 12 s in 5 s counts 5 s
     heartbeat(&mut r, 1, 84.0, 91_000); // silent for 80 s: at most the viewer timeout
@@ -791,7 +835,7 @@ fn sessions_belong_to_the_live_show_and_end_with_it_or_with_the_room() {
     // The show goes live: the waiting viewers' sessions start now.
     go_live(&mut r, 7, ShowPhase::Live, 10_000);
     for k in 0..=4u64 {
-        heartbeat(&mut r, 1, k as f64 * 5.0, 10_000 + k * 5_000);
+        plays(&mut r, 1, k as f64 * 5.0, 10_000 + k * 5_000);
     }
     // The show ends: every open session is recorded at the end.
     go_live(&mut r, 7, ShowPhase::Ended, 40_000);
