@@ -503,7 +503,7 @@ pub async fn trust_world(running: &Running) -> anyhow::Result<()> {
             let (device, card) = if ring {
                 (
                     format!("ring-phone-{}", i % 2),
-                    "4000000000000077".to_string(),
+                    "4000056655665556".to_string(),
                 )
             } else {
                 (format!("phone-of-{email}"), format!("40000000000{:05}", i))

@@ -1075,3 +1075,39 @@ async fn the_operator_verifies_an_account_and_the_audit_log_says_so() {
     }
     assert!(!audit.to_string().contains("KNOWN12345"));
 }
+
+/// Until the engine has assessed a show, its risk reads "pending", not 404; a show that does
+/// not exist is still not found.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_risk_of_a_show_not_assessed_yet_is_pending() {
+    let s = start().await;
+    let b = &s.base;
+    let admin_token = std::fs::read_to_string(&s.running.admin_token_file).unwrap();
+    let ops = |r: reqwest::RequestBuilder| r.bearer_auth(admin_token.trim());
+    let anon = reqwest::Client::new();
+    let (host, _) = streamer_channel(b, "pending-risk").await;
+    let show = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/channels/pending-risk/shows"),
+            json!({"title": "Tomorrow", "scheduled_at": hawker_domain::UnixMillis::now().0 + 86_400_000}),
+        )
+        .await,
+    )
+    .await;
+    let id = show["id"].as_i64().unwrap();
+    let v = json_ok(
+        ops(anon.get(format!("{b}/api/v1/admin/trust/risk/{id}")))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(v["state"], "pending", "{v}");
+    assert_eq!(v["hold"], false, "{v}");
+    let r = ops(anon.get(format!("{b}/api/v1/admin/trust/risk/{}", id + 1000)))
+        .send()
+        .await
+        .unwrap();
+    problem(r, 404, "not_found").await;
+}

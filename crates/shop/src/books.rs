@@ -112,6 +112,10 @@ pub enum BooksError {
     NotEnoughCoins,
     #[error("this host's tipping income is suspended until {until}")]
     TipsSuspended { until: i64 },
+    /// The slot's show is held by the risk engine and ops have not decided yet: the slot
+    /// closes (and any fee refund is settled) once they have.
+    #[error("the show is held for review; the slot closes once ops have decided")]
+    UnderReview,
 }
 
 /// A brand's slot report.
@@ -126,6 +130,10 @@ pub struct SlotReport {
     pub cost_minor: i64,
     /// Valid GMV per unit of cost, in basis points (10,000 = 1×).
     pub roi_bps: i64,
+    /// `held_under_review` while the risk engine holds the show and ops have not decided (the
+    /// figures are then what the slot earns if ops clear it: held orders are counted, not
+    /// written off); `final` otherwise.
+    pub status: &'static str,
 }
 
 /// Spending caps per payer on gifts, in minor units of the gift currency.
@@ -949,6 +957,13 @@ impl Books {
             guaranteed_gmv_minor: slot.slot.guaranteed_gmv_minor,
             return_cap_bps: slot.slot.return_cap_bps,
         };
+        // A hold is a question, not a verdict: while ops review the show, the report shows what
+        // the slot earns if they clear it and says it is under review.
+        let under_review = self
+            .store
+            .assessment(slot.slot.show)
+            .await?
+            .is_some_and(|a| a.hold && a.state == "open");
         // Orders the risk engine flagged (and ops did not clear) are not valid GMV either.
         let held = self
             .store
@@ -956,7 +971,7 @@ impl Books {
             .await?;
         let flagged: i64 = sales
             .iter()
-            .filter(|s| held.contains(&s.order))
+            .filter(|s| held.contains(&s.order) && !under_review)
             .filter(|s| !matches!(s.state.as_str(), "refunded" | "cancelled" | "expired"))
             .map(|s| s.amount_minor)
             .sum();
@@ -973,6 +988,11 @@ impl Books {
             },
             cost_minor: cost,
             result,
+            status: if under_review {
+                "held_under_review"
+            } else {
+                "final"
+            },
             slot,
         })
     }
@@ -1010,6 +1030,9 @@ impl Books {
     /// missed guarantee; commission on returns above the cap back to the brand.
     pub async fn close_slot(&self, id: i64, now: UnixMillis) -> Result<SlotReport, BooksError> {
         let report = self.slot_report(id, now).await?;
+        if report.status == "held_under_review" {
+            return Err(BooksError::UnderReview);
+        }
         let slot = &report.slot;
         if slot.state != "fee_received" && slot.state != "closed" {
             return Err(BooksError::Invalid(format!(

@@ -835,12 +835,26 @@ impl Guard {
         }
         let buyers: BTreeSet<i64> = orders.iter().map(|o| o.buyer).collect();
         let accounts: Vec<i64> = buyers.union(&insiders).copied().collect();
-        let attrs = self
+        let attrs: Vec<(i64, LinkKind, String)> = self
             .store
             .signals_of(&accounts)
             .await?
             .into_iter()
             .filter_map(|(a, k, v)| Some((a, link_kind(&k)?, v)))
+            .collect();
+        // How common each shared value is on the whole platform (`risk::rarity`).
+        let values: Vec<(String, String)> = attrs
+            .iter()
+            .map(|(_, k, v)| (link_name(*k).to_string(), v.clone()))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let popularity = self
+            .store
+            .signal_popularity(&values)
+            .await?
+            .into_iter()
+            .filter_map(|(k, v, n)| Some(((link_kind(&k)?, v), n.max(0) as u64)))
             .collect();
         let chat = self
             .store
@@ -895,6 +909,7 @@ impl Guard {
                 })
                 .collect(),
             attrs,
+            popularity,
             insiders,
             chat,
             ended_at: s.ended_at.map(|t| t.0),

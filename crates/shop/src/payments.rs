@@ -78,6 +78,12 @@ pub trait PaymentProvider: Send + Sync + 'static {
     async fn capture(&self, payment_ref: &str) -> Result<(), PaymentError>;
     async fn refund(&self, payment_ref: &str, amount: Money) -> Result<(), PaymentError>;
     async fn status(&self, payment_ref: &str) -> Result<PaymentStatus, PaymentError>;
+    /// An instrument many people share (a sandbox's documented test card, a wallet provider's
+    /// pooled token): paying with it says nothing about who the payer is, so it links no
+    /// accounts for the risk engine.
+    fn shared_instrument(&self, _card: &str) -> bool {
+        false
+    }
     /// Checks the signature and decodes the event.
     fn verify_webhook(
         &self,
@@ -135,6 +141,15 @@ enum Behaviour {
     TwiceWebhook,
     LateWebhook,
 }
+
+/// The sandbox's documented test cards: everyone testing uses them.
+const TEST_CARDS: [&str; 5] = [
+    "4242424242424242",
+    "4000000000000002",
+    "4000000000000119",
+    "4000000000000077",
+    "4000000000000259",
+];
 
 fn behaviour(card: &str) -> Behaviour {
     let digits: String = card.chars().filter(|c| c.is_ascii_digit()).collect();
@@ -201,6 +216,11 @@ impl SandboxProvider {
 
 #[async_trait]
 impl PaymentProvider for SandboxProvider {
+    fn shared_instrument(&self, card: &str) -> bool {
+        let digits: String = card.chars().filter(|c| c.is_ascii_digit()).collect();
+        TEST_CARDS.contains(&digits.as_str())
+    }
+
     fn name(&self) -> &'static str {
         "sandbox"
     }

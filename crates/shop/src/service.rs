@@ -1257,6 +1257,11 @@ impl Shop {
         });
     }
 
+    /// Whether `card` is an instrument many share (see `PaymentProvider::shared_instrument`).
+    pub fn shared_instrument(&self, card: &str) -> bool {
+        self.provider.shared_instrument(card)
+    }
+
     pub fn store(&self) -> &Arc<dyn Store> {
         &self.store
     }

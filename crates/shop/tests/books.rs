@@ -471,8 +471,57 @@ async fn slots_pay_by_the_pin_window(store: Arc<SqlStore>) {
     assert_eq!(r.result.clawback_minor, 600);
     // Two thirds of the ¥300 guarantee missed: two thirds of the fee back.
     assert_eq!(r.result.fee_refund_minor, 1_333);
+    assert_eq!(r.status, "final");
     assert!(books.close_slot(slot.id, now).await.is_err(), "no fee yet");
     books.slot_fee_received(slot.id, now).await.unwrap();
+    // The risk engine holds the show, flagging the slot's kept sale: a question, not a
+    // verdict. The report counts the sale and says the show is under review; closing waits.
+    {
+        use hawker_storage::trust::{RiskFlag, TrustStore};
+        store
+            .save_assessment(
+                show.id,
+                7_500,
+                true,
+                "[]",
+                &[RiskFlag {
+                    order: 11,
+                    show: show.id.0,
+                    buyer: w.buyer.0,
+                    why: "test".into(),
+                    state: "open".into(),
+                }],
+                now,
+            )
+            .await
+            .unwrap();
+    }
+    let held = books.slot_report(slot.id, now).await.unwrap();
+    assert_eq!(held.status, "held_under_review");
+    assert_eq!(
+        held.result.valid_gmv_minor, 10_000,
+        "not written off while under review"
+    );
+    assert!(matches!(
+        books.close_slot(slot.id, now).await,
+        Err(hawker_shop::books::BooksError::UnderReview)
+    ));
+    assert_eq!(
+        store.slot(slot.id).await.unwrap().unwrap().state,
+        "fee_received"
+    );
+    // Ops clear the show: the slot closes on its figures.
+    {
+        use hawker_storage::trust::TrustStore;
+        assert!(store
+            .review_assessment(show.id, "cleared", w.host, now)
+            .await
+            .unwrap());
+    }
+    assert_eq!(
+        books.slot_report(slot.id, now).await.unwrap().status,
+        "final"
+    );
     books.close_slot(slot.id, now).await.unwrap();
     assert_eq!(store.slot(slot.id).await.unwrap().unwrap().state, "closed");
     // The host's statement for this show: three sales, the fee, the close.

@@ -249,6 +249,11 @@ pub trait TrustStore: Send + Sync {
     ) -> Result<()>;
     /// Every attribute value of these accounts: (account, kind, hash).
     async fn signals_of(&self, accounts: &[i64]) -> Result<Vec<(i64, String, String)>>;
+    /// For each (kind, value hash): how many accounts on the platform were seen with it.
+    async fn signal_popularity(
+        &self,
+        values: &[(String, String)],
+    ) -> Result<Vec<(String, String, i64)>>;
 
     #[allow(clippy::too_many_arguments)]
     async fn file_complaint(
@@ -841,6 +846,30 @@ impl TrustStore for SqlStore {
         .await
         .map_err(|e| classify(e, "signal", "account"))?;
         Ok(())
+    }
+
+    async fn signal_popularity(
+        &self,
+        values: &[(String, String)],
+    ) -> Result<Vec<(String, String, i64)>> {
+        let mut out = Vec::new();
+        for chunk in values.chunks(500) {
+            let sql = format!(
+                "SELECT kind, value_hash, COUNT(DISTINCT account_id) FROM account_signals WHERE value_hash IN ({}) GROUP BY kind, value_hash",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(&sql);
+            for (_, v) in chunk {
+                q = q.bind(v.as_str());
+            }
+            for r in q.fetch_all(self.pool()).await? {
+                let (k, v): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+                if chunk.iter().any(|(ck, cv)| *ck == k && *cv == v) {
+                    out.push((k, v, r.try_get(2)?));
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn signals_of(&self, accounts: &[i64]) -> Result<Vec<(i64, String, String)>> {

@@ -3,12 +3,17 @@
 //! score and the evidence, the orders to hold individually, and whether the whole show's
 //! earnings are held.
 
+pub use crate::risk::Popularity;
 pub use crate::risk::SessionTraits;
 pub use crate::risk::ViewerSession;
 use crate::risk::{
     bot_signals, chat_homogeneity, concentration, join_leave_bursts, linked_groups,
-    near_zero_dwell, sessions_without_playback, LinkKind, Signal,
+    near_zero_dwell, rarity, sessions_without_playback, LinkKind, Signal,
 };
+
+/// A link to an insider this strong flags the buyer's orders: a device, a card or an address
+/// of their own; a shared network (0.3) never does.
+const FLAG_LINK: f64 = 0.5;
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -36,6 +41,8 @@ pub struct ShowEvidence {
     pub return_cap_bps: Option<u32>,
     /// The audience: every connection's stay while the show was live.
     pub sessions: Vec<ViewerSession>,
+    /// How many accounts on the platform share each attribute value (`risk::rarity`).
+    pub popularity: Popularity,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -130,43 +137,64 @@ pub fn assess(e: &ShowEvidence, hold_score: f64) -> Assessment {
         .filter(|(a, _, _)| buyers.contains(a) || e.insiders.contains(a))
         .cloned()
         .collect();
-    let mut insider_linked = BTreeSet::new();
     let mut ring = BTreeSet::new();
-    let mut insider_ev = Vec::new();
     let mut ring_ev = Vec::new();
-    // Insiders are matched on everything, a shared network included; rings only on what one
-    // person holds (a device, a card, a door): a village or a campus shares a network.
-    let all_groups = linked_groups(&relevant);
+    // Insiders: each buyer's strongest direct link to an insider, weighted by what is shared
+    // and how rare it is on the platform. A network alone (a village, an office, a carrier's
+    // NAT) weighs 0.3 at most: it can tip other evidence, never hold a show or flag an order.
+    let mut insider_values: BTreeMap<(LinkKind, &str), BTreeSet<i64>> = BTreeMap::new();
+    for (a, k, v) in relevant.iter().filter(|(a, _, _)| e.insiders.contains(a)) {
+        insider_values
+            .entry((*k, v.as_str()))
+            .or_default()
+            .insert(*a);
+    }
+    let mut insider_link: BTreeMap<i64, (f64, LinkKind, BTreeSet<i64>)> = BTreeMap::new();
+    for (a, k, v) in relevant
+        .iter()
+        .filter(|(a, _, _)| buyers.contains(a) && !e.insiders.contains(a))
+    {
+        let Some(ins) = insider_values.get(&(*k, v.as_str())) else {
+            continue;
+        };
+        let w = k.weight() * rarity(&e.popularity, *k, v);
+        if w <= 0.0 {
+            continue;
+        }
+        let entry = insider_link.entry(*a).or_insert((0.0, *k, BTreeSet::new()));
+        entry.2.extend(ins.iter().copied());
+        if w > entry.0 {
+            (entry.0, entry.1) = (w, *k);
+        }
+    }
+    let insider_linked: BTreeSet<i64> = insider_link
+        .iter()
+        .filter(|(_, (w, _, _))| *w >= FLAG_LINK)
+        .map(|(b, _)| *b)
+        .collect();
+    let insider_ev: Vec<String> = insider_link
+        .iter()
+        .map(|(b, (w, k, ins))| {
+            format!("buyer {b} shares a {k:?} with insiders {ins:?} (weight {w:.2})")
+        })
+        .collect();
+    let insider_score = if total_amount == 0 {
+        0.0
+    } else {
+        e.orders
+            .iter()
+            .map(|o| o.amount_minor as f64 * insider_link.get(&o.buyer).map_or(0.0, |l| l.0))
+            .sum::<f64>()
+            / total_amount as f64
+    };
+    // Rings only on what one person holds (a device, a card, a door): a village or a campus
+    // shares a network.
     let strong: Vec<(i64, LinkKind, String)> = relevant
         .iter()
         .filter(|(_, k, _)| *k != LinkKind::Network)
         .cloned()
         .collect();
-    let strong_groups = linked_groups(&strong);
-    for g in &all_groups {
-        let gb: BTreeSet<i64> = g
-            .accounts
-            .iter()
-            .copied()
-            .filter(|a| buyers.contains(a) && !e.insiders.contains(a))
-            .collect();
-        let shared = g
-            .shared
-            .iter()
-            .map(|(k, n)| format!("{n} {k:?}"))
-            .collect::<Vec<_>>()
-            .join(", ");
-        if g.accounts.iter().any(|a| e.insiders.contains(a)) && !gb.is_empty() {
-            insider_ev.push(format!(
-                "buyers {gb:?} share attributes with insiders {:?} ({shared})",
-                g.accounts
-                    .iter()
-                    .filter(|a| e.insiders.contains(a))
-                    .collect::<Vec<_>>()
-            ));
-            insider_linked.extend(gb.iter().copied());
-        }
-    }
+    let strong_groups = linked_groups(&strong, &e.popularity);
     for g in &strong_groups {
         let gb: BTreeSet<i64> = g
             .accounts
@@ -198,7 +226,7 @@ pub fn assess(e: &ShowEvidence, hold_score: f64) -> Assessment {
     }
     signals.push(Signal {
         name: "linked_to_insiders",
-        score: share_of(&insider_linked),
+        score: insider_score,
         evidence: if insider_ev.is_empty() {
             "no buyer shares a device, instrument, address or network with the host, the seller's staff or an agency".into()
         } else {
@@ -323,6 +351,88 @@ mod tests {
         }
     }
 
+    /// Four honest buyers, each with their own device, card and address, on the host's /24
+    /// (a carrier's NAT, an office, a village): a shared network alone holds nothing and flags
+    /// no order.
+    #[test]
+    fn buyers_on_the_hosts_network_alone_are_not_held() {
+        let host = 900;
+        let mut attrs: Vec<(i64, LinkKind, String)> = (1..=4)
+            .flat_map(|b| {
+                [
+                    (b, LinkKind::Device, format!("dev-{b}")),
+                    (b, LinkKind::PaymentInstrument, format!("card-{b}")),
+                    (b, LinkKind::ShippingAddress, format!("door-{b}")),
+                    (b, LinkKind::Network, "203.0.113.0/24".to_string()),
+                ]
+            })
+            .collect();
+        attrs.push((host, LinkKind::Network, "203.0.113.0/24".into()));
+        attrs.push((host, LinkKind::Device, "dev-host".into()));
+        let e = ShowEvidence {
+            orders: (1..=4).map(|b| order(b, b)).collect(),
+            attrs,
+            insiders: [host].into(),
+            ended_at: Some(0),
+            refund_window_ms: 48 * 3_600_000,
+            ..Default::default()
+        };
+        let a = assess(&e, 0.6);
+        assert!(!a.hold, "{a:?}");
+        assert!(a.flagged.is_empty(), "{a:?}");
+        let insiders = signal(&a, "linked_to_insiders");
+        assert!(insiders.score <= 0.3 + 1e-9, "{insiders:?}");
+        assert!(insiders.evidence.contains("Network"), "{insiders:?}");
+        // The same buyers holding the host's own device are another matter.
+        let mut shared_phone = e.clone();
+        shared_phone
+            .attrs
+            .extend((1..=4).map(|b| (b, LinkKind::Device, "dev-host".to_string())));
+        let a = assess(&shared_phone, 0.6);
+        assert!(a.hold && a.flagged.len() == 4, "{a:?}");
+    }
+
+    /// Four buyers paying with the payment sandbox's documented test card (or a wallet's
+    /// pooled token): a value everyone shares links nobody; a card four accounts share that
+    /// nobody else holds still rings.
+    #[test]
+    fn a_card_that_everyone_shares_makes_no_ring() {
+        let card = "4242424242424242".to_string();
+        let e = ShowEvidence {
+            orders: (1..=4)
+                .flat_map(|b| (0..3).map(move |k| order(b * 10 + k, b)))
+                .collect(),
+            attrs: (1..=4)
+                .flat_map(|b| {
+                    [
+                        (b, LinkKind::Device, format!("dev-{b}")),
+                        (b, LinkKind::PaymentInstrument, card.clone()),
+                    ]
+                })
+                .collect(),
+            insiders: [900].into(),
+            ended_at: Some(0),
+            refund_window_ms: 48 * 3_600_000,
+            popularity: [((LinkKind::PaymentInstrument, card.clone()), u64::MAX)].into(),
+            ..Default::default()
+        };
+        let a = assess(&e, 0.6);
+        assert_eq!(signal(&a, "dense_buyer_ring").score, 0.0, "{a:?}");
+        assert!(!a.hold && a.flagged.is_empty(), "{a:?}");
+        // Seen with thousands of accounts on the platform: weak, no ring either.
+        let common = ShowEvidence {
+            popularity: [((LinkKind::PaymentInstrument, card.clone()), 5_000)].into(),
+            ..e.clone()
+        };
+        assert_eq!(signal(&assess(&common, 0.6), "dense_buyer_ring").score, 0.0);
+        // A card only these four hold: a ring.
+        let rare = ShowEvidence {
+            popularity: Popularity::new(),
+            ..e
+        };
+        assert!(signal(&assess(&rare, 0.6), "dense_buyer_ring").score > 0.9);
+    }
+
     /// The demo's two shows in miniature: twenty strangers buying once, and a ring of six
     /// accounts on two phones and one card buying over and over, praising in chorus and
     /// returning after the show.
@@ -342,6 +452,7 @@ mod tests {
             refund_window_ms: 48 * 3_600_000,
             return_cap_bps: Some(2_000),
             sessions: Vec::new(),
+            popularity: Popularity::new(),
         };
         let a = assess(&honest, 0.6);
         assert!(!a.hold && a.score < 0.3, "{a:?}");
@@ -561,6 +672,7 @@ mod tests {
                 refund_window_ms: 48 * 3_600_000,
                 return_cap_bps: Some(1_000),
                 sessions: Vec::new(),
+                popularity: Popularity::new(),
             };
             let without = assess(&e, 0.6);
             e.sessions = sessions.iter().map(|(j, l, p, c, a)| ViewerSession { account: *a, joined_at: *j, left_at: *l, played_ms: *p, counted: *c, traits: SessionTraits::default() }).collect();

@@ -77,19 +77,44 @@ pub struct LinkedGroup {
     pub shared: Vec<(LinkKind, usize)>,
 }
 
+/// How many accounts on the whole platform were seen with an attribute value; a value the
+/// provider declares shared by everyone (a payment sandbox's documented test card, a wallet's
+/// pooled token) is `u64::MAX`. Values not in the map count as rare.
+pub type Popularity = BTreeMap<(LinkKind, String), u64>;
+
+/// Accounts sharing a value beyond which the value says less about who they are.
+pub const RARE_UP_TO: u64 = 20;
+
+/// How much a shared value says, from how many accounts on the platform share it: 1 up to
+/// `RARE_UP_TO`, falling as 1/n after, 0 for a value shared by everyone.
+pub fn rarity(popularity: &Popularity, kind: LinkKind, value: &str) -> f64 {
+    match popularity.get(&(kind, value.to_string())) {
+        None => 1.0,
+        Some(&u64::MAX) => 0.0,
+        Some(&n) if n <= RARE_UP_TO => 1.0,
+        Some(&n) => RARE_UP_TO as f64 / n as f64,
+    }
+}
+
 /// Weighted links between accounts that share an attribute value. Values shared by very many
-/// accounts (a campus network) weigh less, as Fraudar discounts popular columns.
-pub fn links(attrs: &[(i64, LinkKind, String)]) -> Vec<(i64, i64, LinkKind, f64)> {
+/// accounts weigh less, in the show (a campus network) and on the platform (`popularity`), as
+/// Fraudar discounts popular columns; a value everyone shares links nobody.
+pub fn links(
+    attrs: &[(i64, LinkKind, String)],
+    popularity: &Popularity,
+) -> Vec<(i64, i64, LinkKind, f64)> {
     let mut by_value: BTreeMap<(LinkKind, &str), BTreeSet<i64>> = BTreeMap::new();
     for (a, k, v) in attrs {
-        by_value.entry((*k, v.as_str())).or_default().insert(*a);
+        if rarity(popularity, *k, v) > 0.0 {
+            by_value.entry((*k, v.as_str())).or_default().insert(*a);
+        }
     }
     let mut out: BTreeMap<(i64, i64, LinkKind), f64> = BTreeMap::new();
-    for ((k, _), accounts) in by_value {
+    for ((k, value), accounts) in by_value {
         if accounts.len() < 2 {
             continue;
         }
-        let discount = 1.0 / (accounts.len() as f64 + 5.0).ln();
+        let discount = rarity(popularity, k, value) / (accounts.len() as f64 + 5.0).ln();
         let v: Vec<i64> = accounts.into_iter().collect();
         for i in 0..v.len() {
             for j in i + 1..v.len() {
@@ -163,8 +188,11 @@ pub fn densest(edges: &[(i64, i64, f64)]) -> (Vec<i64>, f64) {
 }
 
 /// Groups of linked accounts (connected components), each with its densest core.
-pub fn linked_groups(attrs: &[(i64, LinkKind, String)]) -> Vec<LinkedGroup> {
-    let l = links(attrs);
+pub fn linked_groups(
+    attrs: &[(i64, LinkKind, String)],
+    popularity: &Popularity,
+) -> Vec<LinkedGroup> {
+    let l = links(attrs, popularity);
     // Union-find over the linked accounts.
     let mut parent: HashMap<i64, i64> = HashMap::new();
     fn find(p: &mut HashMap<i64, i64>, x: i64) -> i64 {
@@ -623,7 +651,7 @@ mod tests {
         // Two honest neighbours on the same campus network.
         attrs.push((1, LinkKind::Network, "10.0.0.0/24".into()));
         attrs.push((2, LinkKind::Network, "10.0.0.0/24".into()));
-        let groups = linked_groups(&attrs);
+        let groups = linked_groups(&attrs, &Popularity::new());
         assert_eq!(groups[0].accounts, vec![100, 101, 102, 103, 104]);
         assert_eq!(groups[0].dense_core, vec![100, 101, 102, 103, 104]);
         assert!(groups[0].density > groups[1].density * 5.0, "{groups:?}");

@@ -623,7 +623,7 @@ pub(crate) async fn brand_slots(
             "returned_minor": x.returned_minor, "return_rate_bps": x.return_rate_bps,
             "valid_gmv_minor": x.valid_gmv_minor, "commission_minor": x.commission_minor,
             "fee_refund_minor": x.fee_refund_minor, "clawback_minor": x.clawback_minor,
-            "cost_minor": r.cost_minor, "roi_bps": r.roi_bps,
+            "cost_minor": r.cost_minor, "roi_bps": r.roi_bps, "status": r.status,
         }));
     }
     Ok(Json(out))
@@ -661,11 +661,12 @@ pub(crate) async fn slot_report(
     let x = &r.result;
     if q.format.as_deref() == Some("csv") {
         let out = format!(
-            "slot,show,brand,product,currency,fee_minor,orders,gmv_minor,returned_minor,return_rate_bps,valid_gmv_minor,commission_minor,fee_refund_minor,clawback_minor,cost_minor,roi_bps\n\
-             {},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
+            "slot,show,brand,product,currency,fee_minor,orders,gmv_minor,returned_minor,return_rate_bps,valid_gmv_minor,commission_minor,fee_refund_minor,clawback_minor,cost_minor,roi_bps,status\n\
+             {},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{},{}\n",
             id, s.slot.show.0, s.slot.brand, s.slot.product, s.slot.currency, s.slot.fee_minor,
             r.orders, x.gmv_minor, x.returned_minor, x.return_rate_bps, x.valid_gmv_minor,
-            x.commission_minor, x.fee_refund_minor, x.clawback_minor, r.cost_minor, r.roi_bps
+            x.commission_minor, x.fee_refund_minor, x.clawback_minor, r.cost_minor, r.roi_bps,
+            r.status
         );
         return Ok(csv_response(&format!("slot-{id}.csv"), out));
     }
@@ -675,6 +676,7 @@ pub(crate) async fn slot_report(
         "return_rate_bps": x.return_rate_bps, "valid_gmv_minor": x.valid_gmv_minor,
         "commission_minor": x.commission_minor, "fee_refund_minor": x.fee_refund_minor,
         "clawback_minor": x.clawback_minor, "cost_minor": r.cost_minor, "roi_bps": r.roi_bps,
+        "status": r.status,
     }))
     .into_response())
 }

@@ -94,6 +94,9 @@ impl From<ShopError> for ApiError {
             ShopError::Books(hawker_shop::books::BooksError::NotEnoughCoins) => {
                 ApiError::conflict("not_enough_coins", msg)
             }
+            ShopError::Books(hawker_shop::books::BooksError::UnderReview) => {
+                ApiError::conflict("held_under_review", msg)
+            }
             ShopError::Books(hawker_shop::books::BooksError::TipsSuspended { .. }) => {
                 ApiError::conflict("tips_suspended", msg)
             }
@@ -1625,15 +1628,14 @@ pub(crate) async fn pay(
     {
         return Err(hawker_shop::guard::TrustRefusal::Blacklisted.into());
     }
-    let p = shop(&state)?.pay(me, id, &b.card).await?;
-    // The card, the address and where the buyer pays from link accounts for the risk engine.
-    let mut extra = vec![(
-        hawker_trust::risk::LinkKind::PaymentInstrument,
-        b.card
-            .chars()
-            .filter(char::is_ascii_digit)
-            .collect::<String>(),
-    )];
+    let shop = shop(&state)?;
+    let p = shop.pay(me, id, &b.card).await?;
+    // The card, the address and where the buyer pays from link accounts for the risk engine;
+    // a card everyone uses (a test card, a pooled wallet token) links nobody.
+    let mut extra = Vec::new();
+    if !shop.shared_instrument(&b.card) {
+        extra.push((hawker_trust::risk::LinkKind::PaymentInstrument, card_digits));
+    }
     if let Some(o) = state.store.order(id).await? {
         if let Some(a) = super::trust::address_key(&o.address) {
             extra.push((hawker_trust::risk::LinkKind::ShippingAddress, a));

@@ -1197,11 +1197,19 @@ pub(crate) async fn risk_show(
     Path(show): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     ops(&caller)?;
-    let a = state
-        .store
-        .assessment(ShowId(show))
-        .await?
-        .ok_or_else(|| ApiError::not_found("assessment"))?;
+    let Some(a) = state.store.assessment(ShowId(show)).await? else {
+        // Not assessed yet: a show that exists is "pending" (the engine runs after it ends
+        // and whenever its orders change), one that does not is not found.
+        state
+            .store
+            .show(ShowId(show))
+            .await?
+            .ok_or_else(|| ApiError::not_found("show"))?;
+        return Ok(Json(json!({
+            "show": show, "state": "pending", "score": null, "hold": false,
+            "signals": [], "flags": [],
+        })));
+    };
     let flags = state.store.risk_flags(ShowId(show)).await?;
     Ok(Json(json!({
         "show": show, "score": a.score_bps as f64 / 10_000.0, "hold": a.hold, "state": a.state,
