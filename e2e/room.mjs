@@ -38,8 +38,9 @@ try {
   await talker.click('#like');
   await watcher.waitForFunction((b) => Number(document.querySelector('#likes').textContent) > b, before, { timeout: 10000 });
 
-  // Both players play, so both count as viewers (heartbeats every 5 s).
-  await watcher.waitForFunction(() => /👁 [2-9]/.test(document.querySelector('#viewers').textContent), null, { timeout: 25000 });
+  // Both players play, so both count as viewers: the server delivers them media (their
+  // playback tokens on the feed), within 10 s.
+  await watcher.waitForFunction(() => /👁 [2-9]/.test(document.querySelector('#viewers').textContent), null, { timeout: 10000 });
 
   // Following from the phone.
   await talker.click('#follow');

@@ -297,6 +297,24 @@ impl Broadcaster {
             .await;
     }
 
+    /// Ends `slug`'s show now, without waiting out the grace period, once its publisher has
+    /// left (within two seconds); false when it is not live or its publisher stays.
+    pub async fn end_now(&self, slug: &str) -> bool {
+        let Some(stream) = self.stream(slug) else {
+            return false;
+        };
+        for _ in 0..40 {
+            if !stream.publishing.load(Ordering::Acquire) {
+                // The grace timer finds a newer generation and leaves the show alone.
+                stream.generation.fetch_add(1, Ordering::AcqRel);
+                self.finish_stream(&stream).await;
+                return true;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        false
+    }
+
     /// Stops taking publishers, closes the segments in flight, finalises every recording and
     /// ends every show. Returns when all of that is on disk and reported.
     pub async fn shutdown(&self) {

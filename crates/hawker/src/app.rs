@@ -66,6 +66,11 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
             node,
             room: hawker_room::room::RoomConfig {
                 banned_claims: cfg.trust.banned_claims.clone(),
+                audience: hawker_room::audience::AudienceRules {
+                    media_window_ms: cfg.audience.media_window_ms,
+                    max_per_address: cfg.audience.max_per_address.max(1),
+                    max_per_network: cfg.audience.max_per_network.max(1),
+                },
                 ..Default::default()
             },
             ..Default::default()

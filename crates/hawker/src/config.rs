@@ -19,6 +19,8 @@ pub struct Config {
     /// How long chat, pins, moderation logs, orders and access logs are kept.
     pub retention: RetentionConfig,
     pub bus: BusConfig,
+    /// Who counts as a viewer.
+    pub audience: AudienceConfig,
     pub commerce: CommerceConfig,
     /// Commission, platform fee and payout minimum (basis points, minor units).
     pub money: hawker_shop::books::MoneyConfig,
@@ -300,6 +302,30 @@ impl Default for RetentionConfig {
     }
 }
 
+/// Viewer counting (`hawker_room::audience`): a session counts while the server delivers it
+/// media, at most so many per client address and per network (IPv4 /24, IPv6 /48).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AudienceConfig {
+    /// A session counts this long after its last media delivery.
+    pub media_window_ms: u64,
+    /// Counted sessions per client address (default 4: a household, a counter).
+    pub max_per_address: u64,
+    /// Counted sessions per network (default 32: an office, a campus).
+    pub max_per_network: u64,
+}
+
+impl Default for AudienceConfig {
+    fn default() -> Self {
+        let r = hawker_room::audience::AudienceRules::default();
+        AudienceConfig {
+            media_window_ms: r.media_window_ms,
+            max_per_address: r.max_per_address,
+            max_per_network: r.max_per_network,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
@@ -319,6 +345,7 @@ impl Default for Config {
             recording: RecordingConfig::default(),
             retention: RetentionConfig::default(),
             bus: BusConfig::default(),
+            audience: AudienceConfig::default(),
             commerce: CommerceConfig::default(),
             money: Default::default(),
             trust: Default::default(),

@@ -235,6 +235,67 @@ pub async fn stock_the_shelf(running: &Running, seeded: &Seeded) -> anyhow::Resu
     Ok(())
 }
 
+/// A past show of the farm with a recording and two products pinned at their moments, so the
+/// demo has a shoppable replay: the clip published once through the real ingest (6 s), the
+/// peaches pinned after a second, the honey after three, the show ended at once.
+pub async fn record_a_replay(running: &Running, seeded: &Seeded) -> anyhow::Result<()> {
+    let clip = Arc::new(Clip::parse(bytes::Bytes::from_static(DEMO_CLIP))?);
+    let url = format!("rtmp://{}/live/{}", running.rtmp, seeded.live_key.expose());
+    let publishing = tokio::spawn(async move {
+        publisher::publish(
+            &url,
+            clip,
+            publisher::PublishOptions {
+                loops: Some(1),
+                video_sent: None,
+            },
+            CancellationToken::new(),
+        )
+        .await
+    });
+    let store: &dyn Store = running.store.as_ref();
+    let channel = store
+        .channel_by_slug(&Slug::parse(seeded.live_slug)?)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("demo channel missing"))?;
+    let mut show = None;
+    for _ in 0..50 {
+        show = store.live_show_of_channel(channel.id).await?;
+        if show.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    let mut show = show.ok_or_else(|| anyhow::anyhow!("the replay show did not go live"))?;
+    show.title = "Yesterday at the orchard: peaches and honey".into();
+    store
+        .save_show(&show, hawker_domain::ShowState::Live)
+        .await?;
+    store.set_shelf(show.id, &seeded.farm_products).await?;
+    let started = show.started_at.map_or(0, |t| t.0);
+    for (i, id) in seeded.farm_products.iter().take(2).enumerate() {
+        tokio::time::sleep(std::time::Duration::from_millis(if i == 0 {
+            1_000
+        } else {
+            2_000
+        }))
+        .await;
+        let now = UnixMillis::now();
+        if i > 0 {
+            store
+                .unpin(show.id, seeded.farm_products[i - 1], now)
+                .await?;
+        }
+        store.pin(show.id, *id, now, now.0 - started).await?;
+    }
+    publishing.await??;
+    anyhow::ensure!(
+        running.broadcaster.end_now(seeded.live_slug).await,
+        "the replay show did not end"
+    );
+    Ok(())
+}
+
 /// Starts the built-in encoder on the seeded live channel.
 pub fn start_publisher(
     running: &Running,
@@ -437,7 +498,10 @@ pub async fn trust_world(running: &Running) -> anyhow::Result<()> {
         ("Integrity demo: the show with a brushing ring", true),
     ] {
         let mut show = store
-            .create_show(make_show(title, if ring { 2 } else { 3 }))
+            // Three weeks back, so the kept orders' return windows (eu: 14 days after
+            // delivery) have closed and the books settle them: the honest show's into
+            // `available`, the held ring's into `held`.
+            .create_show(make_show(title, if ring { 20 } else { 21 }))
             .await?;
         let start = show.started_at.map_or(now.0, |t| t.0);
         let end = start + 3_600_000;
@@ -563,6 +627,20 @@ pub async fn trust_world(running: &Running) -> anyhow::Result<()> {
                     .map_err(|e| anyhow::anyhow!("demo order: {e}"))?;
                 use hawker_commerce::order::{ActorKind, OrderState};
                 let fields = hawker_storage::shop::TransitionFields::default();
+                // Paid through the sandbox provider, as a buyer pays.
+                let payment = store
+                    .create_payment(
+                        id,
+                        "sandbox",
+                        &format!("demo_{id}"),
+                        total,
+                        product.currency,
+                        UnixMillis(at + 500),
+                    )
+                    .await?;
+                store
+                    .set_payment_state(payment.id, "pending", "succeeded", UnixMillis(at + 900))
+                    .await?;
                 store
                     .transition_order(
                         id,
@@ -575,8 +653,42 @@ pub async fn trust_world(running: &Running) -> anyhow::Result<()> {
                         UnixMillis(at + 1_000),
                     )
                     .await?;
-                // The ring cancels most of its orders the morning after.
+                // The ring cancels most of its orders the morning after; the rest are
+                // shipped and delivered two days after the show.
+                if !ring || k % 3 == 0 {
+                    let delivered = end + 2 * 86_400_000;
+                    for (from, to, at) in [
+                        (OrderState::Paid, OrderState::Shipped, end + 86_400_000),
+                        (OrderState::Shipped, OrderState::Delivered, delivered),
+                    ] {
+                        store
+                            .transition_order(
+                                id,
+                                from,
+                                to,
+                                ActorKind::System,
+                                None,
+                                "demo",
+                                &hawker_storage::shop::TransitionFields {
+                                    delivered_at: (to == OrderState::Delivered)
+                                        .then_some(UnixMillis(delivered)),
+                                    ..Default::default()
+                                },
+                                UnixMillis(at),
+                            )
+                            .await?;
+                    }
+                }
                 if ring && k % 3 != 0 {
+                    // The money goes back first, as the shop cancels a paid order.
+                    store
+                        .set_payment_state(
+                            payment.id,
+                            "succeeded",
+                            "refunded",
+                            UnixMillis(end + 8 * 3_600_000),
+                        )
+                        .await?;
                     store
                         .transition_order(
                             id,
@@ -634,5 +746,8 @@ pub async fn trust_world(running: &Running) -> anyhow::Result<()> {
         let a = g.assess_show(show.id, now).await?;
         tracing::info!(show = %show.id, score = a.score, hold = a.hold, "demo show assessed");
     }
+    // The books follow at once (the job's incremental passes look at recent changes only):
+    // the ring's kept orders settle into `held`, the honest show's into `available`.
+    running.shop.books().catch_up(now).await?;
     Ok(())
 }

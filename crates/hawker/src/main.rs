@@ -67,6 +67,46 @@ enum Command {
     /// Generate sellers and buyers directly in a server's storage, for load tests.
     #[command(subcommand)]
     Seed(SeedCommand),
+    /// Back up the embedded database, media and secret files, while the server runs.
+    Backup(BackupFlags),
+    /// Restore a backup into a data directory (the server stopped).
+    Restore(RestoreFlags),
+}
+
+#[derive(Args)]
+struct BackupFlags {
+    /// Configuration file (default: ./hawker.toml if present).
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data directory to back up.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// Where to write the backup: a new directory, or one file if the name ends in .tar.gz
+    /// (or .tgz). Never overwritten.
+    #[arg(long)]
+    out: PathBuf,
+    /// Only the media and secret files, not the database (PostgreSQL installations back up
+    /// their database with pg_dump or pg_basebackup).
+    #[arg(long)]
+    media_only: bool,
+}
+
+#[derive(Args)]
+struct RestoreFlags {
+    /// Configuration file (default: ./hawker.toml if present): where the database and
+    /// recordings go.
+    #[arg(long)]
+    config: Option<PathBuf>,
+    /// Data directory to restore into.
+    #[arg(long)]
+    data: Option<PathBuf>,
+    /// The backup: a directory or a .tar.gz written by `hawker backup`.
+    #[arg(long)]
+    from: PathBuf,
+    /// Replace an existing installation; what is replaced is moved into
+    /// {data}/before-restore-{time}/, not deleted.
+    #[arg(long)]
+    force: bool,
 }
 
 #[derive(Subcommand)]
@@ -189,6 +229,10 @@ async fn main() -> anyhow::Result<()> {
             let running = app::start(cfg).await?;
             let seeded = hawker::demo::seed(running.store.as_ref()).await?;
             hawker::demo::trust_world(&running).await?;
+            // A past show with a recording and its pins: the shoppable replay (~7 s).
+            if let Err(e) = hawker::demo::record_a_replay(&running, &seeded).await {
+                tracing::warn!(error = %e, "demo replay not recorded");
+            }
             let cancel = tokio_util::sync::CancellationToken::new();
             hawker::demo::start_publisher(&running, &seeded, cancel.clone())?;
             if let Err(e) = hawker::demo::stock_the_shelf(&running, &seeded).await {
@@ -202,7 +246,83 @@ async fn main() -> anyhow::Result<()> {
         Command::Channel(cmd) => channel(cmd).await?,
         Command::Seed(cmd) => seed(cmd).await?,
         Command::Account(cmd) => account(cmd).await?,
+        Command::Backup(flags) => backup(flags)?,
+        Command::Restore(flags) => restore(flags)?,
     }
+    Ok(())
+}
+
+fn load_data(config: Option<&std::path::Path>, data: Option<PathBuf>) -> anyhow::Result<Config> {
+    Config::load(
+        config,
+        &Overrides {
+            data,
+            ..Default::default()
+        },
+    )
+}
+
+fn backup(flags: BackupFlags) -> anyhow::Result<()> {
+    use hawker::backup::{human_bytes, BackupOptions};
+    let cfg = load_data(flags.config.as_deref(), flags.data)?;
+    let r = hawker::backup::backup(
+        &cfg,
+        &BackupOptions {
+            out: flags.out,
+            media_only: flags.media_only,
+        },
+    )?;
+    let m = &r.manifest;
+    for s in m.skipped.iter().take(20) {
+        eprintln!("left out {} ({})", s.path, s.reason);
+    }
+    if m.skipped.len() > 20 {
+        eprintln!("left out {} more files", m.skipped.len() - 20);
+    }
+    let db = match &m.database {
+        Some(d) => format!("the database (schema {}) and ", d.schema_version),
+        None => "no database, ".to_string(),
+    };
+    println!(
+        "backup written to {}: {db}{} files, {}; restore with: hawker restore --from {} --data DIR",
+        r.out.display(),
+        m.files.len(),
+        human_bytes(r.bytes()),
+        r.out.display()
+    );
+    Ok(())
+}
+
+fn restore(flags: RestoreFlags) -> anyhow::Result<()> {
+    use hawker::backup::{human_bytes, RestoreOptions};
+    let cfg = load_data(flags.config.as_deref(), flags.data)?;
+    let r = hawker::backup::restore(
+        &cfg,
+        &RestoreOptions {
+            from: flags.from,
+            force: flags.force,
+        },
+    )?;
+    let m = &r.manifest;
+    for p in &r.moved_aside {
+        println!("the replaced installation is in {}", p.display());
+    }
+    if !m.skipped.is_empty() {
+        eprintln!(
+            "note: {} files were left out when the backup was made (see its manifest.json)",
+            m.skipped.len()
+        );
+    }
+    println!(
+        "restored the backup of {} (Hawker {}) into {}: {}{} files, {}; start it with: hawker serve --data {}",
+        m.created_at,
+        m.hawker_version,
+        r.data.display(),
+        if m.database.is_some() { "the database and " } else { "no database, " },
+        m.files.len(),
+        human_bytes(m.files.iter().map(|f| f.bytes).sum()),
+        r.data.display()
+    );
     Ok(())
 }
 

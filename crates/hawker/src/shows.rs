@@ -179,9 +179,12 @@ impl PublishAuthority for ShowKeeper {
                 .await?
                 .ok_or(StorageError::NotFound { entity: "show" })?;
             if show.state == ShowState::Live {
-                show.end(UnixMillis::now())
+                let ended = UnixMillis::now();
+                show.end(ended)
                     .map_err(|e| StorageError::Corrupt(e.to_string()))?;
                 self.store.save_show(&show, ShowState::Live).await?;
+                // Pins still up come down with the show (the replay's timeline ends there).
+                self.store.close_open_pins(show.id, ended).await?;
                 if let Some(channel) = self.store.channel(end.channel).await? {
                     self.rooms
                         .show_changed(&channel, show.id, ShowState::Ended, &show.title)

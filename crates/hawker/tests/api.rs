@@ -29,6 +29,15 @@ async fn accounts_sessions_and_channel_ownership() {
     let r = viewer.get(format!("{b}/api/v1/me")).send().await.unwrap();
     assert_eq!(r.json::<Value>().await.unwrap()["role"], "viewer");
     let r = viewer
+        .get(format!("{b}/api/v1/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["account"]["email"],
+        "viewer@example.com"
+    );
+    let r = viewer
         .post(format!("{b}/api/v1/channels"))
         .json(&json!({"slug": "v-shop", "title": "x"}))
         .send()
@@ -206,6 +215,14 @@ async fn accounts_sessions_and_channel_ownership() {
     assert_eq!(r.status(), 204);
     let r = viewer.get(format!("{b}/api/v1/me")).send().await.unwrap();
     problem(r, 401, "unauthenticated").await;
+    // Pages ask who is signed in without an error status for visitors.
+    let r = viewer
+        .get(format!("{b}/api/v1/session"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap(), json!({"account": null}));
 
     // Pages: real pages for real channels, a 404 page otherwise.
     assert_eq!(

@@ -147,3 +147,56 @@ async fn chromium_trust_gates_streamers_and_minors() {
     let _ = ffmpeg.wait();
     s.running.shutdown().await;
 }
+
+/// Every page at phone (390×844) and desktop (1280×800) size over the demo world, logged in as
+/// the demo account whose page it is: no "null", "undefined" or "NaN" on screen, no sideways
+/// scrolling, no console error; the pinned card leaves the video free on a phone, the home page
+/// counts viewers, the merchant console pages, searches and filters orders and runs coupons.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_pages_fit_phones_and_desktops() {
+    let s = start().await;
+    let b = s.base.clone();
+    let seeded = hawker::demo::seed(s.running.store.as_ref()).await.unwrap();
+    hawker::demo::trust_world(&s.running).await.unwrap();
+    let cancel = tokio_util::sync::CancellationToken::new();
+    hawker::demo::start_publisher(&s.running, &seeded, cancel.clone()).unwrap();
+    hawker::demo::stock_the_shelf(&s.running, &seeded)
+        .await
+        .unwrap();
+    // A replay: a short show on the dealer's channel, ended and recorded.
+    let dealer = browser();
+    let r = dealer
+        .post(format!("{b}/api/v1/sessions"))
+        .json(&serde_json::json!({"email": "max@autohaus.example", "password": hawker::demo::DEMO_PASSWORD}))
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_success());
+    let key = poll_json(
+        &dealer,
+        format!("{b}/api/v1/channels/autohaus-max/stream-key"),
+    )
+    .await
+    .unwrap();
+    let mut ffmpeg = ffmpeg_publish(&publish_url(&key), 4);
+    let _ = tokio::task::spawn_blocking(move || ffmpeg.wait()).await;
+    wait_until("a replay", std::time::Duration::from_secs(30), || {
+        let url = format!("{b}/api/v1/shows?state=ended");
+        async move {
+            let shows = poll_json(&reqwest::Client::new(), url).await?;
+            shows
+                .as_array()?
+                .iter()
+                .find(|s| s["channel"] == "autohaus-max" && s["replay_url"].is_string())?;
+            Some(())
+        }
+    })
+    .await;
+    let base = s.base.clone();
+    let out = tokio::task::spawn_blocking(move || node("pages.mjs", &base))
+        .await
+        .unwrap();
+    assert!(out.contains("\"test\":\"pages\""));
+    cancel.cancel();
+    s.running.shutdown().await;
+}

@@ -98,7 +98,7 @@ fn quick_start() {
             .current_dir(cwd.path())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::inherit())
             .spawn()
             .unwrap(),
     );
@@ -153,6 +153,20 @@ fn quick_start() {
         );
         std::thread::sleep(Duration::from_secs(1));
     }
+    // A shoppable replay: an ended show with a recording and its pins.
+    let (status, shows) = get(&format!("{HTTP}/api/v1/shows?limit=50")).unwrap();
+    assert_eq!(status, 200, "{shows}");
+    let shows: serde_json::Value = serde_json::from_str(&shows).unwrap();
+    let replay = shows
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["replay_url"].is_string())
+        .unwrap_or_else(|| panic!("the demo has a replay: {shows}"));
+    let (status, pins) = get(&format!("{HTTP}/api/v1/shows/{}/pins", replay["id"])).unwrap();
+    assert_eq!(status, 200);
+    let pins: serde_json::Value = serde_json::from_str(&pins).unwrap();
+    assert!(pins.as_array().unwrap().len() >= 2, "{pins}");
     drop(demo);
     wait_closed();
 }

@@ -568,6 +568,38 @@ async fn the_demo_brushing_ring_is_held_and_the_honest_show_is_not() {
         sig["evidence"].as_str().unwrap().contains("6 buyers"),
         "{sig}"
     );
+    // The ring paid for its orders; the ones it kept settled into `held`, the honest show's
+    // into `available`.
+    use hawker_money::{AccountRef, Party, Purpose};
+    let books = s.running.shop.books();
+    let farm_org = {
+        use hawker_storage::shop::ShopStore;
+        use hawker_storage::ShowStore;
+        let show = s
+            .running
+            .store
+            .show(hawker_domain::ShowId(ring["show"].as_i64().unwrap()))
+            .await
+            .unwrap()
+            .unwrap();
+        let (org, _) = s
+            .running
+            .store
+            .channel_shop(show.channel)
+            .await
+            .unwrap()
+            .unwrap();
+        org
+    };
+    let cny = |p| AccountRef::new(Party::Org(farm_org), p, hawker_domain::Currency::CNY);
+    assert!(
+        books.balance(&cny(Purpose::Held)).await > 0,
+        "ring earnings held"
+    );
+    assert!(
+        books.balance(&cny(Purpose::Available)).await > 0,
+        "honest earnings available"
+    );
 }
 
 /// What each rung takes away, over HTTP: a traffic limit hides the host's show from

@@ -40,14 +40,12 @@ export async function api(path, { method = 'GET', body } = {}) {
   return data;
 }
 
+// The signed-in account or null, asked once per page. /api/v1/session answers 200 either way,
+// so a visitor's console stays free of 401s.
 let meCache;
-export async function me() {
+export function me() {
   if (meCache === undefined) {
-    try {
-      meCache = await api('/api/v1/me');
-    } catch {
-      meCache = null;
-    }
+    meCache = api('/api/v1/session').then((s) => (s && s.account) || null, () => null);
   }
   return meCache;
 }

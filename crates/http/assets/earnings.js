@@ -24,11 +24,11 @@ function table(title, accounts, base, extra = '') {
   }
   return h('div', { class: 'card' },
     h('strong', {}, title),
-    h('table', { class: 'ledger' },
+    h('div', { class: 'table-wrap' }, h('table', { class: 'ledger' },
       h('tr', {}, h('th', {}, 'Account'), h('th', { class: 'amount' }, 'Balance')),
       accounts.map((a) => h('tr', {},
         h('td', {}, `${a.purpose.replace(/_/g, ' ')} (${a.currency})`),
-        h('td', { class: 'amount' }, money(a.balance_minor, a.currency))))));
+        h('td', { class: 'amount' }, money(a.balance_minor, a.currency)))))));
 }
 
 // A brand's paid slots: what each cost and what it sold.
@@ -36,7 +36,7 @@ function slotTable(name, slots) {
   const c = (r) => r.slot.currency;
   return h('div', { class: 'card' },
     h('strong', {}, `${name}: paid slots`),
-    h('table', { class: 'ledger' },
+    h('div', { class: 'table-wrap' }, h('table', { class: 'ledger' },
       h('tr', {}, ['Slot', 'Show', 'State', 'Fee', 'Orders', 'GMV', 'Returns', 'Valid GMV', 'Commission', 'Fee refund', 'Claw-back', 'ROI', '']
         .map((t, i) => h('th', { class: i > 2 && i < 12 ? 'amount' : '' }, t))),
       slots.map((r) => h('tr', {},
@@ -52,7 +52,7 @@ function slotTable(name, slots) {
         h('td', { class: 'amount' }, money(r.fee_refund_minor, c(r))),
         h('td', { class: 'amount' }, money(r.clawback_minor, c(r))),
         h('td', { class: 'amount' }, `${(r.roi_bps / 10000).toFixed(2)}×`),
-        h('td', {}, h('a', { href: `/api/v1/slots/${r.slot.id}/report?format=csv` }, 'CSV'))))));
+        h('td', {}, h('a', { href: `/api/v1/slots/${r.slot.id}/report?format=csv` }, 'CSV')))))));
 }
 
 function url(i, format) {
@@ -67,7 +67,7 @@ async function statement() {
   const s = await api(url(i));
   out.replaceChildren(
     h('p', { class: 'meta' }, `${sources[i][0]} · account ${s.account} · net ${money(s.net_minor, sources[i][3])}`),
-    h('table', { class: 'ledger' },
+    h('div', { class: 'table-wrap' }, h('table', { class: 'ledger' },
       h('tr', {}, h('th', {}, 'When'), h('th', {}, 'What'), h('th', {}, 'Order / gift / slot'),
         h('th', {}, 'Ledger transaction'), h('th', { class: 'amount' }, 'Amount')),
       s.lines.map((l) => h('tr', {},
@@ -75,7 +75,7 @@ async function statement() {
         h('td', {}, l.kind.replace(/_/g, ' ')),
         h('td', {}, l.order ? `order ${l.order}` : l.gift ? `gift ${l.gift}` : l.slot ? `slot ${l.slot}` : l.batch ? `batch ${l.batch}` : ''),
         h('td', {}, `${l.transaction} · ${l.posting_key}`),
-        h('td', { class: 'amount' }, money(l.amount_minor, sources[i][3]))))));
+        h('td', { class: 'amount' }, money(l.amount_minor, sources[i][3])))))));
 }
 
 async function load() {
@@ -109,7 +109,9 @@ async function load() {
   }
   balances.replaceChildren(...parts);
   select.replaceChildren(...sources.map(([label], i) => h('option', { value: String(i) }, label)));
+  select.closest('.row').hidden = !sources.length;
   if (sources.length) statement();
+  else out.replaceChildren(h('p', { class: 'meta' }, 'No statement yet: it starts with your first paid order or gift.'));
 }
 
 document.getElementById('show').onclick = statement;

@@ -37,14 +37,14 @@ async function load() {
     api('/api/v1/admin/trust/audit'),
   ]);
   $('identity').replaceChildren(...ids.checks.map((c) => h('tr', { 'data-check': String(c.id) },
-    h('td', {}, when(c.submitted_at)),
-    h('td', {}, c.email || `#${c.account}`),
-    h('td', {}, c.legal_name),
-    h('td', {}, c.id_number),
-    h('td', {}, `${c.birth_date} (${c.age})`, c.guardian_consent ? h('div', { class: 'meta' }, `guardian: ${c.guardian_name}`) : ''),
-    h('td', {}, c.has_document ? h('a', { href: `/api/v1/admin/trust/identity/${c.id}/document`, target: '_blank' }, 'open') : '—'),
-    h('td', {}, c.same_identity_accounts.length ? `same identity as ${c.same_identity_accounts.join(', ')}` : ''),
-    h('td', {},
+    h('td', { 'data-label': 'Submitted' }, when(c.submitted_at)),
+    h('td', { 'data-label': 'Account' }, c.email || `#${c.account}`),
+    h('td', { 'data-label': 'Legal name' }, c.legal_name),
+    h('td', { 'data-label': 'ID' }, c.id_number),
+    h('td', { 'data-label': 'Born (age)' }, `${c.birth_date} (${c.age})`, c.guardian_consent ? h('div', { class: 'meta' }, `guardian: ${c.guardian_name}`) : ''),
+    h('td', { 'data-label': 'Document' }, c.has_document ? h('a', { href: `/api/v1/admin/trust/identity/${c.id}/document`, target: '_blank' }, 'open') : '—'),
+    h('td', { 'data-label': 'Flags' }, c.same_identity_accounts.length ? `same identity as ${c.same_identity_accounts.join(', ')}` : ''),
+    h('td', { 'data-label': '' },
       act('Approve', () => api(`/api/v1/admin/trust/identity/${c.id}/review`, { method: 'POST', body: { approve: true } }), 'primary'),
       act('Reject', () => {
         const reason = prompt('Reason the applicant can act on');
@@ -54,30 +54,30 @@ async function load() {
   )));
   if (!ids.checks.length) $('identity').replaceChildren(h('tr', {}, h('td', { colspan: '8' }, 'Nothing waiting.')));
   $('risk').replaceChildren(...risk.shows.map((s) => h('tr', { 'data-show': String(s.show), 'data-hold': String(s.hold) },
-    h('td', {}, s.title || `#${s.show}`, h('div', { class: 'meta' }, `${s.flagged_orders} orders flagged`)),
-    h('td', { class: s.hold ? 'held' : 'clear' }, s.score.toFixed(2), s.hold ? ' · held' : ''),
-    h('td', {}, s.state),
-    h('td', {}, h('ul', { class: 'signals' }, ...(s.signals || []).filter((g) => g.score > 0.05).map((g) => h('li', {}, `${g.name} ${g.score.toFixed(2)}: ${g.evidence}`)))),
-    h('td', {}, s.state === 'open'
+    h('td', { 'data-label': 'Show' }, s.title || `#${s.show}`, h('div', { class: 'meta' }, `${s.flagged_orders} orders flagged`)),
+    h('td', { 'data-label': 'Score', class: s.hold ? 'held' : 'clear' }, s.score.toFixed(2), s.hold ? ' · held' : ''),
+    h('td', { 'data-label': 'State' }, s.state),
+    h('td', { 'data-label': 'Signals and evidence', class: 'wide' }, h('ul', { class: 'signals' }, ...(s.signals || []).filter((g) => g.score > 0.05).map((g) => h('li', {}, `${g.name} ${g.score.toFixed(2)}: ${g.evidence}`)))),
+    h('td', { 'data-label': '' }, s.state === 'open'
       ? [act('Clear (release)', () => api(`/api/v1/admin/trust/risk/${s.show}/review`, { method: 'POST', body: { decision: 'cleared' } })),
          act('Confirm fake sales', () => api(`/api/v1/admin/trust/risk/${s.show}/review`, { method: 'POST', body: { decision: 'confirmed' } }), 'primary')]
       : ''),
   )));
   $('complaints').replaceChildren(...complaints.complaints.map((c) => h('tr', {},
-    h('td', { class: c.overdue ? 'held' : '' }, when(c.deadline_at)),
-    h('td', {}, `${c.target_kind} #${c.target_id}`),
-    h('td', {}, c.reason),
-    h('td', {}, c.details),
-    h('td', {},
+    h('td', { 'data-label': 'Deadline', class: c.overdue ? 'held' : '' }, when(c.deadline_at)),
+    h('td', { 'data-label': 'Against' }, `${c.target_kind} #${c.target_id}`),
+    h('td', { 'data-label': 'Reason' }, c.reason),
+    h('td', { 'data-label': 'Details', class: 'wide' }, c.details),
+    h('td', { 'data-label': '' },
       act('Uphold', () => api(`/api/v1/admin/trust/complaints/${c.id}/resolve`, { method: 'POST', body: { uphold: true, outcome: prompt('Outcome') || 'upheld', refund: !!c.order } }), 'primary'),
       act('Dismiss', () => api(`/api/v1/admin/trust/complaints/${c.id}/resolve`, { method: 'POST', body: { uphold: false, outcome: prompt('Outcome') || 'dismissed' } }))),
   )));
   $('claims').replaceChildren(...claims.claims.map((c) => h('tr', {},
-    h('td', {}, when(c.created_at)),
-    h('td', {}, `#${c.minor}`),
-    h('td', {}, c.evidence),
-    h('td', {}, `${c.gifts.length} gifts, ${c.gifts.reduce((a, g) => a + g.coins, 0)} coins`),
-    h('td', {},
+    h('td', { 'data-label': 'Filed' }, when(c.created_at)),
+    h('td', { 'data-label': 'Minor' }, `#${c.minor}`),
+    h('td', { 'data-label': 'Evidence', class: 'wide' }, c.evidence),
+    h('td', { 'data-label': 'Gifts' }, `${c.gifts.length} gifts, ${c.gifts.reduce((a, g) => a + g.coins, 0)} coins`),
+    h('td', { 'data-label': '' },
       act('Approve refund', () => api(`/api/v1/admin/trust/guardian-claims/${c.id}/decide`, { method: 'POST', body: { approve: true } }), 'primary'),
       act('Reject', () => api(`/api/v1/admin/trust/guardian-claims/${c.id}/decide`, { method: 'POST', body: { approve: false, reason: prompt('Reason') || '' } }))),
   )));

@@ -37,7 +37,7 @@ async function load() {
       h('strong', { style: 'flex:1' }, `Order ${o.id}`),
       h('span', { class: `state ${o.state}` }, o.state.replace(/_/g, ' '))),
     o.items.map((i) => h('div', {}, `${i.quantity} × ${i.title} — ${i.unit_price}`)),
-    h('div', {}, `Total ${o.total}`, o.discount && !/ 0\.00$/.test(o.discount) ? ` (discount ${o.discount})` : ''),
+    h('div', {}, `Total ${o.total}`, o.discount && !/^\D*0([.,]0+)?$/.test(o.discount.trim()) ? ` (discount ${o.discount})` : ''),
     h('div', { class: 'meta' }, `Sold by ${o.seller.name} · ${when(o.created_at)}`),
     o.tracking ? h('div', { class: 'meta' }, `${o.carrier} ${o.tracking}`) : null,
     h('div', { class: 'row' }, (actions[o.state] || []).map(([a, label]) =>

@@ -6,11 +6,6 @@ const $ = (id) => document.getElementById(id);
 let current = { pinned: [], sale: null };
 let saleTimer = null;
 
-function money(minor, currency) {
-  const digits = currency === 'JPY' || currency === 'KRW' ? 0 : 2;
-  return `${currency} ${(minor / 10 ** digits).toFixed(digits)}`;
-}
-
 function key() {
   return (crypto.randomUUID && crypto.randomUUID()) || `${Date.now()}-${Math.random()}`;
 }
@@ -21,24 +16,44 @@ export function updateShop(state) {
   const p = current.pinned[0];
   const card = $('pinned');
   card.hidden = !p;
-  if (p) {
-    card.replaceChildren(
-      p.image_url ? h('img', { src: p.image_url, alt: '', class: 'pin-img' }) : null,
-      h('div', { class: 'pin-body' },
-        h('div', { class: 'pin-title' }, p.title),
-        h('div', { class: 'pin-price' }, p.price),
-        h('div', { class: 'meta' }, `Sold by ${p.seller}`),
+  if (p) renderPinned(card, p);
+  renderSale();
+  clearInterval(saleTimer);
+  if (current.sale) saleTimer = setInterval(renderSale, 250);
+}
+
+// The card is compact (docked at the foot of the video, a few lines) until the viewer opens
+// it; it stays open or closed across re-pins.
+let pinOpen = false;
+
+function renderPinned(card, p) {
+  card.classList.toggle('open', pinOpen);
+  const toggle = h('button', {
+    type: 'button', class: 'pin-toggle link', id: 'pin-toggle', 'aria-expanded': String(pinOpen),
+    title: pinOpen ? 'Less' : 'More about this product',
+    onclick: () => {
+      pinOpen = !pinOpen;
+      renderPinned(card, p);
+    },
+  }, pinOpen ? '▾' : '▴');
+  // Nulls are left out: replaceChildren would print them.
+  card.replaceChildren(...[
+    p.image_url ? h('img', { src: p.image_url, alt: '', class: 'pin-img' }) : null,
+    h('div', { class: 'pin-body' },
+      h('div', { class: 'pin-head' },
+        h('span', { class: 'pin-title' }, p.title),
+        h('span', { class: 'pin-price' }, p.price)),
+      h('div', { class: 'pin-seller meta' },
         // Paid promotion carries the law profile's label for as long as it is shown.
         p.paid_promotion || p.sponsored
           ? h('span', { class: 'chip ad', id: 'pin-ad' }, p.label || 'Ad · paid partnership')
           : null,
-        p.attestation ? h('div', { class: 'meta attest', id: 'pin-attestation' }, p.attestation) : null,
-        h('button', { id: 'buy-pinned', onclick: () => openCheckout(p.product_id) }, 'Buy')),
-    );
-  }
-  renderSale();
-  clearInterval(saleTimer);
-  if (current.sale) saleTimer = setInterval(renderSale, 250);
+        p.seller ? `Sold by ${p.seller}` : null),
+      p.attestation ? h('div', { class: 'meta attest pin-more', id: 'pin-attestation' }, p.attestation) : null),
+    h('div', { class: 'pin-actions' },
+      h('button', { id: 'buy-pinned', onclick: () => openCheckout(p.product_id) }, 'Buy'),
+      toggle),
+  ].filter(Boolean));
 }
 
 function renderSale() {
@@ -149,6 +164,7 @@ export async function openCheckout(productId) {
           address: readAddress(form),
           coupon: form.elements.coupon.value.trim() || undefined,
           channel: window.__hawkerSlug,
+          replay_of: window.__hawkerReplayOf,
           acknowledge_exceptions: form.elements.ack ? form.elements.ack.checked : false,
         }),
       });
@@ -198,7 +214,7 @@ async function payStep(d, orderId) {
     h('h2', {}, `Pay ${o.total}`),
     h('div', { class: 'meta' }, `Order ${o.id} · sold by ${o.seller.name}`),
     o.items.map((i) => h('div', {}, `${i.quantity} × ${i.title} — ${i.unit_price}`)),
-    o.discount !== money(0, o.currency) ? h('div', { class: 'meta' }, `Discount ${o.discount}`) : null,
+    o.discount && !/^\D*0([.,]0+)?$/.test(o.discount.trim()) ? h('div', { class: 'meta' }, `Discount ${o.discount}`) : null,
     o.expires_at ? h('div', { class: 'meta' }, `Reserved for you until ${new Date(o.expires_at).toLocaleTimeString()}`) : null,
     h('label', {}, 'Card (sandbox: 4242 4242 4242 4242)', card),
     errorLine(),

@@ -34,7 +34,7 @@ const EARNINGS: &str = include_str!("../assets/earnings.html");
 const OPS: &str = include_str!("../assets/ops.html");
 const MERCHANT: &str = include_str!("../assets/merchant.html");
 
-const NOT_FOUND: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Not found — Hawker</title><link rel="stylesheet" href="/assets/style.css"></head><body><header><a class="logo" href="/">Hawk<span>er</span></a></header><main><h1>Not found</h1><p class="empty">There is nothing here. <a href="/">See who is live</a>.</p></main></body></html>"#;
+const NOT_FOUND: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Not found — Hawker</title><link rel="icon" href="/assets/icon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/style.css"></head><body><header><a class="logo" href="/">Hawk<span>er</span></a></header><main><h1>Not found</h1><p class="empty">There is nothing here. <a href="/">See who is live</a>.</p></main></body></html>"#;
 
 fn page(html: &'static str) -> Response {
     let mut r = Html(html).into_response();
@@ -95,6 +95,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("earnings.js", "text/javascript; charset=utf-8"),
     asset!("ops.js", "text/javascript; charset=utf-8"),
     asset!("merchant.js", "text/javascript; charset=utf-8"),
+    asset!("icon.svg", "image/svg+xml"),
 ];
 
 async fn asset(Path(file): Path<String>) -> Response {

@@ -225,6 +225,8 @@ pub struct OrderFilter {
     pub show: Option<ShowId>,
     pub from: Option<UnixMillis>,
     pub to: Option<UnixMillis>,
+    /// An order id, or part of the buyer's e-mail address (case-insensitive).
+    pub search: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -350,6 +352,8 @@ pub trait ShopStore: Send + Sync {
     ) -> Result<()>;
     async fn unpin(&self, show: ShowId, product: ProductId, now: UnixMillis) -> Result<bool>;
     async fn pins(&self, show: ShowId) -> Result<Vec<Pin>>;
+    /// The show ended: every pin still up comes down at `at`. Returns how many.
+    async fn close_open_pins(&self, show: ShowId, at: UnixMillis) -> Result<u64>;
 
     async fn create_flash_sale(&self, s: &NewFlashSale, now: UnixMillis) -> Result<FlashSale>;
     async fn flash_sale(&self, id: FlashSaleId) -> Result<Option<FlashSale>>;
@@ -1119,6 +1123,17 @@ impl ShopStore for SqlStore {
         Ok(r.rows_affected() > 0)
     }
 
+    async fn close_open_pins(&self, show: ShowId, at: UnixMillis) -> Result<u64> {
+        let r = sqlx::query(
+            "UPDATE pins SET unpinned_at = $1 WHERE show_id = $2 AND unpinned_at IS NULL",
+        )
+        .bind(at.0)
+        .bind(show.0)
+        .execute(self.pool())
+        .await?;
+        Ok(r.rows_affected())
+    }
+
     async fn pins(&self, show: ShowId) -> Result<Vec<Pin>> {
         let rows = sqlx::query("SELECT show_id, product_id, pinned_at, offset_ms, unpinned_at FROM pins WHERE show_id = $1 ORDER BY pinned_at, id").bind(show.0).fetch_all(self.pool()).await?;
         rows.iter()
@@ -1544,9 +1559,12 @@ impl ShopStore for SqlStore {
         offset: i64,
     ) -> Result<Vec<Order>> {
         self.materialise_all().await?;
+        let search = f.search.as_deref().map(str::trim).filter(|q| !q.is_empty());
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLS} FROM orders WHERE org_id = $1 AND ($2 IS NULL OR state = $2) AND ($3 IS NULL OR show_id = $3) \
-             AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR created_at < $5) ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7"
+             AND ($4 IS NULL OR created_at >= $4) AND ($5 IS NULL OR created_at < $5) \
+             AND ($8 IS NULL OR id = $9 OR buyer_id IN (SELECT id FROM accounts WHERE LOWER(email) LIKE $8 ESCAPE '\\')) \
+             ORDER BY created_at DESC, id DESC LIMIT $6 OFFSET $7"
         ))
         .bind(org)
         .bind(f.state.map(|s| s.as_str()))
@@ -1555,6 +1573,12 @@ impl ShopStore for SqlStore {
         .bind(f.to.map(|t| t.0))
         .bind(limit)
         .bind(offset)
+        // The e-mail as a LIKE pattern with its wildcards escaped; the id when it is a number.
+        .bind(search.as_ref().map(|q| {
+            let q = q.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            format!("%{q}%")
+        }))
+        .bind(search.as_ref().and_then(|q| q.parse::<i64>().ok()))
         .fetch_all(self.pool())
         .await?;
         rows.iter().map(order_from).collect()

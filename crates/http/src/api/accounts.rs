@@ -192,3 +192,10 @@ pub(crate) async fn log_out(
 pub(crate) async fn me(caller: Caller) -> ApiResult<Json<AccountView>> {
     Ok(Json(AccountView::from(caller.require()?)))
 }
+
+/// `GET /api/v1/session`: who the caller is, `{"account": null}` when nobody is signed in.
+/// Pages ask this instead of `/api/v1/me`, whose 401 a browser logs as an error.
+pub(crate) async fn session(caller: Caller) -> Json<serde_json::Value> {
+    let account = caller.0.as_deref().map(AccountView::from);
+    Json(serde_json::json!({ "account": account }))
+}

@@ -5,6 +5,7 @@ pub(crate) mod channels;
 mod disclosure;
 mod export;
 mod money;
+mod replay;
 mod room;
 pub(crate) mod shop;
 mod shows;
@@ -29,6 +30,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             axum::routing::delete(accounts::log_out),
         )
         .route("/api/v1/me", get(accounts::me))
+        .route("/api/v1/session", get(accounts::session))
         .route("/api/v1/me/channels", get(channels::mine))
         .route(
             "/api/v1/channels",
@@ -213,7 +215,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             "/api/v1/shows/{id}/shelf",
             get(shop::shelf).put(shop::set_shelf),
         )
-        .route("/api/v1/shows/{id}/pins", post(shop::pin))
+        .route("/api/v1/shows/{id}/pins", get(replay::pins).post(shop::pin))
         .route("/api/v1/shows/{id}/pins/{product}", delete(shop::unpin))
         // Flash sales and coupons.
         .route("/api/v1/flash-sales", post(shop::create_sale))
@@ -266,6 +268,9 @@ pub(crate) struct ShowView {
     pub watch_url: String,
     /// Set once a recording exists.
     pub replay_url: Option<String>,
+    /// People watching now (live shows in the list, when this node runs the show's room).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub viewers: Option<u64>,
 }
 
 pub(crate) fn show_view(base: &str, show: &Show, channel: &Channel, recorded: bool) -> ShowView {
@@ -280,5 +285,6 @@ pub(crate) fn show_view(base: &str, show: &Show, channel: &Channel, recorded: bo
         ended_at: show.ended_at.map(|t| t.0),
         watch_url: format!("{base}/c/{}", channel.slug),
         replay_url: recorded.then(|| format!("{base}/replay/{}", show.id)),
+        viewers: None,
     }
 }

@@ -401,7 +401,11 @@ pub(crate) struct SellerView {
     name: String,
 }
 
-async fn product_view(state: &AppState, p: &Product, store: Option<i64>) -> ApiResult<ProductView> {
+pub(crate) async fn product_view(
+    state: &AppState,
+    p: &Product,
+    store: Option<i64>,
+) -> ApiResult<ProductView> {
     let org = state
         .store
         .org(p.org)
@@ -1375,6 +1379,9 @@ pub(crate) struct CheckoutBody {
     /// The channel whose show the buyer is in.
     #[serde(default)]
     channel: Option<String>,
+    /// The show's replay the buyer is watching (a shoppable replay): the order is the show's.
+    #[serde(default)]
+    replay_of: Option<i64>,
     #[serde(default)]
     acknowledge_exceptions: bool,
 }
@@ -1532,13 +1539,23 @@ pub(crate) async fn checkout(
             }
         }
     }
-    let (channel, show) = match &b.channel {
-        Some(slug) => {
+    let (channel, show) = match (&b.channel, b.replay_of) {
+        // From a replay: attributed to that show, at today's price and stock (the paid slot's
+        // pin window has passed, so no slot takes it).
+        (_, Some(id)) => {
+            let s = state
+                .store
+                .show(ShowId(id))
+                .await?
+                .ok_or_else(|| ApiError::not_found("show"))?;
+            (Some(s.channel), Some(s.id))
+        }
+        (Some(slug), None) => {
             let c = find(&state, slug).await?;
             let show = state.store.live_show_of_channel(c.id).await?.map(|s| s.id);
             (Some(c.id), show)
         }
-        None => (None, None),
+        (None, None) => (None, None),
     };
     let key = idempotency(key_header, b.idempotency_key);
     let o = shop(&state)?
@@ -1735,6 +1752,8 @@ pub(crate) struct OrderQuery {
     show: Option<i64>,
     from: Option<i64>,
     to: Option<i64>,
+    /// An order id or part of the buyer's e-mail address.
+    q: Option<String>,
     #[serde(default = "hundred")]
     limit: i64,
     #[serde(default)]
@@ -1791,6 +1810,7 @@ pub(crate) async fn org_orders(
         show: q.show.map(ShowId),
         from: q.from.map(UnixMillis),
         to: q.to.map(UnixMillis),
+        search: q.q.clone(),
     };
     let csv = q.format.as_deref() == Some("csv");
     let limit = if csv { 100_000 } else { q.limit.clamp(1, 500) };

@@ -55,7 +55,11 @@ pub(crate) async fn list(
             }
         }
         let recorded = state.store.recording(s.id).await?.is_some();
-        out.push(show_view(base, &s, &c, recorded));
+        let mut view = show_view(base, &s, &c, recorded);
+        if s.state == ShowState::Live {
+            view.viewers = state.rooms.viewers(c.id).await;
+        }
+        out.push(view);
     }
     Ok(Json(out))
 }
@@ -92,7 +96,11 @@ pub(crate) async fn of_channel(
     let mut out = Vec::new();
     for s in state.store.shows_of_channel(c.id, 50).await? {
         let recorded = state.store.recording(s.id).await?.is_some();
-        out.push(show_view(base, &s, &c, recorded));
+        let mut view = show_view(base, &s, &c, recorded);
+        if s.state == ShowState::Live {
+            view.viewers = state.rooms.viewers(c.id).await;
+        }
+        out.push(view);
     }
     Ok(Json(out))
 }

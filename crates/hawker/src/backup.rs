@@ -1,0 +1,1290 @@
+//! (Over 800 lines on purpose: backup and restore share the manifest, the path rules and the
+//! permission handling; split it into `backup/` and `restore/` when it grows again.)
+//!
+//! `hawker backup` and `hawker restore`: the embedded database, the media and the secret files
+//! of a data directory, in one directory or one `.tar.gz`, with a manifest of checksums.
+//!
+//! The database is copied with `VACUUM INTO` through a connection of its own: one read
+//! transaction, so the copy is the database as of one instant while the server goes on writing
+//! (in WAL mode readers and writers do not wait for each other). The secrets and media are
+//! copied after it, so every file the copied database names already existed; files that appear
+//! later are merely extra. Recordings are written through a temporary file and a rename, so a
+//! finished file never changes: `*.tmp` files (writes in progress) are left out, and a
+//! directory's playlists are copied before its segments, so a copied playlist only names
+//! segments that are copied too. A show that was live is closed at the restored server's first
+//! start, as after a crash. A file that keeps changing while it is copied is left out and named
+//! in the manifest's `skipped` list.
+//!
+//! PostgreSQL installations back up their database with PostgreSQL's own tools; `--media-only`
+//! still copies the files of the data directory.
+//!
+//! A restore checks every checksum before it writes anything, refuses to replace an installation
+//! without `--force` and never runs under a server; what it replaces is moved aside, not deleted.
+
+use crate::config::Config;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::collections::{BTreeMap, BTreeSet};
+use std::fs::{File, Metadata};
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+pub const MANIFEST: &str = "manifest.json";
+/// The database's name inside a backup, wherever `[storage] url` put it.
+pub const DATABASE: &str = "hawker.db";
+pub const KIND: &str = "hawker-backup";
+pub const FORMAT: u32 = 1;
+/// The key of the keyed hashes (ID numbers, devices, cards), made at first start (see `app.rs`).
+pub const IDENTITY_SECRET: &str = "identity-hash.secret";
+/// The payment sandbox's webhook secret (see `app.rs`).
+pub const SANDBOX_SECRET: &str = "sandbox-webhook.secret";
+/// Files of the data directory readable by their owner only, restored as such.
+pub const SECRETS: [&str; 4] = [
+    crate::admin::TOKEN_FILE,
+    crate::admin::PASSWORD_FILE,
+    IDENTITY_SECRET,
+    SANDBOX_SECRET,
+];
+pub const IMAGES: &str = "images";
+pub const DOCUMENTS: &str = "identity-documents";
+pub const RECORDINGS: &str = "recordings";
+const MEDIA: [&str; 3] = [IMAGES, DOCUMENTS, RECORDINGS];
+
+/// How often a file that changes while it is copied is tried again before it is left out.
+const ATTEMPTS: usize = 3;
+/// Files up to this size go into an archive through memory, so a changed one can be retried.
+const IN_MEMORY: u64 = 16 << 20;
+
+/// `manifest.json`: what a backup holds and the checksum of every file.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Always `hawker-backup`.
+    pub kind: String,
+    pub format: u32,
+    pub hawker_version: String,
+    /// RFC 3339, UTC.
+    pub created_at: String,
+    pub created_at_ms: i64,
+    /// None for `--media-only`.
+    pub database: Option<DatabaseInfo>,
+    pub files: Vec<FileEntry>,
+    /// Files the backup left out: writes in progress, links, files removed or still changing.
+    #[serde(default)]
+    pub skipped: Vec<Skipped>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatabaseInfo {
+    /// `sqlite`.
+    pub engine: String,
+    pub file: String,
+    /// The latest migration applied to the copied database.
+    pub schema_version: i64,
+    pub schema_description: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FileEntry {
+    /// Relative, `/`-separated: `hawker.db`, `admin-token`, `images/…`, `recordings/{show}/…`.
+    pub path: String,
+    pub bytes: u64,
+    /// Lowercase hex.
+    pub sha256: String,
+    /// Restored readable by the owner only (0600).
+    #[serde(default)]
+    pub secret: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Skipped {
+    pub path: String,
+    pub reason: String,
+}
+
+/// Where an installation keeps what a backup holds.
+#[derive(Debug, Clone)]
+struct Layout {
+    data: PathBuf,
+    /// None: PostgreSQL.
+    database: Option<PathBuf>,
+    recordings: PathBuf,
+}
+
+impl Layout {
+    fn of(cfg: &Config) -> anyhow::Result<Layout> {
+        Ok(Layout {
+            data: cfg.data.clone(),
+            database: sqlite_path(&cfg.storage.url, &cfg.data)?,
+            // Restored even where recording is off now: the database still names them.
+            recordings: cfg
+                .recording
+                .dir
+                .clone()
+                .unwrap_or_else(|| cfg.data.join(RECORDINGS)),
+        })
+    }
+
+    fn media_dir(&self, name: &str) -> PathBuf {
+        if name == RECORDINGS {
+            self.recordings.clone()
+        } else {
+            self.data.join(name)
+        }
+    }
+}
+
+/// The SQLite file the server opens for this configuration (as `hawker_storage` reads the URL),
+/// or None for PostgreSQL.
+fn sqlite_path(url: &str, data: &Path) -> anyhow::Result<Option<PathBuf>> {
+    if url.is_empty() {
+        return Ok(Some(data.join(DATABASE)));
+    }
+    if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+        return Ok(None);
+    }
+    anyhow::ensure!(
+        url.starts_with("sqlite:"),
+        "storage.url must start with sqlite:// or postgres://"
+    );
+    let p = url
+        .trim_start_matches("sqlite://")
+        .trim_start_matches("sqlite:");
+    let p = p.split('?').next().unwrap_or("");
+    anyhow::ensure!(
+        !p.is_empty() && !p.contains(":memory:"),
+        "an in-memory database has nothing to back up or restore"
+    );
+    Ok(Some(PathBuf::from(p)))
+}
+
+/// What `hawker backup` says to a PostgreSQL installation.
+pub fn postgres_advice() -> String {
+    "this installation keeps its database in PostgreSQL ([storage] url); `hawker backup` copies \
+     only the embedded SQLite database. Back up PostgreSQL with its own tools: \
+     `pg_dump --format=custom --file=hawker.dump \"$HAWKER_STORAGE__URL\"` (restore with \
+     `pg_restore`), or `pg_basebackup` with WAL archiving for point-in-time recovery; and copy \
+     the media and secret files with `hawker backup --media-only --out PATH`. See docs/backup.md."
+        .to_string()
+}
+
+pub struct BackupOptions {
+    /// A directory, or one file when the name ends in `.tar.gz` or `.tgz`.
+    pub out: PathBuf,
+    /// Secrets and media without the database.
+    pub media_only: bool,
+}
+
+#[derive(Debug)]
+pub struct BackupReport {
+    pub out: PathBuf,
+    pub manifest: Manifest,
+}
+
+impl BackupReport {
+    pub fn bytes(&self) -> u64 {
+        self.manifest.files.iter().map(|f| f.bytes).sum()
+    }
+}
+
+fn is_archive(p: &Path) -> bool {
+    let name = p.file_name().map(|n| n.to_string_lossy().to_lowercase());
+    name.is_some_and(|n| n.ends_with(".tar.gz") || n.ends_with(".tgz"))
+}
+
+/// `{path}{suffix}` beside `path`.
+fn beside(path: &Path, suffix: &str) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(suffix);
+    path.with_file_name(name)
+}
+
+/// Writes a backup of the installation `cfg` describes; the server may be running.
+pub fn backup(cfg: &Config, opts: &BackupOptions) -> anyhow::Result<BackupReport> {
+    let layout = Layout::of(cfg)?;
+    let db = match (&layout.database, opts.media_only) {
+        (_, true) => None,
+        (None, false) => anyhow::bail!("{}", postgres_advice()),
+        (Some(p), false) => {
+            anyhow::ensure!(
+                p.is_file(),
+                "no database at {}: nothing to back up (is --data right? the server creates it \
+                 at its first start)",
+                p.display()
+            );
+            Some(p.clone())
+        }
+    };
+    anyhow::ensure!(
+        layout.data.is_dir(),
+        "no data directory at {}",
+        layout.data.display()
+    );
+    let out = &opts.out;
+    anyhow::ensure!(
+        out.file_name().is_some(),
+        "--out needs a file or directory name"
+    );
+    anyhow::ensure!(
+        std::fs::symlink_metadata(out).is_err(),
+        "{} already exists: a backup never overwrites anything",
+        out.display()
+    );
+    if let Some(parent) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent)?;
+    }
+    let out_abs = std::path::absolute(out)?;
+    for m in MEDIA {
+        let dir = std::path::absolute(layout.media_dir(m))?;
+        anyhow::ensure!(
+            !out_abs.starts_with(&dir),
+            "--out {} is inside the media directory {}, which the backup copies",
+            out.display(),
+            dir.display()
+        );
+    }
+
+    let partial = beside(out, &format!(".partial-{}", std::process::id()));
+    let mut sink = if is_archive(out) {
+        Sink::archive(&partial)?
+    } else {
+        Sink::directory(&partial)?
+    };
+    let written = write_backup(&mut sink, &layout, db.as_deref());
+    let manifest = match written.and_then(|m| sink.finish().map(|()| m)) {
+        Ok(m) => m,
+        Err(e) => {
+            remove_any(&partial);
+            remove_any(&beside(&partial, ".db"));
+            return Err(e);
+        }
+    };
+    std::fs::rename(&partial, out)?;
+    Ok(BackupReport {
+        out: out.clone(),
+        manifest,
+    })
+}
+
+fn write_backup(sink: &mut Sink, layout: &Layout, db: Option<&Path>) -> anyhow::Result<Manifest> {
+    let now = now_ms();
+    let mut files = Vec::new();
+    let mut skipped = Vec::new();
+    // The database first: every file it names exists before the media are copied.
+    let database = match db {
+        Some(db) => {
+            let snap = sink.snapshot_path();
+            let info = snapshot_sqlite(db, &snap)?;
+            files.push(sink.add_snapshot(&snap)?);
+            Some(info)
+        }
+        None => None,
+    };
+    for name in SECRETS {
+        let path = layout.data.join(name);
+        if path.is_file() {
+            match sink.add_file(name, &path, true)? {
+                Outcome::Copied(e) => files.push(e),
+                Outcome::Skipped(reason) => skipped.push(Skipped {
+                    path: name.to_string(),
+                    reason: reason.into(),
+                }),
+            }
+        }
+    }
+    for m in MEDIA {
+        walk(sink, &layout.media_dir(m), m, &mut files, &mut skipped)?;
+    }
+    let manifest = Manifest {
+        kind: KIND.into(),
+        format: FORMAT,
+        hawker_version: env!("CARGO_PKG_VERSION").into(),
+        created_at: rfc3339(now),
+        created_at_ms: now,
+        database,
+        files,
+        skipped,
+    };
+    sink.add_manifest(&serde_json::to_vec_pretty(&manifest)?)?;
+    Ok(manifest)
+}
+
+/// The database as of one instant, into `dest`: `VACUUM INTO` reads it in one transaction
+/// beside the running server's connections. The copy is left in rollback-journal mode (one
+/// file); the server turns WAL back on when it opens it.
+fn snapshot_sqlite(db: &Path, dest: &Path) -> anyhow::Result<DatabaseInfo> {
+    use rusqlite::{Connection, OpenFlags};
+    let conn = Connection::open_with_flags(
+        db,
+        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| anyhow::anyhow!("cannot open the database {}: {e}", db.display()))?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    let target = dest
+        .to_str()
+        .ok_or_else(|| anyhow::anyhow!("the backup path must be UTF-8"))?;
+    conn.execute("VACUUM INTO ?1", [target])
+        .map_err(|e| anyhow::anyhow!("cannot copy the database {}: {e}", db.display()))?;
+    drop(conn);
+    let snap = Connection::open_with_flags(dest, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    let _: String = snap.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
+    let check: String = snap.query_row("PRAGMA quick_check", [], |r| r.get(0))?;
+    anyhow::ensure!(
+        check == "ok",
+        "the copied database fails its check: {check}"
+    );
+    let (schema_version, schema_description) = snap
+        .query_row(
+            "SELECT version, description FROM _sqlx_migrations WHERE success = 1 \
+             ORDER BY version DESC LIMIT 1",
+            [],
+            |r| Ok((r.get::<_, i64>(0)?, r.get::<_, String>(1)?)),
+        )
+        .map_err(|e| anyhow::anyhow!("the database has no migration history: {e}"))?;
+    drop(snap);
+    Ok(DatabaseInfo {
+        engine: "sqlite".into(),
+        file: DATABASE.into(),
+        schema_version,
+        schema_description,
+    })
+}
+
+/// Copies the regular files under `dir` as `{prefix}/…`: in each directory the playlists first,
+/// then the other files by name, then the subdirectories.
+fn walk(
+    sink: &mut Sink,
+    dir: &Path,
+    prefix: &str,
+    files: &mut Vec<FileEntry>,
+    skipped: &mut Vec<Skipped>,
+) -> anyhow::Result<()> {
+    let rd = match std::fs::read_dir(dir) {
+        Ok(rd) => rd,
+        // Absent, or removed by retention while we were at it.
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+        Err(e) => return Err(anyhow::anyhow!("cannot read {}: {e}", dir.display())),
+    };
+    let mut plain = Vec::new();
+    let mut dirs = Vec::new();
+    for e in rd {
+        let e = match e {
+            Ok(e) => e,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e.into()),
+        };
+        let name = e.file_name();
+        let Some(name) = name.to_str().map(str::to_string) else {
+            skipped.push(Skipped {
+                path: format!("{prefix}/{}", name.to_string_lossy()),
+                reason: "the name is not UTF-8".into(),
+            });
+            continue;
+        };
+        let rel = format!("{prefix}/{name}");
+        let t = match e.file_type() {
+            Ok(t) => t,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(e.into()),
+        };
+        if t.is_dir() {
+            dirs.push((name, e.path()));
+        } else if !t.is_file() {
+            skipped.push(Skipped {
+                path: rel,
+                reason: "not a regular file (a link or a device)".into(),
+            });
+        } else if name.ends_with(".tmp") {
+            skipped.push(Skipped {
+                path: rel,
+                reason: "a write in progress".into(),
+            });
+        } else {
+            plain.push((name, e.path()));
+        }
+    }
+    plain.sort_by(|a, b| (!a.0.ends_with(".m3u8"), &a.0).cmp(&(!b.0.ends_with(".m3u8"), &b.0)));
+    dirs.sort();
+    for (name, path) in plain {
+        let rel = format!("{prefix}/{name}");
+        match sink.add_file(&rel, &path, false)? {
+            Outcome::Copied(e) => files.push(e),
+            Outcome::Skipped(reason) => skipped.push(Skipped {
+                path: rel,
+                reason: reason.into(),
+            }),
+        }
+    }
+    for (name, path) in dirs {
+        walk(sink, &path, &format!("{prefix}/{name}"), files, skipped)?;
+    }
+    Ok(())
+}
+
+enum Outcome {
+    Copied(FileEntry),
+    Skipped(&'static str),
+}
+
+const VANISHED: &str = "removed while the backup ran";
+const CHANGING: &str = "still changing while it was copied";
+
+/// Where a backup is written: a directory (files as they are) or a gzip'd tar.
+enum Sink {
+    Directory {
+        root: PathBuf,
+    },
+    Archive {
+        path: PathBuf,
+        tar: Box<tar::Builder<flate2::write::GzEncoder<File>>>,
+    },
+}
+
+fn same_file_state(a: &Metadata, b: &Metadata) -> bool {
+    a.len() == b.len() && a.modified().ok() == b.modified().ok()
+}
+
+fn open_source(path: &Path) -> io::Result<Option<File>> {
+    match File::open(path) {
+        Ok(f) => Ok(Some(f)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+fn tar_header(len: u64, secret: bool, mtime: u64) -> tar::Header {
+    let mut h = tar::Header::new_gnu();
+    h.set_size(len);
+    h.set_mode(if secret { 0o600 } else { 0o644 });
+    h.set_mtime(mtime);
+    h.set_entry_type(tar::EntryType::Regular);
+    h
+}
+
+fn mtime_secs(m: &Metadata) -> u64 {
+    m.modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Sink {
+    fn directory(root: &Path) -> anyhow::Result<Sink> {
+        let mut b = std::fs::DirBuilder::new();
+        #[cfg(unix)]
+        std::os::unix::fs::DirBuilderExt::mode(&mut b, 0o700);
+        b.create(root)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", root.display()))?;
+        Ok(Sink::Directory {
+            root: root.to_path_buf(),
+        })
+    }
+
+    fn archive(path: &Path) -> anyhow::Result<Sink> {
+        let f = create_file(path, true, true)
+            .map_err(|e| anyhow::anyhow!("cannot create {}: {e}", path.display()))?;
+        // Video is compressed already: the fast level costs little and gains as much.
+        let gz = flate2::write::GzEncoder::new(f, flate2::Compression::fast());
+        Ok(Sink::Archive {
+            path: path.to_path_buf(),
+            tar: Box::new(tar::Builder::new(gz)),
+        })
+    }
+
+    /// Where `VACUUM INTO` writes the database copy.
+    fn snapshot_path(&self) -> PathBuf {
+        match self {
+            Sink::Directory { root } => root.join(DATABASE),
+            Sink::Archive { path, .. } => beside(path, ".db"),
+        }
+    }
+
+    fn add_snapshot(&mut self, snap: &Path) -> anyhow::Result<FileEntry> {
+        match self {
+            Sink::Directory { .. } => {
+                let mut f = File::open(snap)?;
+                let (bytes, sha256) = copy_hashing(&mut f, &mut io::sink())?;
+                File::open(snap)?.sync_all()?;
+                Ok(FileEntry {
+                    path: DATABASE.into(),
+                    bytes,
+                    sha256,
+                    secret: false,
+                })
+            }
+            Sink::Archive { tar, .. } => {
+                let mut f = File::open(snap)?;
+                let meta = f.metadata()?;
+                let mut r = ExactReader::new(&mut f, meta.len());
+                tar.append_data(
+                    &mut tar_header(meta.len(), false, mtime_secs(&meta)),
+                    DATABASE,
+                    &mut r,
+                )?;
+                anyhow::ensure!(!r.short, "the database copy changed while it was archived");
+                let sha256 = r.hex();
+                drop(f);
+                std::fs::remove_file(snap)?;
+                Ok(FileEntry {
+                    path: DATABASE.into(),
+                    bytes: meta.len(),
+                    sha256,
+                    secret: false,
+                })
+            }
+        }
+    }
+
+    fn add_file(&mut self, rel: &str, src: &Path, secret: bool) -> anyhow::Result<Outcome> {
+        for _ in 0..ATTEMPTS {
+            let Some(mut f) = open_source(src)? else {
+                return Ok(Outcome::Skipped(VANISHED));
+            };
+            let before = f.metadata()?;
+            let len = before.len();
+            match self {
+                Sink::Directory { root } => {
+                    let dest = root.join(rel);
+                    if let Some(p) = dest.parent() {
+                        std::fs::create_dir_all(p)?;
+                    }
+                    let mut out = create_file(&dest, secret, false)?;
+                    let (n, sha256) = copy_hashing(&mut f, &mut out)?;
+                    if n == len && same_file_state(&before, &f.metadata()?) {
+                        out.sync_all()?;
+                        return Ok(Outcome::Copied(FileEntry {
+                            path: rel.into(),
+                            bytes: n,
+                            sha256,
+                            secret,
+                        }));
+                    }
+                    drop(out);
+                    std::fs::remove_file(&dest)?;
+                }
+                Sink::Archive { tar, .. } if len <= IN_MEMORY => {
+                    let mut buf = Vec::with_capacity(len as usize);
+                    (&mut f).take(len + 1).read_to_end(&mut buf)?;
+                    if buf.len() as u64 != len || !same_file_state(&before, &f.metadata()?) {
+                        continue;
+                    }
+                    let mut h = tar_header(len, secret, mtime_secs(&before));
+                    tar.append_data(&mut h, rel, buf.as_slice())?;
+                    return Ok(Outcome::Copied(FileEntry {
+                        path: rel.into(),
+                        bytes: len,
+                        sha256: hex::encode(Sha256::digest(&buf)),
+                        secret,
+                    }));
+                }
+                Sink::Archive { tar, .. } => {
+                    // Large: streamed, no second try. A finished recording never changes (they
+                    // are written through a rename); anything else that did is left out of the
+                    // manifest, so a restore ignores its entry.
+                    let mut r = ExactReader::new(&mut f, len);
+                    let mut h = tar_header(len, secret, mtime_secs(&before));
+                    tar.append_data(&mut h, rel, &mut r)?;
+                    let sha256 = r.hex();
+                    let short = r.short;
+                    if short || !same_file_state(&before, &f.metadata()?) {
+                        return Ok(Outcome::Skipped(CHANGING));
+                    }
+                    return Ok(Outcome::Copied(FileEntry {
+                        path: rel.into(),
+                        bytes: len,
+                        sha256,
+                        secret,
+                    }));
+                }
+            }
+        }
+        Ok(Outcome::Skipped(CHANGING))
+    }
+
+    /// Last in an archive: a restore reads every file before it.
+    fn add_manifest(&mut self, bytes: &[u8]) -> anyhow::Result<()> {
+        match self {
+            Sink::Directory { root } => {
+                let mut f = create_file(&root.join(MANIFEST), false, true)?;
+                f.write_all(bytes)?;
+                f.sync_all()?;
+            }
+            Sink::Archive { tar, .. } => {
+                let mut h = tar_header(bytes.len() as u64, false, (now_ms() / 1000) as u64);
+                tar.append_data(&mut h, MANIFEST, bytes)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn finish(self) -> anyhow::Result<()> {
+        match self {
+            Sink::Directory { root } => {
+                File::open(&root)?.sync_all()?;
+            }
+            Sink::Archive { tar, path } => {
+                let f = tar
+                    .into_inner()
+                    .and_then(|gz| gz.finish())
+                    .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+                f.sync_all()?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Exactly `len` bytes of `inner`, hashed; zeros after a premature end (the archive's header
+/// already promised `len`), which marks the copy `short`.
+struct ExactReader<'a> {
+    inner: io::Take<&'a mut File>,
+    left: u64,
+    sha: Sha256,
+    short: bool,
+}
+
+impl<'a> ExactReader<'a> {
+    fn new(f: &'a mut File, len: u64) -> Self {
+        ExactReader {
+            inner: f.take(len),
+            left: len,
+            sha: Sha256::new(),
+            short: false,
+        }
+    }
+
+    fn hex(&self) -> String {
+        hex::encode(self.sha.clone().finalize())
+    }
+}
+
+impl Read for ExactReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        if self.left == 0 || buf.is_empty() {
+            return Ok(0);
+        }
+        let want = buf.len().min(self.left as usize);
+        let n = if self.short {
+            0
+        } else {
+            self.inner.read(&mut buf[..want])?
+        };
+        let n = if n == 0 {
+            self.short = true;
+            buf[..want].fill(0);
+            want
+        } else {
+            self.sha.update(&buf[..n]);
+            n
+        };
+        self.left -= n as u64;
+        Ok(n)
+    }
+}
+
+/// Creates `path` (never replacing one when `new`), 0600 when `secret`.
+fn create_file(path: &Path, secret: bool, new: bool) -> io::Result<File> {
+    let mut o = std::fs::OpenOptions::new();
+    o.write(true);
+    if new {
+        o.create_new(true);
+    } else {
+        o.create(true).truncate(true);
+    }
+    #[cfg(unix)]
+    if secret {
+        std::os::unix::fs::OpenOptionsExt::mode(&mut o, 0o600);
+    }
+    #[cfg(not(unix))]
+    let _ = secret;
+    o.open(path)
+}
+
+/// Copies `r` into `w`; returns the byte count and the SHA-256 in hex.
+fn copy_hashing(r: &mut (impl Read + ?Sized), w: &mut impl Write) -> io::Result<(u64, String)> {
+    let mut sha = Sha256::new();
+    let mut buf = vec![0u8; 256 * 1024];
+    let mut n = 0u64;
+    loop {
+        let k = match r.read(&mut buf) {
+            Ok(0) => break,
+            Ok(k) => k,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        sha.update(&buf[..k]);
+        w.write_all(&buf[..k])?;
+        n += k as u64;
+    }
+    Ok((n, hex::encode(sha.finalize())))
+}
+
+fn remove_any(p: &Path) {
+    match std::fs::symlink_metadata(p) {
+        Ok(m) if m.is_dir() => {
+            let _ = std::fs::remove_dir_all(p);
+        }
+        Ok(_) => {
+            let _ = std::fs::remove_file(p);
+        }
+        Err(_) => {}
+    }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}
+
+/// UTC civil time of Unix milliseconds: (year, month, day, hour, minute, second).
+fn civil(ms: i64) -> (i64, i64, i64, i64, i64, i64) {
+    let secs = ms.div_euclid(1000);
+    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
+    // Howard Hinnant's days-to-civil.
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    let y = yoe + era * 400 + i64::from(m <= 2);
+    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
+}
+
+fn rfc3339(ms: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil(ms);
+    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+}
+
+fn stamp(ms: i64) -> String {
+    let (y, mo, d, h, mi, s) = civil(ms);
+    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+}
+
+// ---------------------------------------------------------------------------------------------
+// Restore
+// ---------------------------------------------------------------------------------------------
+
+pub struct RestoreOptions {
+    /// A backup directory or `.tar.gz`.
+    pub from: PathBuf,
+    /// Replace an existing installation (moved aside into `{data}/before-restore-{time}/`).
+    pub force: bool,
+}
+
+#[derive(Debug)]
+pub struct RestoreReport {
+    pub data: PathBuf,
+    pub manifest: Manifest,
+    /// Where the replaced files went.
+    pub moved_aside: Vec<PathBuf>,
+}
+
+/// What a file of a backup is, from its path alone (never from the manifest's say-so).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Item {
+    Database,
+    Secret,
+    Media,
+}
+
+fn classify(path: &str) -> anyhow::Result<Item> {
+    let parts: Vec<&str> = path.split('/').collect();
+    let sane = parts
+        .iter()
+        .all(|p| !p.is_empty() && *p != "." && *p != ".." && !p.contains(['\\', '\0']));
+    anyhow::ensure!(sane, "the backup names an unsafe path {path:?}");
+    match parts.as_slice() {
+        [DATABASE] => Ok(Item::Database),
+        [name] if SECRETS.contains(name) => Ok(Item::Secret),
+        [dir, _, ..] if MEDIA.contains(dir) => Ok(Item::Media),
+        _ => anyhow::bail!("the backup holds an unexpected file {path:?}"),
+    }
+}
+
+fn check_manifest(m: &Manifest) -> anyhow::Result<()> {
+    anyhow::ensure!(m.kind == KIND, "not a Hawker backup (kind {:?})", m.kind);
+    anyhow::ensure!(
+        m.format <= FORMAT,
+        "the backup was made by a newer Hawker ({}, format {}); restore it with that version",
+        m.hawker_version,
+        m.format
+    );
+    let mut seen = BTreeSet::new();
+    let mut has_db = false;
+    for f in &m.files {
+        let item = classify(&f.path)?;
+        has_db |= item == Item::Database;
+        anyhow::ensure!(
+            seen.insert(f.path.as_str()),
+            "the manifest lists {} twice",
+            f.path
+        );
+        anyhow::ensure!(
+            f.sha256.len() == 64 && f.sha256.bytes().all(|b| b.is_ascii_hexdigit()),
+            "the manifest's checksum of {} is malformed",
+            f.path
+        );
+    }
+    anyhow::ensure!(
+        has_db == m.database.is_some(),
+        "the manifest and its file list disagree about the database"
+    );
+    Ok(())
+}
+
+fn mismatch(f: &FileEntry, bytes: u64, sha: &str) -> anyhow::Error {
+    if bytes != f.bytes {
+        anyhow::anyhow!(
+            "{}: {bytes} bytes, the manifest says {} (checksum mismatch)",
+            f.path,
+            f.bytes
+        )
+    } else {
+        anyhow::anyhow!(
+            "{}: checksum mismatch (SHA-256 {sha}, the manifest says {})",
+            f.path,
+            f.sha256
+        )
+    }
+}
+
+enum Source {
+    Directory(PathBuf),
+    Archive(PathBuf),
+}
+
+impl Source {
+    fn open(from: &Path) -> anyhow::Result<Source> {
+        let meta = std::fs::metadata(from)
+            .map_err(|e| anyhow::anyhow!("no backup at {}: {e}", from.display()))?;
+        if meta.is_dir() {
+            anyhow::ensure!(
+                from.join(MANIFEST).is_file(),
+                "{} has no {MANIFEST}: not a Hawker backup",
+                from.display()
+            );
+            return Ok(Source::Directory(from.to_path_buf()));
+        }
+        let mut magic = [0u8; 2];
+        File::open(from)?.read_exact(&mut magic).ok();
+        anyhow::ensure!(
+            magic == [0x1f, 0x8b],
+            "{} is neither a backup directory nor a .tar.gz",
+            from.display()
+        );
+        Ok(Source::Archive(from.to_path_buf()))
+    }
+
+    fn entries(path: &Path) -> anyhow::Result<tar::Archive<flate2::read::GzDecoder<File>>> {
+        Ok(tar::Archive::new(flate2::read::GzDecoder::new(File::open(
+            path,
+        )?)))
+    }
+
+    /// Reads the manifest and checks every file against it; writes nothing.
+    fn verify(&self) -> anyhow::Result<Manifest> {
+        match self {
+            Source::Directory(root) => {
+                let m: Manifest = serde_json::from_slice(&std::fs::read(root.join(MANIFEST))?)
+                    .map_err(|e| anyhow::anyhow!("{MANIFEST} is unreadable: {e}"))?;
+                check_manifest(&m)?;
+                for f in &m.files {
+                    let mut src = File::open(root.join(&f.path))
+                        .map_err(|e| anyhow::anyhow!("{} is missing: {e}", f.path))?;
+                    let (bytes, sha) = copy_hashing(&mut src, &mut io::sink())?;
+                    if bytes != f.bytes || sha != f.sha256 {
+                        return Err(mismatch(f, bytes, &sha));
+                    }
+                }
+                Ok(m)
+            }
+            Source::Archive(path) => {
+                let mut seen: BTreeMap<String, (u64, String)> = BTreeMap::new();
+                let mut manifest = None;
+                let mut ar = Self::entries(path)?;
+                for e in ar.entries()? {
+                    let mut e = e?;
+                    if e.header().entry_type() != tar::EntryType::Regular {
+                        continue;
+                    }
+                    let name = e.path()?.to_string_lossy().into_owned();
+                    if name == MANIFEST {
+                        let mut b = Vec::new();
+                        (&mut e).take(64 << 20).read_to_end(&mut b)?;
+                        manifest = Some(b);
+                        continue;
+                    }
+                    let got = copy_hashing(&mut e, &mut io::sink())?;
+                    if seen.insert(name.clone(), got).is_some() {
+                        anyhow::bail!("the archive holds {name} twice");
+                    }
+                }
+                let m: Manifest = serde_json::from_slice(
+                    &manifest
+                        .ok_or_else(|| anyhow::anyhow!("no {MANIFEST}: not a Hawker backup"))?,
+                )
+                .map_err(|e| anyhow::anyhow!("{MANIFEST} is unreadable: {e}"))?;
+                check_manifest(&m)?;
+                for f in &m.files {
+                    let (bytes, sha) = seen
+                        .get(&f.path)
+                        .ok_or_else(|| anyhow::anyhow!("{} is missing", f.path))?;
+                    if *bytes != f.bytes || *sha != f.sha256 {
+                        return Err(mismatch(f, *bytes, sha));
+                    }
+                }
+                Ok(m)
+            }
+        }
+    }
+
+    /// Writes the manifest's files under `staging`, checking each again as it is written.
+    fn extract(&self, m: &Manifest, staging: &Path) -> anyhow::Result<()> {
+        let wanted: BTreeMap<&str, &FileEntry> =
+            m.files.iter().map(|f| (f.path.as_str(), f)).collect();
+        let write = |f: &FileEntry, r: &mut dyn Read| -> anyhow::Result<()> {
+            let dest = staging.join(&f.path);
+            if let Some(p) = dest.parent() {
+                std::fs::create_dir_all(p)?;
+            }
+            let mut out = create_file(&dest, f.secret || classify(&f.path)? == Item::Secret, true)?;
+            let (bytes, sha) = copy_hashing(r, &mut out)?;
+            if bytes != f.bytes || sha != f.sha256 {
+                return Err(mismatch(f, bytes, &sha));
+            }
+            out.sync_all()?;
+            Ok(())
+        };
+        match self {
+            Source::Directory(root) => {
+                for f in &m.files {
+                    write(f, &mut File::open(root.join(&f.path))?)?;
+                }
+            }
+            Source::Archive(path) => {
+                let mut done = BTreeSet::new();
+                let mut ar = Self::entries(path)?;
+                for e in ar.entries()? {
+                    let mut e = e?;
+                    if e.header().entry_type() != tar::EntryType::Regular {
+                        continue;
+                    }
+                    let name = e.path()?.to_string_lossy().into_owned();
+                    if let Some(f) = wanted.get(name.as_str()) {
+                        write(f, &mut e)?;
+                        done.insert(f.path.clone());
+                    }
+                }
+                if let Some(f) = m.files.iter().find(|f| !done.contains(&f.path)) {
+                    anyhow::bail!("{} is missing", f.path);
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Why a restore must not write here now, if a server (or anything else) has the installation
+/// open: the SQLite database held open by another process, else, with PostgreSQL, the address
+/// the last server on this data directory wrote into `server.json` answering.
+fn in_use(layout: &Layout) -> Option<String> {
+    match &layout.database {
+        Some(db) if db.exists() => match sqlite_busy(db) {
+            Ok(false) => None,
+            Ok(true) => Some(format!(
+                "the database {} is open in another process, most likely a server running on {}",
+                db.display(),
+                layout.data.display()
+            )),
+            Err(e) => {
+                eprintln!("note: cannot tell whether {} is in use: {e}", db.display());
+                None
+            }
+        },
+        // SQLite without a database yet: no server has this data directory open.
+        Some(_) => None,
+        None => server_answers(&layout.data),
+    }
+}
+
+/// True when another connection has the database open. In WAL mode every connection keeps a
+/// shared lock on the file while it is open, so an exclusive lock taken without waiting fails
+/// exactly when someone else is there. Nothing is changed.
+fn sqlite_busy(db: &Path) -> anyhow::Result<bool> {
+    use rusqlite::{Connection, ErrorCode, OpenFlags};
+    let conn = Connection::open_with_flags(db, OpenFlags::SQLITE_OPEN_READ_WRITE)?;
+    conn.busy_timeout(Duration::ZERO)?;
+    let r = conn
+        .query_row("PRAGMA locking_mode = EXCLUSIVE", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .and_then(|_| conn.execute_batch("BEGIN EXCLUSIVE; COMMIT;"));
+    match r {
+        Ok(()) => Ok(false),
+        Err(rusqlite::Error::SqliteFailure(e, _))
+            if matches!(e.code, ErrorCode::DatabaseBusy | ErrorCode::DatabaseLocked) =>
+        {
+            Ok(true)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn server_answers(data: &Path) -> Option<String> {
+    use std::net::ToSocketAddrs;
+    let file = data.join(crate::app::SERVER_FILE);
+    let text = std::fs::read_to_string(&file).ok()?;
+    let v: serde_json::Value = serde_json::from_str(&text).ok()?;
+    let url = v["http_url"].as_str()?;
+    let (scheme, rest) = url.split_once("://")?;
+    let authority = rest.split('/').next()?;
+    let authority = if authority.contains(':') && !authority.ends_with(']') {
+        authority.to_string()
+    } else {
+        format!("{authority}:{}", if scheme == "https" { 443 } else { 80 })
+    };
+    let addrs = authority.to_socket_addrs().ok()?;
+    for a in addrs {
+        if std::net::TcpStream::connect_timeout(&a, Duration::from_millis(500)).is_ok() {
+            return Some(format!(
+                "a server answers at {url}, the address in {} (delete that file if it is not this \
+                 installation's server)",
+                file.display()
+            ));
+        }
+    }
+    None
+}
+
+fn non_empty_dir(p: &Path) -> bool {
+    std::fs::read_dir(p).is_ok_and(|mut rd| rd.next().is_some())
+}
+
+/// What a restore would replace in this installation.
+fn existing(layout: &Layout, m: &Manifest) -> Vec<PathBuf> {
+    let mut found = Vec::new();
+    if let (Some(db), Some(_)) = (&layout.database, &m.database) {
+        for suffix in ["", "-wal", "-shm", "-journal"] {
+            let p = beside(db, suffix);
+            if p.exists() {
+                found.push(p);
+            }
+        }
+    }
+    for s in SECRETS {
+        let p = layout.data.join(s);
+        if p.exists() {
+            found.push(p);
+        }
+    }
+    for dir in MEDIA {
+        let p = layout.media_dir(dir);
+        if non_empty_dir(&p) {
+            found.push(p);
+        }
+    }
+    found
+}
+
+fn rename_or_copy(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if let Some(p) = to.parent() {
+        std::fs::create_dir_all(p)?;
+    }
+    if std::fs::rename(from, to).is_ok() {
+        return Ok(());
+    }
+    // Another file system (recordings elsewhere): copy, then drop the staged copy.
+    copy_tree(from, to)?;
+    remove_any(from);
+    Ok(())
+}
+
+fn copy_tree(from: &Path, to: &Path) -> anyhow::Result<()> {
+    if from.is_dir() {
+        std::fs::create_dir_all(to)?;
+        for e in std::fs::read_dir(from)? {
+            let e = e?;
+            copy_tree(&e.path(), &to.join(e.file_name()))?;
+        }
+    } else {
+        std::fs::copy(from, to)?;
+        File::open(to)?.sync_all()?;
+    }
+    Ok(())
+}
+
+/// Points the restored database's recordings at where this installation keeps them (the rows
+/// hold the directory each was written to, which retention deletes): a restore elsewhere must
+/// never reach into the old installation's files.
+fn repoint_recordings(db: &Path, root: &Path) -> anyhow::Result<()> {
+    let conn = rusqlite::Connection::open(db)?;
+    let _: String = conn.query_row("PRAGMA journal_mode = DELETE", [], |r| r.get(0))?;
+    let tx = conn.unchecked_transaction()?;
+    let rows: Vec<(i64, String)> = {
+        let mut st = tx.prepare("SELECT show_id, dir FROM recordings")?;
+        let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+        rows.collect::<Result<_, _>>()?
+    };
+    for (show, dir) in rows {
+        let new = root.join(show.to_string()).to_string_lossy().into_owned();
+        if new != dir {
+            tx.execute(
+                "UPDATE recordings SET dir = ?1 WHERE show_id = ?2",
+                rusqlite::params![new, show],
+            )?;
+        }
+    }
+    tx.commit()?;
+    Ok(())
+}
+
+/// Restores a backup into the installation `cfg` describes; the server must be stopped.
+pub fn restore(cfg: &Config, opts: &RestoreOptions) -> anyhow::Result<RestoreReport> {
+    let layout = Layout::of(cfg)?;
+    let source = Source::open(&opts.from)?;
+    let manifest = source
+        .verify()
+        .map_err(|e| anyhow::anyhow!("the backup {} is refused: {e:#}", opts.from.display()))?;
+    if manifest.database.is_some() && layout.database.is_none() {
+        anyhow::bail!(
+            "the backup holds an embedded (SQLite) database but this configuration uses \
+             PostgreSQL: restore into an installation without [storage] url, or restore \
+             PostgreSQL with pg_restore and use a --media-only backup"
+        );
+    }
+    if let Some(why) = in_use(&layout) {
+        anyhow::bail!(
+            "{why}: stop the server first (a restore never writes under a running server)"
+        );
+    }
+    let replaced = existing(&layout, &manifest);
+    if !replaced.is_empty() && !opts.force {
+        let list: Vec<String> = replaced.iter().map(|p| p.display().to_string()).collect();
+        anyhow::bail!(
+            "{} already holds an installation ({}); a restore replaces it only with --force (the \
+             replaced files are then moved into {}/before-restore-…/, not deleted)",
+            layout.data.display(),
+            list.join(", "),
+            layout.data.display()
+        );
+    }
+
+    let created = !layout.data.exists();
+    std::fs::create_dir_all(&layout.data)?;
+    let staging = layout
+        .data
+        .join(format!(".restore-partial-{}", std::process::id()));
+    let result = (|| -> anyhow::Result<Vec<PathBuf>> {
+        Sink::directory(&staging)?;
+        source.extract(&manifest, &staging)?;
+        if manifest.database.is_some() {
+            let root = std::path::absolute(&layout.recordings)?;
+            repoint_recordings(&staging.join(DATABASE), &root)?;
+        }
+        let moved = move_aside(&layout, &replaced)?;
+        place(&staging, &layout).map_err(|e| {
+            anyhow::anyhow!(
+                "the restore stopped half-way ({e:#}); run it again with --force{}",
+                if moved.is_empty() {
+                    String::new()
+                } else {
+                    format!(" (what it replaced is in {})", moved[0].display())
+                }
+            )
+        })?;
+        Ok(moved)
+    })();
+    remove_any(&staging);
+    match result {
+        Ok(moved_aside) => Ok(RestoreReport {
+            data: layout.data.clone(),
+            manifest,
+            moved_aside,
+        }),
+        Err(e) => {
+            if created {
+                let _ = std::fs::remove_dir(&layout.data);
+            }
+            Err(e)
+        }
+    }
+}
+
+/// Moves `paths` into `{data}/before-restore-{time}/` (or beside themselves when they live
+/// outside the data directory).
+fn move_aside(layout: &Layout, paths: &[PathBuf]) -> anyhow::Result<Vec<PathBuf>> {
+    if paths.is_empty() {
+        return Ok(vec![]);
+    }
+    let stamp = stamp(now_ms());
+    let aside = layout.data.join(format!("before-restore-{stamp}"));
+    let mut moved = Vec::new();
+    for p in paths {
+        let to = match p.strip_prefix(&layout.data) {
+            Ok(rel) => aside.join(rel),
+            Err(_) => beside(p, &format!(".before-restore-{stamp}")),
+        };
+        if let Some(parent) = to.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::rename(p, &to).map_err(|e| {
+            anyhow::anyhow!("cannot move {} aside to {}: {e}", p.display(), to.display())
+        })?;
+        moved.push(if to.starts_with(&aside) {
+            aside.clone()
+        } else {
+            to
+        });
+    }
+    moved.dedup();
+    Ok(moved)
+}
+
+/// Moves the staged files into place, the database last.
+fn place(staging: &Path, layout: &Layout) -> anyhow::Result<()> {
+    for s in SECRETS {
+        let from = staging.join(s);
+        if from.exists() {
+            std::fs::rename(&from, layout.data.join(s))?;
+        }
+    }
+    for dir in MEDIA {
+        let from = staging.join(dir);
+        if !from.exists() {
+            continue;
+        }
+        let to = layout.media_dir(dir);
+        // An empty directory (a server's first start makes them) is not in the way.
+        if to.is_dir() && !non_empty_dir(&to) {
+            std::fs::remove_dir(&to)?;
+        }
+        rename_or_copy(&from, &to)?;
+    }
+    if let Some(db) = &layout.database {
+        let from = staging.join(DATABASE);
+        if from.exists() {
+            rename_or_copy(&from, db)?;
+        }
+    }
+    Ok(())
+}
+
+/// `12.3 MiB`.
+pub fn human_bytes(n: u64) -> String {
+    const UNITS: [&str; 5] = ["bytes", "KiB", "MiB", "GiB", "TiB"];
+    let mut v = n as f64;
+    let mut u = 0;
+    while v >= 1024.0 && u + 1 < UNITS.len() {
+        v /= 1024.0;
+        u += 1;
+    }
+    if u == 0 {
+        format!("{n} bytes")
+    } else {
+        format!("{v:.1} {}", UNITS[u])
+    }
+}
