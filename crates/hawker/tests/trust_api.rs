@@ -818,7 +818,9 @@ async fn the_sanctions_ladder_takes_away_what_it_says() {
     let r = post(
         &crook,
         format!("{b}/api/v1/orders/{}/pay", o["id"]),
-        json!({"card": "4000 0000 0000 0077"}),
+        // A card of their own: the sandbox's documented test cards are everyone's, so they
+        // link and blacklist nobody.
+        json!({"card": "4000 0566 5566 5556"}),
     )
     .await;
     assert!(r.status().is_success());
@@ -876,7 +878,7 @@ async fn the_sanctions_ladder_takes_away_what_it_says() {
         post(
             &again,
             format!("{b}/api/v1/orders/{}/pay", o["id"]),
-            json!({"card": "4000000000000077"}),
+            json!({"card": "4000056655665556"}),
         )
         .await,
         403,
