@@ -9,6 +9,7 @@ pub mod moderation;
 pub mod money;
 pub mod secret;
 pub mod show;
+pub mod text;
 
 pub use account::{Account, AccountId, DisplayName, Email, PasswordHash, Role};
 pub use channel::{Channel, ChannelId, Slug, StreamKey};

@@ -3,7 +3,7 @@
 //! in Latin script, anywhere in scripts written without spaces), so "N0. 1", "ｂｅｓｔ" and
 //! "最 佳" are caught as "No. 1", "best" and "最佳".
 
-use hawker_room::moderation::KeywordFilter;
+use hawker_domain::text::KeywordFilter;
 use serde::Serialize;
 
 /// Claims no product text may make: absolute claims (advertising laws: cn Advertising Law

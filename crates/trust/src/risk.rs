@@ -5,7 +5,7 @@
 //! (sessions that never play, join/leave bursts, near-zero dwell). `engine` combines them per
 //! show.
 
-use hawker_room::moderation::normalize;
+use hawker_domain::text::normalize;
 use serde::Serialize;
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap, HashMap};
