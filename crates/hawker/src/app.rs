@@ -127,10 +127,22 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let (public_url, rtmp_url) = cfg.public_urls(http, rtmp);
     hawker_http::metrics_handle();
     let ready_store = store.clone();
+    // Order numbers carry the configured node id (0–15, see `BusConfig`), never the random one
+    // the room bus may pick: two nodes sharing an order-id space would collide.
+    let shop = start_shop(
+        &cfg,
+        store.clone() as Arc<dyn Store>,
+        &rooms,
+        &public_url,
+        cfg.bus.node_id,
+    )
+    .await?;
     let state = AppState::new(
         store.clone() as Arc<dyn Store>,
         broadcaster.clone(),
         rooms.clone(),
+        shop.clone(),
+        guard.clone(),
         HttpSettings {
             public_url: public_url.clone(),
             rtmp_url: rtmp_url.clone(),
@@ -148,17 +160,6 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
             Box::pin(async move { s.ping().await.map_err(|e| format!("storage: {e}")) })
         }),
     );
-    // Order numbers carry the configured node id (0–15, see `BusConfig`), never the random one
-    // the room bus may pick: two nodes sharing an order-id space would collide.
-    let shop = start_shop(
-        &cfg,
-        store.clone() as Arc<dyn Store>,
-        &rooms,
-        &public_url,
-        cfg.bus.node_id,
-    )
-    .await?;
-    let state = state.with_shop(shop.clone()).with_guard(guard.clone());
     let stop_http = CancellationToken::new();
     let stop = stop_http.clone();
     let app = axum::ServiceExt::<axum::extract::Request>::into_make_service_with_connect_info::<

@@ -71,11 +71,10 @@ pub struct AppInner {
     pub live: Broadcaster,
     pub rooms: RoomHub,
     pub settings: Arc<HttpSettings>,
-    /// The shop; absent in servers that only stream.
-    pub shop: Option<Arc<hawker_shop::Shop>>,
-    /// The trust rules (verification, minors, sanctions, risk); absent in servers that only
-    /// stream.
-    pub guard: Option<Arc<hawker_shop::guard::Guard>>,
+    /// The shop: catalog, checkout, orders, flash sales, coupons, the books.
+    pub shop: Arc<hawker_shop::Shop>,
+    /// The trust rules (verification, minors, sanctions, risk).
+    pub guard: Arc<hawker_shop::guard::Guard>,
     pub(crate) sessions: Arc<auth::SessionCache>,
     limits: Arc<limits::Limits>,
     ready: ReadyCheck,
@@ -89,10 +88,13 @@ impl std::ops::Deref for AppState {
 }
 
 impl AppState {
+    #[allow(clippy::too_many_arguments)]
     pub fn new(
         store: Arc<dyn Store>,
         live: Broadcaster,
         rooms: RoomHub,
+        shop: Arc<hawker_shop::Shop>,
+        guard: Arc<hawker_shop::guard::Guard>,
         settings: HttpSettings,
         ready: ReadyCheck,
     ) -> Self {
@@ -102,21 +104,11 @@ impl AppState {
             rooms,
             limits: Arc::new(limits::Limits::new(settings.api_per_minute)),
             settings: Arc::new(settings),
-            shop: None,
-            guard: None,
+            shop,
+            guard,
             sessions: Arc::new(auth::SessionCache::new()),
             ready,
         }))
-    }
-
-    pub fn with_shop(mut self, shop: Arc<hawker_shop::Shop>) -> Self {
-        Arc::make_mut(&mut self.0).shop = Some(shop);
-        self
-    }
-
-    pub fn with_guard(mut self, guard: Arc<hawker_shop::guard::Guard>) -> Self {
-        Arc::make_mut(&mut self.0).guard = Some(guard);
-        self
     }
 }
 

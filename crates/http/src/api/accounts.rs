@@ -81,8 +81,10 @@ pub(crate) async fn sign_up(
 ) -> ApiResult<Response> {
     let email = Email::parse(&body.email)?;
     // A closed account's device does not open a new one.
-    if let (Some(g), Some(d)) = (&state.guard, &origin.device) {
-        if g.blacklisted(&[(hawker_trust::risk::LinkKind::Device, d)])
+    if let Some(d) = &origin.device {
+        if state
+            .guard
+            .blacklisted(&[(hawker_trust::risk::LinkKind::Device, d)])
             .await?
         {
             return Err(hawker_shop::guard::TrustRefusal::Blacklisted.into());

@@ -73,11 +73,7 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 fn law(state: &AppState) -> LawProfile {
-    state
-        .shop
-        .as_ref()
-        .map(|s| s.law().clone())
-        .unwrap_or_default()
+    state.shop.law().clone()
 }
 
 // ---------------------------------------------------------------------------- showcase

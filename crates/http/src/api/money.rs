@@ -2,7 +2,7 @@
 //! the pages; here JSON and CSV, every line naming its ledger transaction and order), agency
 //! contracts, and the platform's ledger and payout batches.
 
-use super::shop::{csv_field, csv_response, invalid, shop, staff};
+use super::shop::{csv_field, csv_response, invalid, staff};
 use crate::auth::Caller;
 use crate::json::ApiJson;
 use crate::problem::{ApiError, ApiResult};
@@ -37,7 +37,7 @@ pub(crate) async fn my_earnings(
     caller: Caller,
 ) -> ApiResult<Json<serde_json::Value>> {
     let me = caller.require()?;
-    let books = shop(&state)?.books();
+    let books = state.shop.books();
     let accounts: Vec<_> = books
         .balances_of(Party::Account(me.id.0))
         .await
@@ -68,7 +68,7 @@ pub(crate) async fn org_earnings(
         matches!(r, OrgRole::Owner | OrgRole::Manager)
     })
     .await?;
-    let books = shop(&state)?.books();
+    let books = state.shop.books();
     let mut accounts = Vec::new();
     for p in [Party::Org(org), Party::Agency(org)] {
         for (a, b) in books.balances_of(p).await {
@@ -261,7 +261,7 @@ pub(crate) async fn platform_ledger(
     caller: Caller,
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require_role(|r| r == Role::PlatformAdmin, "the platform ledger")?;
-    let books = shop(&state)?.books();
+    let books = state.shop.books();
     let accounts: Vec<_> = books
         .balances_of(Party::Platform)
         .await
@@ -293,7 +293,7 @@ pub(crate) async fn payouts(
     ApiJson(b): ApiJson<PayoutBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require_role(|r| r == Role::PlatformAdmin, "payouts")?;
-    let shop = shop(&state)?;
+    let shop = &state.shop;
     let (paid, failed) = shop
         .books()
         .run_payouts(&b.batch, shop.payouts().as_ref(), UnixMillis::now())
@@ -316,7 +316,7 @@ pub(crate) async fn payouts(
 pub(crate) async fn gift_kinds(
     State(state): State<AppState>,
 ) -> ApiResult<Json<serde_json::Value>> {
-    let g = &shop(&state)?.books().config().gifts;
+    let g = &state.shop.books().config().gifts;
     let kinds: Vec<_> = state
         .store
         .gift_kinds()
@@ -335,7 +335,7 @@ pub(crate) async fn my_wallet(
     caller: Caller,
 ) -> ApiResult<Json<serde_json::Value>> {
     let me = caller.require()?;
-    let coins = shop(&state)?.books().coins(me.id).await;
+    let coins = state.shop.books().coins(me.id).await;
     Ok(Json(serde_json::json!({ "coins": coins })))
 }
 
@@ -355,7 +355,7 @@ pub(crate) async fn top_up(
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let me = caller.require()?;
     // Minors never buy coins; unverified accounts only where the law profile allows.
-    let g = super::trust::guard(&state)?;
+    let g = &state.guard;
     g.may_spend_coins(me.id, UnixMillis::now()).await?;
     let card: String = b.card.chars().filter(char::is_ascii_digit).collect();
     if g.blacklisted(&[(hawker_trust::risk::LinkKind::PaymentInstrument, &card)])
@@ -363,7 +363,7 @@ pub(crate) async fn top_up(
     {
         return Err(hawker_shop::guard::TrustRefusal::Blacklisted.into());
     }
-    let t = shop(&state)?.top_up(me, b.coins, &b.card).await?;
+    let t = state.shop.top_up(me, b.coins, &b.card).await?;
     origin.remember(
         &state,
         me.id,
@@ -418,10 +418,10 @@ pub(crate) async fn send_gift(
         .await?
         .ok_or_else(|| ApiError::conflict("not_live", "gifts are sent during a live show"))?;
     // Minors never gift; a host under a feature limit receives none.
-    let g = super::trust::guard(&state)?;
+    let g = &state.guard;
     g.may_spend_coins(me.id, UnixMillis::now()).await?;
     g.may_receive_gifts(c.owner, UnixMillis::now()).await?;
-    let books = shop(&state)?.books();
+    let books = state.shop.books();
     let row = books
         .send_gift(
             me.id,
@@ -459,7 +459,8 @@ pub(crate) async fn refund_gift(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require_role(|r| r == Role::PlatformAdmin, "gift refunds")?;
-    let row = shop(&state)?
+    let row = state
+        .shop
         .books()
         .refund_gift(id, UnixMillis::now())
         .await
@@ -528,9 +529,7 @@ pub(crate) async fn book_slot(
         .await?
         .ok_or_else(|| ApiError::not_found("channel"))?;
     // A host under a feature limit (or worse) takes no paid slots.
-    let standing = super::trust::guard(&state)?
-        .standing(c.owner, UnixMillis::now())
-        .await?;
+    let standing = state.guard.standing(c.owner, UnixMillis::now()).await?;
     if !standing.full_features() {
         return Err(hawker_shop::guard::TrustRefusal::Sanctioned(
             standing.level.map_or("feature_limit", |l| l.as_str()),
@@ -609,7 +608,7 @@ pub(crate) async fn brand_slots(
         matches!(r, OrgRole::Owner | OrgRole::Manager)
     })
     .await?;
-    let books = shop(&state)?.books();
+    let books = state.shop.books();
     let now = UnixMillis::now();
     let mut out = Vec::new();
     for s in state.store.slots_of_brand(org, 200).await? {
@@ -653,7 +652,8 @@ pub(crate) async fn slot_report(
     may_see_slot(&state, me, &s)
         .await
         .map_err(|_| ApiError::not_found("slot"))?;
-    let r = shop(&state)?
+    let r = state
+        .shop
         .books()
         .slot_report(id, UnixMillis::now())
         .await
@@ -688,7 +688,8 @@ pub(crate) async fn slot_fee_received(
     Path(id): Path<i64>,
 ) -> ApiResult<StatusCode> {
     caller.require_role(|r| r == Role::PlatformAdmin, "slot fees")?;
-    shop(&state)?
+    state
+        .shop
         .books()
         .slot_fee_received(id, UnixMillis::now())
         .await
@@ -704,7 +705,8 @@ pub(crate) async fn close_slot(
     Path(id): Path<i64>,
 ) -> ApiResult<Json<serde_json::Value>> {
     caller.require_role(|r| r == Role::PlatformAdmin, "closing slots")?;
-    let r = shop(&state)?
+    let r = state
+        .shop
         .books()
         .close_slot(id, UnixMillis::now())
         .await
@@ -812,7 +814,8 @@ pub(crate) async fn mute_host(
     ApiJson(b): ApiJson<MuteBody>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let me = caller.require_role(|r| r == Role::PlatformAdmin, "muting hosts")?;
-    let until = shop(&state)?
+    let until = state
+        .shop
         .books()
         .mute_host(
             hawker_domain::AccountId(id),
@@ -850,7 +853,8 @@ pub(crate) async fn block_party(
     if b.party == Party::Platform || b.reason.trim().is_empty() {
         return Err(invalid("a party other than the platform, and a reason"));
     }
-    shop(&state)?
+    state
+        .shop
         .books()
         .block(b.party, b.reason.trim(), me.id, UnixMillis::now())
         .await
@@ -865,7 +869,8 @@ pub(crate) async fn unblock_party(
     ApiJson(b): ApiJson<BlockBody>,
 ) -> ApiResult<StatusCode> {
     let me = caller.require_role(|r| r == Role::PlatformAdmin, "blocking payouts")?;
-    shop(&state)?
+    state
+        .shop
         .books()
         .unblock(b.party, me.id, UnixMillis::now())
         .await

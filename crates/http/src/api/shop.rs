@@ -104,13 +104,6 @@ impl From<ShopError> for ApiError {
     }
 }
 
-pub(crate) fn shop(state: &AppState) -> ApiResult<&std::sync::Arc<hawker_shop::Shop>> {
-    state
-        .shop
-        .as_ref()
-        .ok_or_else(|| ApiError::unavailable("the shop is not running"))
-}
-
 pub(crate) fn invalid(detail: impl Into<String>) -> ApiError {
     ApiError::new(
         StatusCode::UNPROCESSABLE_ENTITY,
@@ -237,7 +230,7 @@ pub(crate) async fn staff(
     org: i64,
     pred: impl Fn(OrgRole) -> bool,
 ) -> ApiResult<OrgRole> {
-    Ok(shop(state)?.staff(who, org, pred).await?)
+    Ok(state.shop.staff(who, org, pred).await?)
 }
 
 #[derive(Deserialize)]
@@ -466,7 +459,8 @@ pub(crate) async fn create_product(
         ));
     }
     // Absolute or medical claims are refused before anything is stored.
-    let hits = shop(&state)?
+    let hits = state
+        .shop
         .claims()
         .check(&[("title", title), ("description", &b.description)]);
     if let Some(h) = hits.first() {
@@ -1004,7 +998,7 @@ pub(crate) struct SaleView {
 }
 
 async fn sale_view(state: &AppState, s: &FlashSale) -> ApiResult<SaleView> {
-    let remaining = shop(state)?.engine().remaining(s.id).await;
+    let remaining = state.shop.engine().remaining(s.id).await;
     Ok(SaleView {
         id: s.id,
         channel: s.channel.0,
@@ -1030,7 +1024,8 @@ pub(crate) async fn create_sale(
     let me = caller.require()?;
     let c = find(&state, &b.channel).await?;
     let show = state.store.live_show_of_channel(c.id).await?.map(|s| s.id);
-    let sale = shop(&state)?
+    let sale = state
+        .shop
         .create_sale(
             me,
             NewSaleRequest {
@@ -1063,7 +1058,7 @@ pub(crate) async fn start_sale(
     ApiJson(b): ApiJson<StartBody>,
 ) -> ApiResult<Json<SaleView>> {
     let me = caller.require()?;
-    let s = shop(&state)?.start_sale(me, id, b.countdown_s).await?;
+    let s = state.shop.start_sale(me, id, b.countdown_s).await?;
     Ok(Json(sale_view(&state, &s).await?))
 }
 
@@ -1178,7 +1173,7 @@ pub(crate) async fn buy(
     }
     // A minor's purchases are capped (an account's minority is cached: adults pay nothing
     // for the check on this hot path).
-    let g = super::trust::guard(&state)?;
+    let g = &state.guard;
     if g.is_minor(me.id, UnixMillis::now()).await? {
         let sale = state
             .store
@@ -1193,9 +1188,7 @@ pub(crate) async fn buy(
         .await?;
     }
     let key = idempotency(key_header, b.idempotency_key);
-    let r = shop(&state)?
-        .buy(me, id, b.quantity, key, &b.address)
-        .await?;
+    let r = state.shop.buy(me, id, b.quantity, key, &b.address).await?;
     // Typed answers: serialised straight to bytes, no JSON tree on the hot path.
     #[derive(serde::Serialize)]
     struct Reserved {
@@ -1262,7 +1255,8 @@ async fn create_coupon_for(
         Some(slug) => Some(find(state, slug).await?.id.0),
         None => None,
     };
-    let c = shop(state)?
+    let c = state
+        .shop
         .create_coupon(
             me,
             org,
@@ -1332,7 +1326,7 @@ pub(crate) async fn org_coupons(
     Path(org): Path<i64>,
 ) -> ApiResult<Json<serde_json::Value>> {
     let me = caller.require()?;
-    let list = shop(&state)?.coupons(me, org).await?;
+    let list = state.shop.coupons(me, org).await?;
     Ok(Json(serde_json::json!({
         "coupons": list.iter().map(|l| coupon_json(&l.row, Some(l.redemptions))).collect::<Vec<_>>()
     })))
@@ -1351,7 +1345,8 @@ pub(crate) async fn change_coupon(
         "end" => CouponAction::End,
         _ => return Err(ApiError::not_found("coupon action")),
     };
-    let c = shop(&state)?
+    let c = state
+        .shop
         .change_coupon(me, org, coupon, action, UnixMillis::now())
         .await?;
     Ok(Json(coupon_json(&c, None)))
@@ -1507,7 +1502,7 @@ pub(crate) async fn checkout(
     let me = caller.require()?;
     // A minor's order is capped; priced here at list price (a coupon only lowers it). A
     // seller whose owner is suspended or closed sells nothing.
-    let g = super::trust::guard(&state)?;
+    let g = &state.guard;
     let now = UnixMillis::now();
     let minor = g.is_minor(me.id, now).await?;
     let mut estimate: i64 = 0;
@@ -1558,7 +1553,8 @@ pub(crate) async fn checkout(
         (None, None) => (None, None),
     };
     let key = idempotency(key_header, b.idempotency_key);
-    let o = shop(&state)?
+    let o = state
+        .shop
         .checkout(
             me,
             CheckoutRequest {
@@ -1602,7 +1598,7 @@ pub(crate) async fn get_order(
         .order(id)
         .await?
         .ok_or_else(|| ApiError::not_found("order"))?;
-    if o.buyer != me.id && shop(&state)?.staff(me, o.org, |_| true).await.is_err() {
+    if o.buyer != me.id && state.shop.staff(me, o.org, |_| true).await.is_err() {
         return Err(ApiError::not_found("order"));
     }
     Ok(Json(order_view(&state, &o).await?))
@@ -1635,7 +1631,7 @@ pub(crate) async fn pay(
 ) -> ApiResult<Json<serde_json::Value>> {
     let me = caller.require()?;
     // A closed account's card pays for nobody.
-    let g = super::trust::guard(&state)?;
+    let g = &state.guard;
     let card_digits: String = b.card.chars().filter(char::is_ascii_digit).collect();
     if g.blacklisted(&[(
         hawker_trust::risk::LinkKind::PaymentInstrument,
@@ -1645,7 +1641,7 @@ pub(crate) async fn pay(
     {
         return Err(hawker_shop::guard::TrustRefusal::Blacklisted.into());
     }
-    let shop = shop(&state)?;
+    let shop = &state.shop;
     let p = shop.pay(me, id, &b.card).await?;
     // The card, the address and where the buyer pays from link accounts for the risk engine;
     // a card everyone uses (a test card, a pooled wallet token) links nobody.
@@ -1672,7 +1668,7 @@ pub(crate) async fn webhook(
     let sig = headers
         .get("hawker-signature")
         .and_then(|v| v.to_str().ok());
-    shop(&state)?.webhook(sig, &body).await?;
+    state.shop.webhook(sig, &body).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1699,7 +1695,7 @@ pub(crate) async fn buyer_action(
         BuyerActionBody::ConfirmDelivery => BuyerAction::ConfirmDelivery,
         BuyerActionBody::RequestReturn { reason } => BuyerAction::RequestReturn { reason },
     };
-    let o = shop(&state)?.buyer(me, id, action).await?;
+    let o = state.shop.buyer(me, id, action).await?;
     Ok(Json(order_view(&state, &o).await?))
 }
 
@@ -1742,7 +1738,7 @@ pub(crate) async fn merchant_action(
         MerchantActionBody::ReceiveReturn => MerchantAction::ReceiveReturn,
         MerchantActionBody::Refund => MerchantAction::Refund,
     };
-    let o = shop(&state)?.merchant(me, id, action).await?;
+    let o = state.shop.merchant(me, id, action).await?;
     Ok(Json(order_view(&state, &o).await?))
 }
 

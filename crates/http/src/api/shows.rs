@@ -49,10 +49,13 @@ pub(crate) async fn list(
         };
         // A host under a traffic limit (or worse) is left out of discovery; the channel's
         // own page still works for those who follow it.
-        if let Some(g) = &state.guard {
-            if !g.standing(c.owner, UnixMillis::now()).await?.in_feed() {
-                continue;
-            }
+        if !state
+            .guard
+            .standing(c.owner, UnixMillis::now())
+            .await?
+            .in_feed()
+        {
+            continue;
         }
         let recorded = state.store.recording(s.id).await?.is_some();
         let mut view = show_view(base, &s, &c, recorded);

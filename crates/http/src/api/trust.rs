@@ -3,7 +3,7 @@
 //! and a seller's KYB data. For ops (platform admins): the review queues, sanctions, the fraud
 //! queue with each show's signals and evidence, and the audit log of every ops action.
 
-use super::shop::{shop, staff};
+use super::shop::staff;
 use crate::auth::Caller;
 use crate::json::ApiJson;
 use crate::problem::{ApiError, ApiResult};
@@ -15,14 +15,13 @@ use axum::response::{IntoResponse, Response};
 use axum::Json;
 use hawker_commerce::org::OrgRole;
 use hawker_domain::{Account, AccountId, Email, Role, ShowId, UnixMillis};
-use hawker_shop::guard::{Guard, IdentitySubmission, TrustRefusal};
+use hawker_shop::guard::{IdentitySubmission, TrustRefusal};
 use hawker_storage::trust::{BusinessProfile, IdentityCheck};
 use hawker_trust::complaints::{deadline, ComplaintReason, ComplaintTarget};
 use hawker_trust::risk::LinkKind;
 use hawker_trust::sanctions::SanctionLevel;
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::sync::Arc;
 
 impl From<TrustRefusal> for ApiError {
     fn from(e: TrustRefusal) -> Self {
@@ -41,13 +40,6 @@ impl From<TrustRefusal> for ApiError {
         ApiError::new(status, e.code(), "Refused by the platform's trust rules")
             .detail(e.to_string())
     }
-}
-
-pub(crate) fn guard(state: &AppState) -> ApiResult<&Arc<Guard>> {
-    state
-        .guard
-        .as_ref()
-        .ok_or_else(|| ApiError::unavailable("the trust rules are not running"))
 }
 
 fn ops(caller: &Caller) -> ApiResult<&Account> {
@@ -126,9 +118,7 @@ impl Origin {
         account: AccountId,
         extra: &[(LinkKind, String)],
     ) {
-        let Some(g) = state.guard.clone() else {
-            return;
-        };
+        let g = state.guard.clone();
         let mut values: Vec<(LinkKind, String)> = vec![(LinkKind::Network, self.network.clone())];
         if let Some(d) = &self.device {
             values.push((LinkKind::Device, d.clone()));
@@ -171,7 +161,7 @@ pub(crate) async fn my_trust(
     caller: Caller,
 ) -> ApiResult<Json<Value>> {
     let me = caller.require()?;
-    let g = guard(&state)?;
+    let g = &state.guard;
     let now = UnixMillis::now();
     let status = g.streamer_status(me.id, now).await?;
     let latest = state.store.latest_identity(me.id).await?;
@@ -257,7 +247,7 @@ pub(crate) async fn submit_identity(
     ApiJson(b): ApiJson<IdentityBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let me = caller.require()?;
-    let g = guard(&state)?;
+    let g = &state.guard;
     if let Some(d) = &b.document {
         // Only the caller's own upload, by its exact name.
         let own = d.starts_with(&format!("{}-", me.id))
@@ -317,7 +307,8 @@ pub(crate) async fn take_training(
     if b.answers.len() > 100 {
         return Err(super::shop::invalid("answers: one per question"));
     }
-    let g = guard(&state)?
+    let g = state
+        .guard
         .pass_training(me.id, &b.answers, UnixMillis::now())
         .await?;
     Ok(Json(serde_json::to_value(g).unwrap_or_default()))
@@ -337,7 +328,7 @@ pub(crate) async fn broadcast_check(
     ApiJson(b): ApiJson<RecheckBody>,
 ) -> ApiResult<Json<Value>> {
     let me = caller.require()?;
-    let g = guard(&state)?;
+    let g = &state.guard;
     let now = UnixMillis::now();
     g.recheck(me.id, &b.id_number, now).await?;
     Ok(Json(json!({
@@ -358,7 +349,7 @@ pub(crate) async fn minor_mode(
     ApiJson(b): ApiJson<MinorModeBody>,
 ) -> ApiResult<StatusCode> {
     let me = caller.require()?;
-    let g = guard(&state)?;
+    let g = &state.guard;
     if !b.on {
         let age = g.age(me.id, UnixMillis::now()).await?;
         if age.is_none_or(|a| a < g.policy().adult_age) {
@@ -393,7 +384,7 @@ pub(crate) async fn file_complaint(
     ApiJson(b): ApiJson<ComplaintBody>,
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     let me = caller.require()?;
-    let g = guard(&state)?;
+    let g = &state.guard;
     let target = ComplaintTarget::parse(&b.target)
         .ok_or_else(|| super::shop::invalid("target: show, product or seller"))?;
     let reason = ComplaintReason::parse(&b.reason).ok_or_else(|| {
@@ -525,7 +516,7 @@ pub(crate) async fn submit_business(
 ) -> ApiResult<StatusCode> {
     let me = caller.require()?;
     staff(&state, me, org, |r| r == OrgRole::Owner).await?;
-    let g = guard(&state)?;
+    let g = &state.guard;
     for (f, v, max) in [
         ("legal_name", &b.legal_name, 200),
         ("registration_number", &b.registration_number, 64),
@@ -566,7 +557,7 @@ pub(crate) async fn business(
     caller: Caller,
     Path(org): Path<i64>,
 ) -> ApiResult<Json<Value>> {
-    let g = guard(&state)?;
+    let g = &state.guard;
     let since = UnixMillis(UnixMillis::now().0 - 365 * 86_400_000);
     let (count, amount) = state.store.org_sales_since(org, since).await?;
     let duty = g.policy().kyb_duty(count, amount);
@@ -697,7 +688,8 @@ pub(crate) async fn review_identity(
     ApiJson(b): ApiJson<ReviewBody>,
 ) -> ApiResult<StatusCode> {
     let me = ops(&caller)?;
-    guard(&state)?
+    state
+        .guard
         .review_identity(id, b.approve, b.reason.as_deref(), me.id, UnixMillis::now())
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -726,7 +718,8 @@ pub(crate) async fn verify_by_operator(
         .account_by_email(&email)
         .await?
         .ok_or_else(|| ApiError::not_found("account"))?;
-    let status = guard(&state)?
+    let status = state
+        .guard
         .verify_by_operator(
             account.id,
             IdentitySubmission {
@@ -784,7 +777,7 @@ pub(crate) async fn review_business(
             "nothing is waiting for review",
         ));
     }
-    guard(&state)?.forget_kyb(org);
+    state.guard.forget_kyb(org);
     state
         .store
         .audit(
@@ -835,7 +828,8 @@ pub(crate) async fn add_sanction(
         .days
         .filter(|d| *d > 0 && *d <= 3_650)
         .map(|d| now.plus_ms(d as i64 * 86_400_000));
-    let id = guard(&state)?
+    let id = state
+        .guard
         .sanction(
             AccountId(account),
             level,
@@ -847,7 +841,8 @@ pub(crate) async fn add_sanction(
         .await?;
     // A suspension or closure stops payouts too (the books' blocked parties).
     if level >= SanctionLevel::Suspension {
-        shop(&state)?
+        state
+            .shop
             .books()
             .block(
                 hawker_money::Party::Account(account),
@@ -877,7 +872,7 @@ pub(crate) async fn account_trust(
     Path(account): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     ops(&caller)?;
-    let g = guard(&state)?;
+    let g = &state.guard;
     let id = AccountId(account);
     let now = UnixMillis::now();
     let status = g.streamer_status(id, now).await?;
@@ -929,12 +924,14 @@ pub(crate) async fn lift_sanction(
         ));
     }
     // Payouts resume once nothing at suspension or above is left.
-    if guard(&state)?
+    if state
+        .guard
         .standing(AccountId(account), now)
         .await?
         .may_sell()
     {
-        shop(&state)?
+        state
+            .shop
             .books()
             .unblock(hawker_money::Party::Account(account), me.id, now)
             .await
@@ -1002,7 +999,7 @@ pub(crate) async fn resolve_complaint(
     ApiJson(b): ApiJson<ResolveBody>,
 ) -> ApiResult<Json<Value>> {
     let me = ops(&caller)?;
-    let g = guard(&state)?;
+    let g = &state.guard;
     let outcome = b.outcome.trim();
     if outcome.is_empty() || outcome.chars().count() > 2_000 {
         return Err(super::shop::invalid("outcome: 1 to 2,000 characters"));
@@ -1070,7 +1067,7 @@ pub(crate) async fn resolve_complaint(
         }
         if b.refund {
             if let Some(order) = c.order {
-                shop(&state)?.refund_by_platform(order, me, outcome).await?;
+                state.shop.refund_by_platform(order, me, outcome).await?;
                 refunded = true;
             }
         }
@@ -1129,7 +1126,7 @@ pub(crate) async fn decide_guardian_claim(
     let now = UnixMillis::now();
     let mut coins = 0;
     if b.approve {
-        let books = shop(&state)?.books();
+        let books = state.shop.books();
         for g in state
             .store
             .gifts_of_payer(AccountId(c.minor), 10_000)
@@ -1143,9 +1140,7 @@ pub(crate) async fn decide_guardian_claim(
                 coins += r.gift.coins;
             }
         }
-        guard(&state)?
-            .set_minor_mode(AccountId(c.minor), true)
-            .await?;
+        state.guard.set_minor_mode(AccountId(c.minor), true).await?;
     }
     state
         .store
@@ -1225,7 +1220,8 @@ pub(crate) async fn assess_show(
     Path(show): Path<i64>,
 ) -> ApiResult<Json<Value>> {
     ops(&caller)?;
-    let a = guard(&state)?
+    let a = state
+        .guard
         .assess_show(ShowId(show), UnixMillis::now())
         .await?;
     Ok(Json(serde_json::to_value(a).unwrap_or_default()))
@@ -1249,7 +1245,7 @@ pub(crate) async fn review_risk(
     ApiJson(b): ApiJson<RiskDecision>,
 ) -> ApiResult<Json<Value>> {
     let me = ops(&caller)?;
-    let g = guard(&state)?;
+    let g = &state.guard;
     if b.decision != "cleared" && b.decision != "confirmed" {
         return Err(super::shop::invalid("decision: cleared or confirmed"));
     }
@@ -1279,7 +1275,8 @@ pub(crate) async fn review_risk(
     let mut released = 0;
     let mut sanction = None;
     if b.decision == "cleared" {
-        released = shop(&state)?
+        released = state
+            .shop
             .books()
             .release_held(ShowId(show), now)
             .await
