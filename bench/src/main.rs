@@ -696,12 +696,13 @@ async fn ledger_bench(
     eprintln!("PostgreSQL: paying {postgres_orders} orders ...");
     let pg_paid = ledger::pay(&pg, &mut on_pg, postgres_orders, batch).await?;
     ledger::verify(&pg, &on_pg).await?;
-    for (what, r, n) in [
-        ("SQLite: orders paid", &paid, orders),
-        ("SQLite: settlement", &settled, orders),
-        ("PostgreSQL: orders paid", &pg_paid, postgres_orders),
+    // What was written is checked by `ledger::verify` (stored balances = in-memory, every
+    // currency balanced); the counts are the runs' own, so only the rates can go wrong here.
+    for (what, r) in [
+        ("SQLite: orders paid", &paid),
+        ("SQLite: settlement", &settled),
+        ("PostgreSQL: orders paid", &pg_paid),
     ] {
-        verdict::at_least(&format!("{what}: transactions"), r.transactions, n as u64)?;
         verdict::figure(&format!("{what}: transactions/s"), r.per_second())?;
     }
 

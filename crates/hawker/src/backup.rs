@@ -737,31 +737,16 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// UTC civil time of Unix milliseconds: (year, month, day, hour, minute, second).
-fn civil(ms: i64) -> (i64, i64, i64, i64, i64, i64) {
-    let secs = ms.div_euclid(1000);
-    let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
-    // Howard Hinnant's days-to-civil.
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    (y, m, d, rem / 3600, rem % 3600 / 60, rem % 60)
-}
-
+/// The manifest's time: RFC 3339 with milliseconds (the media crate's formatter).
 fn rfc3339(ms: i64) -> String {
-    let (y, mo, d, h, mi, s) = civil(ms);
-    format!("{y:04}-{mo:02}-{d:02}T{h:02}:{mi:02}:{s:02}Z")
+    hawker_media::hls::rfc3339_millis(ms)
 }
 
+/// `20261207T141450Z`, for folder names: the same time without separators or milliseconds.
 fn stamp(ms: i64) -> String {
-    let (y, mo, d, h, mi, s) = civil(ms);
-    format!("{y:04}{mo:02}{d:02}T{h:02}{mi:02}{s:02}Z")
+    let t = rfc3339(ms);
+    let (secs, _millis) = t.split_once('.').unwrap_or((t.as_str(), ""));
+    format!("{}Z", secs.replace(['-', ':'], ""))
 }
 
 // ---------------------------------------------------------------------------------------------

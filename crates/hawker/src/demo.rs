@@ -159,21 +159,29 @@ pub async fn seed(store: &dyn Store) -> anyhow::Result<Seeded> {
 
 /// Once the demo show is live: the farmer's products on its shelf and pinned, with their
 /// disclosure, as the host would do from the studio.
-pub async fn stock_the_shelf(running: &Running, seeded: &Seeded) -> anyhow::Result<()> {
-    let store: &dyn Store = running.store.as_ref();
+/// The demo channel and its show once the built-in encoder has it live (polled every 100 ms,
+/// `tries` times).
+async fn live_show(
+    store: &dyn Store,
+    slug: &str,
+    tries: usize,
+) -> anyhow::Result<(hawker_domain::Channel, hawker_domain::Show)> {
     let channel = store
-        .channel_by_slug(&Slug::parse(seeded.live_slug)?)
+        .channel_by_slug(&Slug::parse(slug)?)
         .await?
-        .ok_or_else(|| anyhow::anyhow!("demo channel missing"))?;
-    let mut show = None;
-    for _ in 0..100 {
-        show = store.live_show_of_channel(channel.id).await?;
-        if show.is_some() {
-            break;
+        .ok_or_else(|| anyhow::anyhow!("demo channel {slug} missing"))?;
+    for _ in 0..tries {
+        if let Some(show) = store.live_show_of_channel(channel.id).await? {
+            return Ok((channel, show));
         }
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     }
-    let show = show.ok_or_else(|| anyhow::anyhow!("the demo show did not go live"))?;
+    anyhow::bail!("the demo show on {slug} did not go live")
+}
+
+pub async fn stock_the_shelf(running: &Running, seeded: &Seeded) -> anyhow::Result<()> {
+    let store: &dyn Store = running.store.as_ref();
+    let (channel, show) = live_show(store, seeded.live_slug, 100).await?;
     store.set_shelf(show.id, &seeded.farm_products).await?;
     // Disclosure: the host has used the peaches (and says so); the honey is a paid promotion
     // in this show. Both are pinned, the honey last, so the card shows its "Ad" label and the
@@ -254,19 +262,7 @@ pub async fn record_a_replay(running: &Running, seeded: &Seeded) -> anyhow::Resu
         .await
     });
     let store: &dyn Store = running.store.as_ref();
-    let channel = store
-        .channel_by_slug(&Slug::parse(seeded.live_slug)?)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("demo channel missing"))?;
-    let mut show = None;
-    for _ in 0..50 {
-        show = store.live_show_of_channel(channel.id).await?;
-        if show.is_some() {
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    let mut show = show.ok_or_else(|| anyhow::anyhow!("the replay show did not go live"))?;
+    let (_, mut show) = live_show(store, seeded.live_slug, 50).await?;
     show.title = "Yesterday at the orchard: peaches and honey".into();
     store
         .save_show(&show, hawker_domain::ShowState::Live)
