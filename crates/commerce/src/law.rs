@@ -29,6 +29,9 @@ pub struct LawProfile {
     pub disclosure: DisclosureRules,
     /// Prize draws: the top prize's cap and whether a free entry route is required.
     pub draws: DrawRules,
+    /// Days after delivery to claim a defect in perishable goods (rotten on arrival is seen
+    /// at once; other goods have the whole return window).
+    pub perishable_defect_days: u32,
 }
 
 impl Default for LawProfile {
@@ -47,6 +50,7 @@ impl LawProfile {
             merchant_policy_days: 7,
             disclosure: DisclosureRules::cn(),
             draws: DrawRules::cn(),
+            perishable_defect_days: 2,
         }
     }
     pub fn eu() -> Self {
@@ -58,6 +62,7 @@ impl LawProfile {
             merchant_policy_days: 14,
             disclosure: DisclosureRules::eu(),
             draws: DrawRules::eu(),
+            perishable_defect_days: 3,
         }
     }
     pub fn us() -> Self {
@@ -69,6 +74,7 @@ impl LawProfile {
             merchant_policy_days: 30,
             disclosure: DisclosureRules::us(),
             draws: DrawRules::us(),
+            perishable_defect_days: 3,
         }
     }
 
@@ -119,6 +125,22 @@ impl LawProfile {
             });
         }
         Ok(())
+    }
+}
+
+impl LawProfile {
+    /// Days after delivery in which a defect may be claimed on goods of `class`: the return
+    /// window (so the order has not completed and settled), shorter for perishables.
+    pub fn defect_claim_days(&self, class: ReturnClass) -> u32 {
+        match class {
+            ReturnClass::Perishable => self.perishable_defect_days.min(self.return_window_days()),
+            _ => self.return_window_days(),
+        }
+    }
+
+    /// Until when (ms) a defect may be claimed on goods of `class` delivered at `delivered_ms`.
+    pub fn defect_claim_deadline(&self, class: ReturnClass, delivered_ms: i64) -> i64 {
+        delivered_ms + self.defect_claim_days(class) as i64 * DAY_MS
     }
 }
 

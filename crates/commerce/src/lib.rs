@@ -7,6 +7,7 @@
 
 pub mod catalog;
 pub mod coupon;
+pub mod defect;
 pub mod disclosure;
 pub mod draw;
 pub mod flash;

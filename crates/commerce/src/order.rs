@@ -117,6 +117,8 @@ pub enum Transition {
     RejectReturn,
     ReceiveReturn,
     Refund,
+    /// A defect claim accepted or upheld without the goods coming back.
+    RefundWithoutReturn,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,6 +146,7 @@ impl Transition {
             Transition::RejectReturn => "refused a return",
             Transition::ReceiveReturn => "received back",
             Transition::Refund => "refunded",
+            Transition::RefundWithoutReturn => "refunded without a return",
         }
     }
 
@@ -161,6 +164,7 @@ impl Transition {
                 &[Merchant, Platform]
             }
             Transition::Refund => &[Merchant, Platform, System],
+            Transition::RefundWithoutReturn => &[Merchant, Platform],
         }
     }
 }
@@ -194,6 +198,7 @@ pub fn next_state(
         (ReturnRequested, Transition::RejectReturn) => Delivered,
         (ReturnApproved, Transition::ReceiveReturn) => ReturnReceived,
         (ReturnReceived, Transition::Refund) => Refunded,
+        (ReturnRequested, Transition::RefundWithoutReturn) => Refunded,
         _ => {
             return Err(OrderError::NotAllowed {
                 from: from.as_str(),

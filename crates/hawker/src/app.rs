@@ -137,12 +137,17 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         cfg.bus.node_id,
     )
     .await?;
+    let hooks = hawker_hooks::Webhooks::new(
+        store.clone() as Arc<dyn Store>,
+        cfg.webhooks.service(&public_url),
+    );
     let state = AppState::new(
         store.clone() as Arc<dyn Store>,
         broadcaster.clone(),
         rooms.clone(),
         shop.clone(),
         guard.clone(),
+        hooks.clone(),
         HttpSettings {
             public_url: public_url.clone(),
             rtmp_url: rtmp_url.clone(),
@@ -194,6 +199,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         stop_jobs.clone(),
     );
     guard.spawn_jobs(stop_jobs.clone());
+    hooks.spawn(stop_jobs.clone());
 
     Ok(Running {
         http,

@@ -25,6 +25,8 @@ pub struct Config {
     /// Commission, platform fee and payout minimum (basis points, minor units).
     pub money: hawker_shop::books::MoneyConfig,
     pub trust: TrustConfig,
+    /// Outbound webhooks to sellers' systems.
+    pub webhooks: WebhooksConfig,
     pub log: LogConfig,
 }
 
@@ -326,6 +328,48 @@ impl Default for AudienceConfig {
     }
 }
 
+/// Outbound webhooks (`hawker_hooks`): retries for a day with growing gaps.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebhooksConfig {
+    /// The first gap after a failed delivery; later gaps are multiples (x4, x20, x60, ...).
+    pub first_retry_ms: u64,
+    /// How long a delivery is retried, from its event (or its redelivery).
+    pub retry_window_secs: u64,
+    /// One attempt's whole request.
+    pub timeout_ms: u64,
+    /// Allow deliveries to loopback and private addresses (off: a seller cannot make the
+    /// server call into its own network; turn on for receivers on the same host or LAN).
+    pub allow_private_targets: bool,
+}
+
+impl Default for WebhooksConfig {
+    fn default() -> Self {
+        let plan = hawker_hooks::RetryPlan::default();
+        WebhooksConfig {
+            first_retry_ms: plan.first_gap.as_millis() as u64,
+            retry_window_secs: plan.window.as_secs(),
+            timeout_ms: 10_000,
+            allow_private_targets: false,
+        }
+    }
+}
+
+impl WebhooksConfig {
+    pub fn service(&self, public_url: &str) -> hawker_hooks::WebhookConfig {
+        hawker_hooks::WebhookConfig {
+            retry: hawker_hooks::RetryPlan {
+                first_gap: std::time::Duration::from_millis(self.first_retry_ms.max(1)),
+                window: std::time::Duration::from_secs(self.retry_window_secs),
+            },
+            timeout: std::time::Duration::from_millis(self.timeout_ms.max(100)),
+            allow_private_targets: self.allow_private_targets,
+            public_url: public_url.to_string(),
+            ..Default::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct LogConfig {
@@ -349,6 +393,7 @@ impl Default for Config {
             commerce: CommerceConfig::default(),
             money: Default::default(),
             trust: Default::default(),
+            webhooks: WebhooksConfig::default(),
             log: LogConfig::default(),
         }
     }

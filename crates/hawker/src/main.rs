@@ -238,7 +238,13 @@ async fn main() -> anyhow::Result<()> {
             if let Err(e) = hawker::demo::stock_the_shelf(&running, &seeded).await {
                 tracing::warn!(error = %e, "demo shelf not stocked");
             }
-            println!("{}", hawker::demo::banner(&running, &seeded, &data));
+            // A closed stdout (a pipe whose reader went away) must not take the server down.
+            {
+                use std::io::Write;
+                let mut out = std::io::stdout().lock();
+                let _ = out.write_all(hawker::demo::banner(&running, &seeded, &data).as_bytes());
+                let _ = out.flush();
+            }
             app::shutdown_signal().await;
             cancel.cancel();
             running.shutdown().await;

@@ -1,6 +1,7 @@
 // The merchant console: catalog, the live show's shelf and pins, flash sales, orders and
 // fulfilment. Everything goes through the same JSON API the tests use.
 import { api, h, me, renderHeader, when } from './app.js';
+import { loadWebhooks } from './webhooks.js';
 
 renderHeader();
 const $ = (id) => document.getElementById(id);
@@ -64,7 +65,7 @@ async function loadOrg() {
   $('sale-sku').replaceChildren(...products.flatMap((p) => p.skus.map((s) => h('option', { value: s.id }, `${p.title} — ${s.label} (${s.price})`))));
   orders.offset = 0;
   resetCouponForm();
-  await Promise.all([loadShow(), loadOrders(), loadCredentials(), loadCoupons()]);
+  await Promise.all([loadShow(), loadOrders(), loadCredentials(), loadCoupons(), loadWebhooks(org())]);
 }
 
 async function loadShow() {

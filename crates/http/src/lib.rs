@@ -75,6 +75,8 @@ pub struct AppInner {
     pub shop: Arc<hawker_shop::Shop>,
     /// The trust rules (verification, minors, sanctions, risk).
     pub guard: Arc<hawker_shop::guard::Guard>,
+    /// Outbound webhooks: subscriptions, the delivery log, redelivery.
+    pub hooks: Arc<hawker_hooks::Webhooks>,
     pub(crate) sessions: Arc<auth::SessionCache>,
     limits: Arc<limits::Limits>,
     ready: ReadyCheck,
@@ -95,6 +97,7 @@ impl AppState {
         rooms: RoomHub,
         shop: Arc<hawker_shop::Shop>,
         guard: Arc<hawker_shop::guard::Guard>,
+        hooks: Arc<hawker_hooks::Webhooks>,
         settings: HttpSettings,
         ready: ReadyCheck,
     ) -> Self {
@@ -106,6 +109,7 @@ impl AppState {
             settings: Arc::new(settings),
             shop,
             guard,
+            hooks,
             sessions: Arc::new(auth::SessionCache::new()),
             ready,
         }))

@@ -21,6 +21,8 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/shop", get(|| async { page(MERCHANT) }))
         .route("/login", get(|| async { page(AUTH) }))
         .route("/signup", get(|| async { page(AUTH) }))
+        // The API reference, rendered from `/api/openapi.json`.
+        .route("/api/docs", get(|| async { page(API_DOCS) }))
         .route("/assets/{file}", get(asset))
 }
 
@@ -33,6 +35,7 @@ const ORDERS: &str = include_str!("../assets/orders.html");
 const EARNINGS: &str = include_str!("../assets/earnings.html");
 const OPS: &str = include_str!("../assets/ops.html");
 const MERCHANT: &str = include_str!("../assets/merchant.html");
+const API_DOCS: &str = include_str!("../assets/api-docs.html");
 
 const NOT_FOUND: &str = r#"<!doctype html><html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1"><title>Not found — Hawker</title><link rel="icon" href="/assets/icon.svg" type="image/svg+xml"><link rel="stylesheet" href="/assets/style.css"></head><body><header><a class="logo" href="/">Hawk<span>er</span></a></header><main><h1>Not found</h1><p class="empty">There is nothing here. <a href="/">See who is live</a>.</p></main></body></html>"#;
 
@@ -95,6 +98,8 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("earnings.js", "text/javascript; charset=utf-8"),
     asset!("ops.js", "text/javascript; charset=utf-8"),
     asset!("merchant.js", "text/javascript; charset=utf-8"),
+    asset!("webhooks.js", "text/javascript; charset=utf-8"),
+    asset!("api-docs.js", "text/javascript; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
 ];
 

@@ -15,13 +15,20 @@ pub struct ApiError {
     pub detail: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Problem<'a> {
+/// An RFC 9457 problem document (`application/problem+json`), the body of every `/api/` error.
+#[derive(Serialize, utoipa::ToSchema)]
+#[schema(as = Problem)]
+pub(crate) struct Problem<'a> {
+    /// `https://hawker.dev/problems/{code}`.
     #[serde(rename = "type")]
     kind: String,
     title: &'a str,
+    /// The HTTP status again.
     status: u16,
+    /// Stable and documented, never reworded: clients branch on it (`not_found`,
+    /// `unauthenticated`, `forbidden`, `invalid_field`, `invalid_json`, `rate_limited`, ...).
     code: &'a str,
+    /// What was wrong, for people.
     #[serde(skip_serializing_if = "Option::is_none")]
     detail: Option<&'a str>,
 }

@@ -11,5 +11,5 @@ mod service;
 
 pub use service::{
     BuyerAction, CheckoutItem, CheckoutRequest, CouponAction, MerchantAction, NewCoupon,
-    NewSaleRequest, Shop, ShopConfig, ShopError, ShopEvents,
+    NewSaleRequest, Shop, ShopConfig, ShopError, ShopEvents, MAX_CLAIM_PHOTOS,
 };

@@ -22,7 +22,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 mod coupons;
+mod defects;
 pub use coupons::{CouponAction, NewCoupon};
+pub use defects::MAX_CLAIM_PHOTOS;
 
 #[derive(Debug, Clone)]
 pub struct ShopConfig {
@@ -75,6 +77,10 @@ pub enum ShopError {
     Storage(StorageError),
     #[error(transparent)]
     Books(#[from] crate::books::BooksError),
+    #[error(transparent)]
+    Claim(#[from] hawker_commerce::defect::ClaimError),
+    #[error("the {days}-day window to claim a defect has closed")]
+    DefectWindowClosed { days: u32 },
 }
 
 impl From<StorageError> for ShopError {
@@ -1037,6 +1043,16 @@ impl Shop {
         } else {
             ActorKind::Merchant
         };
+        if matches!(
+            action,
+            MerchantAction::ApproveReturn | MerchantAction::RejectReturn { .. }
+        ) && self.claim_under_way(o.id).await?
+        {
+            return Err(invalid(
+                "order",
+                "a defect claim is under way on this order: answer the claim instead",
+            ));
+        }
         match action {
             MerchantAction::Ship { carrier, tracking } => {
                 if carrier.trim().is_empty()

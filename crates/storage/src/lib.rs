@@ -6,6 +6,7 @@
 //! Invariants the schema enforces, whichever node writes: e-mails, slugs and stream keys are
 //! unique; a channel has at most one live show (partial unique index).
 
+pub mod defects;
 pub mod disclosure;
 pub mod gifts;
 pub mod ledger;
@@ -18,6 +19,7 @@ pub mod terms;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
 pub mod trust;
+pub mod webhooks;
 
 use async_trait::async_trait;
 use hawker_domain::{
@@ -170,9 +172,11 @@ pub use room::{
     ViewerSessionRow,
 };
 
+pub use defects::DefectStore;
 pub use retention::RetentionStore;
 pub use shop::ShopStore;
 pub use trust::TrustStore;
+pub use webhooks::WebhookStore;
 
 pub trait Store:
     AccountStore
@@ -187,6 +191,8 @@ pub trait Store:
     + terms::TermsStore
     + trust::TrustStore
     + retention::RetentionStore
+    + webhooks::WebhookStore
+    + defects::DefectStore
 {
 }
 

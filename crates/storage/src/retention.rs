@@ -302,11 +302,21 @@ impl RetentionStore for SqlStore {
             let mut tx = self.pool().begin().await?;
             // Children first (foreign keys). A coupon use goes with its order: a coupon still
             // valid years later would count one use fewer for that buyer.
+            // A defect claim's photos go before the claim, the claim before its order.
+            let photos = format!(
+                "DELETE FROM defect_claim_photos WHERE claim_id IN (SELECT id FROM defect_claims WHERE order_id IN ({list}))"
+            );
+            let mut q = sqlx::query(&photos);
+            for id in &ids {
+                q = q.bind(*id);
+            }
+            q.execute(&mut *tx).await?;
             for table in [
                 "order_items",
                 "order_events",
                 "payments",
                 "coupon_redemptions",
+                "defect_claims",
             ] {
                 let sql = format!("DELETE FROM {table} WHERE order_id IN ({list})");
                 let mut q = sqlx::query(&sql);

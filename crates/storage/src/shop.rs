@@ -605,7 +605,7 @@ fn payment_from(r: &AnyRow) -> Result<Payment> {
     })
 }
 
-fn actor_str(a: ActorKind) -> &'static str {
+pub(crate) fn actor_str(a: ActorKind) -> &'static str {
     match a {
         ActorKind::Buyer => "buyer",
         ActorKind::Merchant => "merchant",
@@ -1913,7 +1913,7 @@ impl SqlStore {
     }
 
     /// Before a read or write of one order: if it is still journalled, it becomes a row now.
-    async fn materialise_order(&self, id: OrderId) -> Result<bool> {
+    pub(crate) async fn materialise_order(&self, id: OrderId) -> Result<bool> {
         Ok(self.settle_journal(JournalSlice::Order(id)).await? > 0)
     }
 }

@@ -13,7 +13,7 @@ use hawker_storage::NewAccount;
 use serde::{Deserialize, Serialize};
 use std::sync::OnceLock;
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct AccountView {
     pub id: i64,
     pub email: String,
@@ -34,7 +34,7 @@ impl From<&Account> for AccountView {
     }
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SignUp {
     email: String,
@@ -45,7 +45,7 @@ pub(crate) struct SignUp {
     role: Option<String>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LogIn {
     email: String,
@@ -74,6 +74,14 @@ async fn start_session(state: &AppState, account: &Account) -> ApiResult<Respons
         .into_response())
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/accounts",
+    tag = "accounts",
+    summary = "Sign up; starts a session",
+    request_body = SignUp,
+    responses((status = 201, description = "Account created; the session cookie is set", body = AccountView))
+)]
 pub(crate) async fn sign_up(
     State(state): State<AppState>,
     origin: super::trust::Origin,
@@ -135,6 +143,14 @@ fn decoy_hash() -> &'static PasswordHash {
     DECOY.get_or_init(|| PasswordHash::create("decoy password that nobody has").expect("valid"))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/sessions",
+    tag = "accounts",
+    summary = "Log in; starts a session",
+    request_body = LogIn,
+    responses((status = 200, description = "Logged in; the session cookie is set", body = AccountView))
+)]
 pub(crate) async fn log_in(
     State(state): State<AppState>,
     origin: super::trust::Origin,
@@ -173,6 +189,14 @@ pub(crate) async fn log_in(
     }
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/sessions/current",
+    tag = "accounts",
+    summary = "Log out",
+    responses((status = 204, description = "The session is ended and the cookie cleared")),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn log_out(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -191,13 +215,36 @@ pub(crate) async fn log_out(
         .into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me",
+    tag = "accounts",
+    summary = "Who am I",
+    responses((status = 200, description = "The signed-in account", body = AccountView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn me(caller: Caller) -> ApiResult<Json<AccountView>> {
     Ok(Json(AccountView::from(caller.require()?)))
 }
 
 /// `GET /api/v1/session`: who the caller is, `{"account": null}` when nobody is signed in.
 /// Pages ask this instead of `/api/v1/me`, whose 401 a browser logs as an error.
-pub(crate) async fn session(caller: Caller) -> Json<serde_json::Value> {
-    let account = caller.0.as_deref().map(AccountView::from);
-    Json(serde_json::json!({ "account": account }))
+#[utoipa::path(
+    get,
+    path = "/api/v1/session",
+    tag = "accounts",
+    summary = "Who am I, without a 401",
+    responses((status = 200, description = "The signed-in account, or null", body = SessionView)),
+    security((), ("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn session(caller: Caller) -> Json<SessionView> {
+    Json(SessionView {
+        account: caller.0.as_deref().map(AccountView::from),
+    })
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct SessionView {
+    /// Null when nobody is signed in.
+    account: Option<AccountView>,
 }

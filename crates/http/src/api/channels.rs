@@ -14,7 +14,7 @@ use hawker_domain::{Channel, Email, Role, Slug, StreamKey, UnixMillis};
 use hawker_storage::NewChannel;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CreateChannel {
     slug: String,
@@ -26,7 +26,7 @@ pub(crate) struct CreateChannel {
 
 /// What the owner needs to go live. The only response that carries the key besides
 /// `stream-key` and `rotate`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ChannelCreated {
     slug: String,
     title: String,
@@ -48,6 +48,15 @@ fn created(state: &AppState, c: &Channel) -> ChannelCreated {
     }
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/channels",
+    tag = "channels",
+    summary = "Create a channel",
+    request_body = CreateChannel,
+    responses((status = 201, description = "Created, with its stream key", body = ChannelCreated)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn create(
     State(state): State<AppState>,
     caller: Caller,
@@ -94,6 +103,14 @@ pub(crate) async fn create(
 }
 
 /// The caller's own channels, with what their encoders need.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/channels",
+    tag = "channels",
+    summary = "The caller's channels with their stream keys",
+    responses((status = 200, description = "Channels", body = Vec<ChannelCreated>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn mine(
     State(state): State<AppState>,
     caller: Caller,
@@ -103,7 +120,7 @@ pub(crate) async fn mine(
     Ok(Json(channels.iter().map(|c| created(&state, c)).collect()))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ChannelView {
     slug: String,
     title: String,
@@ -146,7 +163,8 @@ async fn channel_view(state: &AppState, c: &Channel) -> ApiResult<ChannelView> {
     })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct Page {
     #[serde(default = "default_limit")]
     limit: i64,
@@ -158,6 +176,14 @@ fn default_limit() -> i64 {
     50
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels",
+    tag = "channels",
+    summary = "List channels",
+    params(Page),
+    responses((status = 200, description = "Channels", body = Vec<ChannelView>))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Query(p): Query<Page>,
@@ -180,6 +206,14 @@ pub(crate) async fn find(state: &AppState, slug: &str) -> ApiResult<Channel> {
         .ok_or_else(|| ApiError::not_found("channel"))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{slug}",
+    tag = "channels",
+    summary = "One channel",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "The channel", body = ChannelView))
+)]
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -188,6 +222,15 @@ pub(crate) async fn get_one(
     Ok(Json(channel_view(&state, &c).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{slug}/stream-key",
+    tag = "channels",
+    summary = "The channel's stream key",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "What the encoder needs", body = ChannelCreated)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn stream_key(
     State(state): State<AppState>,
     caller: Caller,
@@ -198,6 +241,15 @@ pub(crate) async fn stream_key(
     Ok(Json(created(&state, &c)))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/channels/{slug}/stream-key/rotate",
+    tag = "channels",
+    summary = "Rotate the stream key",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "The new key", body = ChannelCreated)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn rotate_key(
     State(state): State<AppState>,
     caller: Caller,
@@ -212,12 +264,23 @@ pub(crate) async fn rotate_key(
     Ok(Json(created(&state, &c)))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct IngestView {
+    #[schema(value_type = Option<Object>)]
     status: Option<StreamStatus>,
+    #[schema(value_type = Option<Object>)]
     stats: Option<IngestStats>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{slug}/ingest",
+    tag = "channels",
+    summary = "Ingest health",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "Status and statistics of the live input", body = IngestView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn ingest(
     State(state): State<AppState>,
     caller: Caller,

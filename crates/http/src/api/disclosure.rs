@@ -80,14 +80,14 @@ fn law(state: &AppState) -> LawProfile {
 
 /// A showcase item of `PUT /shows/{id}/shelf`: a product id, or the product with its
 /// disclosure (`sponsored`, and `host_used` — the host's own statement).
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(untagged)]
 pub(crate) enum ShelfItem {
     Id(i64),
     Entry(ShelfEntryBody),
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ShelfEntryBody {
     product: i64,
@@ -282,7 +282,7 @@ pub(crate) async fn announce_if_paid(
     Ok(())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EntryBody {
     #[serde(default)]
@@ -303,6 +303,16 @@ pub(crate) struct EntryView {
 
 /// Changes one showcase entry's disclosure: `sponsored` by the host, a moderator with the pin
 /// right, an admin or the seller's catalog managers; `host_used` by the host alone.
+#[utoipa::path(
+    put,
+    path = "/api/v1/shows/{id}/shelf/{product}",
+    tag = "disclosure",
+    summary = "A showcase entry's disclosure",
+    params(("id" = i64, Path, description = "Show id", example = 1), ("product" = i64, Path, description = "Product id", example = 1)),
+    request_body = EntryBody,
+    responses((status = 200, description = "The entry with its card disclosure", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn set_showcase_entry(
     State(state): State<AppState>,
     caller: Caller,
@@ -362,12 +372,22 @@ pub(crate) async fn set_showcase_entry(
 
 // ---------------------------------------------------------------------------- virtual hosts
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VirtualHostBody {
     virtual_host: bool,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/channels/{slug}/virtual-host",
+    tag = "disclosure",
+    summary = "Mark the host as virtual (an AI)",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    request_body = VirtualHostBody,
+    responses((status = 200, description = "`{virtual_host, host_label}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn set_virtual_host(
     State(state): State<AppState>,
     caller: Caller,
@@ -442,10 +462,11 @@ pub(crate) async fn require_credentials(state: &AppState, products: &[Product]) 
     Ok(())
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct CredentialView {
     id: i64,
     org: i64,
+    #[schema(value_type = String)]
     category: Category,
     state: &'static str,
     valid_until: Option<i64>,
@@ -469,14 +490,26 @@ fn credential_view(c: &Credential) -> CredentialView {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct UploadQuery {
+    #[param(value_type = String)]
     category: Category,
     valid_until: Option<i64>,
 }
 
 /// A licence document for a regulated category: the raw image (JPEG, PNG, WebP) or PDF as the
 /// body, `?category=food`; pending until ops review it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/credentials",
+    tag = "disclosure",
+    summary = "Upload a credential for a regulated category (the raw bytes)",
+    params(("id" = i64, Path, description = "Organisation id", example = 1), UploadQuery),
+    request_body(description = "A JPEG, PNG, WebP or PDF, at most 5 MiB", content(("image/jpeg"), ("image/png"), ("image/webp"), ("application/pdf"))),
+    responses((status = 201, description = "The credential, pending review", body = CredentialView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn upload_credential(
     State(state): State<AppState>,
     caller: Caller,
@@ -537,6 +570,15 @@ pub(crate) async fn upload_credential(
     Ok((StatusCode::CREATED, Json(credential_view(&c))))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{id}/credentials",
+    tag = "disclosure",
+    summary = "An organisation's credentials",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    responses((status = 200, description = "Credentials", body = Vec<CredentialView>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn org_credentials(
     State(state): State<AppState>,
     caller: Caller,
@@ -557,6 +599,15 @@ pub(crate) async fn org_credentials(
 
 /// The document itself: to the uploader's organisation and platform admins; to anyone else it
 /// does not exist.
+#[utoipa::path(
+    get,
+    path = "/api/v1/credentials/{id}/document",
+    tag = "disclosure",
+    summary = "A credential's document",
+    params(("id" = i64, Path, description = "Credential id", example = 1)),
+    responses((status = 200, description = "The document as uploaded", content(([u8] = "image/jpeg"), ([u8] = "image/png"), ([u8] = "image/webp"), ([u8] = "application/pdf")))),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn credential_document(
     State(state): State<AppState>,
     caller: Caller,
@@ -588,12 +639,22 @@ pub(crate) async fn credential_document(
         .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct QueueQuery {
     state: Option<String>,
 }
 
 /// Ops' review queue: pending credentials, oldest first (or another state).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/credentials",
+    tag = "disclosure",
+    summary = "The credential review queue (admins)",
+    params(QueueQuery),
+    responses((status = 200, description = "Credentials with their organisation", body = Vec<Object>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn credential_queue(
     State(state): State<AppState>,
     caller: Caller,
@@ -620,15 +681,17 @@ pub(crate) async fn credential_queue(
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
+#[schema(as = CredentialDecision)]
 pub(crate) enum Decision {
     Approve,
     Reject,
     Revoke,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
+#[schema(as = CredentialReviewBody)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewBody {
     decision: Decision,
@@ -638,6 +701,16 @@ pub(crate) struct ReviewBody {
 
 /// approve (pending → approved), reject (pending → rejected, with a reason) or revoke
 /// (approved → revoked, with a reason). Who decided, when and why stay on the credential.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/credentials/{id}/review",
+    tag = "disclosure",
+    summary = "Approve, reject or revoke a credential (admins)",
+    params(("id" = i64, Path, description = "Credential id", example = 1)),
+    request_body = ReviewBody,
+    responses((status = 200, description = "The credential", body = CredentialView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn review_credential(
     State(state): State<AppState>,
     caller: Caller,
@@ -707,11 +780,12 @@ fn draw_refused(code: &'static str, detail: String) -> ApiError {
     .detail(detail)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewDrawBody {
     prize_description: String,
     prize_minor: i64,
+    #[schema(value_type = String)]
     currency: Currency,
     #[serde(default = "one")]
     winners: u32,
@@ -727,13 +801,13 @@ fn one() -> u32 {
     1
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct WinnerView {
     account: i64,
     name: String,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct DrawView {
     id: i64,
     show: i64,
@@ -741,6 +815,7 @@ pub(crate) struct DrawView {
     prize_description: String,
     prize: String,
     prize_minor: i64,
+    #[schema(value_type = String)]
     currency: Currency,
     winners: u32,
     keyword: Option<String>,
@@ -763,6 +838,7 @@ pub(crate) struct DrawView {
     closed_at: Option<i64>,
     drawn_at: Option<i64>,
     /// The caller's entry, if any: `keyword` or `free`.
+    #[schema(value_type = Option<String>)]
     your_entry: Option<EntryRoute>,
 }
 
@@ -831,6 +907,16 @@ fn require_host<'a>(caller: &'a Caller, c: &hawker_domain::Channel) -> ApiResult
         .map_err(|_| ApiError::forbidden("only the host runs prize draws"))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/shows/{id}/draws",
+    tag = "disclosure",
+    summary = "Create a prize draw",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    request_body = NewDrawBody,
+    responses((status = 201, description = "The draw", body = DrawView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn create_draw(
     State(state): State<AppState>,
     caller: Caller,
@@ -887,6 +973,15 @@ fn rand_seed() -> [u8; 32] {
     seed
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{id}/draws",
+    tag = "disclosure",
+    summary = "A show's prize draws",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    responses((status = 200, description = "Draws", body = Vec<DrawView>)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn show_draws(
     State(state): State<AppState>,
     caller: Caller,
@@ -900,6 +995,15 @@ pub(crate) async fn show_draws(
     Ok(Json(out))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/draws/{id}",
+    tag = "disclosure",
+    summary = "One prize draw",
+    params(("id" = i64, Path, description = "Draw id", example = 1)),
+    responses((status = 200, description = "The draw", body = DrawView)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn get_draw(
     State(state): State<AppState>,
     caller: Caller,
@@ -913,12 +1017,22 @@ pub(crate) async fn get_draw(
     Ok(Json(draw_view(&state, &d, caller.0.as_deref()).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Empty {}
 
 /// The free entry route: any logged-in account, no purchase necessary (unless the draw is
 /// buyers-only where the law allows that). A JSON body (`{}`) like every mutating route.
+#[utoipa::path(
+    post,
+    path = "/api/v1/draws/{id}/entries",
+    tag = "disclosure",
+    summary = "Enter a draw by the free route",
+    params(("id" = i64, Path, description = "Draw id", example = 1)),
+    request_body = Empty,
+    responses((status = 201, description = "Entered", body = Object), (status = 200, description = "Already entered", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn enter_draw(
     State(state): State<AppState>,
     caller: Caller,
@@ -971,6 +1085,16 @@ pub(crate) async fn enter_draw(
 /// Closes entries, collects keyword entries from the show's chat up to that moment, picks the
 /// winners with the committed seed and reveals it. Retried after a crash, it finishes the same
 /// draw the same way.
+#[utoipa::path(
+    post,
+    path = "/api/v1/draws/{id}/draw",
+    tag = "disclosure",
+    summary = "Draw the winners",
+    params(("id" = i64, Path, description = "Draw id", example = 1)),
+    request_body = Empty,
+    responses((status = 200, description = "The drawn draw", body = DrawView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn run_draw(
     State(state): State<AppState>,
     caller: Caller,
@@ -1065,6 +1189,16 @@ pub(crate) async fn run_draw(
     Ok(Json(view))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/draws/{id}/cancel",
+    tag = "disclosure",
+    summary = "Cancel a draw",
+    params(("id" = i64, Path, description = "Draw id", example = 1)),
+    request_body = Empty,
+    responses((status = 200, description = "The cancelled draw", body = DrawView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn cancel_draw(
     State(state): State<AppState>,
     caller: Caller,

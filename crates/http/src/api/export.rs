@@ -76,6 +76,15 @@ fn order_json(o: &ExportOrder) -> Value {
 }
 
 /// `GET /api/v1/admin/shows/{id}/export`.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/shows/{id}/export",
+    tag = "export",
+    summary = "A regulator's export of one show (admins)",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    responses((status = 200, description = "A tar.gz of the show, its chat, pins, moderation, orders and recording", body = [u8], content_type = "application/gzip")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn export_show(
     State(state): State<AppState>,
     caller: Caller,

@@ -2,14 +2,17 @@
 
 mod accounts;
 pub(crate) mod channels;
+mod defects;
 mod disclosure;
 mod export;
 mod money;
+mod openapi;
 mod replay;
 mod room;
 pub(crate) mod shop;
 mod shows;
 pub(crate) mod trust;
+mod webhooks;
 
 use crate::limits;
 use crate::AppState;
@@ -242,6 +245,47 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             post(shop::merchant_action),
         )
         .route("/api/v1/orgs/{id}/orders", get(shop::org_orders))
+        // Defect claims: filed by the buyer, answered by the seller, decided by the platform.
+        .route("/api/v1/orders/{id}/defect-claims", post(defects::file))
+        .route("/api/v1/me/defect-claims", get(defects::mine))
+        .route("/api/v1/orgs/{id}/defect-claims", get(defects::of_org))
+        .route("/api/v1/defect-claims/{id}", get(defects::get_one))
+        .route(
+            "/api/v1/defect-claims/{id}/photos",
+            post(defects::add_photo)
+                .layer(axum::extract::DefaultBodyLimit::max(shop::MAX_IMAGE + 1)),
+        )
+        .route(
+            "/api/v1/defect-claims/{id}/photos/{photo}",
+            get(defects::photo),
+        )
+        .route("/api/v1/defect-claims/{id}/answer", post(defects::answer))
+        .route("/api/v1/admin/defect-claims", get(defects::queue))
+        .route(
+            "/api/v1/admin/defect-claims/{id}/decide",
+            post(defects::decide),
+        )
+        // Outbound webhooks: subscriptions, the delivery log, redelivery.
+        .route(
+            "/api/v1/orgs/{id}/webhooks",
+            get(webhooks::list).post(webhooks::create),
+        )
+        .route(
+            "/api/v1/orgs/{id}/webhooks/{webhook}",
+            delete(webhooks::remove),
+        )
+        .route(
+            "/api/v1/orgs/{id}/webhook-deliveries",
+            get(webhooks::deliveries),
+        )
+        .route(
+            "/api/v1/orgs/{id}/webhook-deliveries/{delivery}",
+            get(webhooks::delivery),
+        )
+        .route(
+            "/api/v1/orgs/{id}/webhook-deliveries/{delivery}/redeliver",
+            post(webhooks::redeliver),
+        )
         // Disclosure: showcase entries, virtual hosts, credentials, prize draws.
         .merge(disclosure::routes())
         .merge(credentials)
@@ -251,11 +295,13 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         // (signed; a provider retries from few addresses).
         .route(shop::BUY_ROUTE, post(shop::buy))
         .route("/api/v1/payments/sandbox/webhook", post(shop::webhook))
+        // The OpenAPI document of all of the above (rendered by the page at `/api/docs`).
+        .route("/api/openapi.json", get(openapi::serve))
         .route("/media/images/{id}", get(shop::image))
 }
 
 /// A show as the public sees it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ShowView {
     pub id: i64,
     pub channel: String,

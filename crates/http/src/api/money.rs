@@ -32,6 +32,14 @@ fn contract_json(c: &AgencyContract) -> serde_json::Value {
 }
 
 /// `GET /api/v1/me/earnings`: the caller's accounts and agency contracts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/earnings",
+    tag = "money",
+    summary = "The caller's accounts and agency contracts",
+    responses((status = 200, description = "`{accounts, agency_contracts}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn my_earnings(
     State(state): State<AppState>,
     caller: Caller,
@@ -58,6 +66,15 @@ pub(crate) async fn my_earnings(
 
 /// `GET /api/v1/orgs/{id}/earnings`: the organisation's accounts as seller and as agency
 /// (owner and managers).
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{id}/earnings",
+    tag = "money",
+    summary = "An organisation's accounts as seller and agency",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    responses((status = 200, description = "`{accounts, agency_contracts}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn org_earnings(
     State(state): State<AppState>,
     caller: Caller,
@@ -87,7 +104,8 @@ pub(crate) async fn org_earnings(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StatementQuery {
     /// For organisations: `org` (seller, the default) or `agency`.
@@ -169,6 +187,15 @@ async fn statement(state: &AppState, party: Party, q: &StatementQuery) -> ApiRes
 }
 
 /// `GET /api/v1/me/statement?purpose=available&currency=CNY[&from&to][&format=csv]`
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/statement",
+    tag = "money",
+    summary = "The caller's statement",
+    params(StatementQuery),
+    responses((status = 200, description = "Ledger lines (JSON, or CSV with `format=csv`)", content((Object = "application/json"), (String = "text/csv")))),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn my_statement(
     State(state): State<AppState>,
     caller: Caller,
@@ -179,6 +206,15 @@ pub(crate) async fn my_statement(
 }
 
 /// `GET /api/v1/admin/statement?purpose=fees&currency=CNY[&show]`: the platform's own accounts.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/statement",
+    tag = "money",
+    summary = "The platform's statement (admins)",
+    params(StatementQuery),
+    responses((status = 200, description = "Ledger lines (JSON, or CSV with `format=csv`)", content((Object = "application/json"), (String = "text/csv")))),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn platform_statement(
     State(state): State<AppState>,
     caller: Caller,
@@ -189,6 +225,15 @@ pub(crate) async fn platform_statement(
 }
 
 /// `GET /api/v1/orgs/{id}/statement?as=org|agency&purpose=...`
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{id}/statement",
+    tag = "money",
+    summary = "An organisation's statement",
+    params(("id" = i64, Path, description = "Organisation id", example = 1), StatementQuery),
+    responses((status = 200, description = "Ledger lines (JSON, or CSV with `format=csv`)", content((Object = "application/json"), (String = "text/csv")))),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn org_statement(
     State(state): State<AppState>,
     caller: Caller,
@@ -208,7 +253,7 @@ pub(crate) async fn org_statement(
     statement(&state, party, &q).await
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewContract {
     /// The streamer, by their channel.
@@ -223,6 +268,16 @@ pub(crate) struct NewContract {
 
 /// `POST /api/v1/orgs/{id}/agency-contracts`: the agency's owner records a contract; the
 /// streamer sees it under `GET /api/v1/me/earnings`.
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/agency-contracts",
+    tag = "money",
+    summary = "Record an agency contract",
+    params(("id" = i64, Path, description = "Organisation id (the agency)", example = 1)),
+    request_body = NewContract,
+    responses((status = 201, description = "The contract", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn create_contract(
     State(state): State<AppState>,
     caller: Caller,
@@ -256,6 +311,14 @@ pub(crate) async fn create_contract(
 }
 
 /// `GET /api/v1/admin/ledger`: the platform's accounts and every currency's total (zero).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/ledger",
+    tag = "money",
+    summary = "The platform's accounts and totals (admins)",
+    responses((status = 200, description = "`{accounts, totals_minor}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn platform_ledger(
     State(state): State<AppState>,
     caller: Caller,
@@ -277,7 +340,7 @@ pub(crate) async fn platform_ledger(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PayoutBody {
     /// Names the batch: running it again pays nobody twice.
@@ -287,6 +350,15 @@ pub(crate) struct PayoutBody {
 /// `POST /api/v1/admin/payouts`: pays every available balance above the minimum through the
 /// payout provider (the sandbox by default); running a batch again pays nobody twice and
 /// finishes what an interrupted run left.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/payouts",
+    tag = "money",
+    summary = "Run a payout batch (admins)",
+    request_body = PayoutBody,
+    responses((status = 200, description = "`{batch, paid, failed}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn payouts(
     State(state): State<AppState>,
     caller: Caller,
@@ -313,6 +385,13 @@ pub(crate) async fn payouts(
 // ---------------------------------------------------------------------------- coins, gifts
 
 /// `GET /api/v1/gift-kinds`: the catalogue (price in coins, animation name) and the coin price.
+#[utoipa::path(
+    get,
+    path = "/api/v1/gift-kinds",
+    tag = "money",
+    summary = "The gift catalogue and the coin price",
+    responses((status = 200, description = "`{kinds, coin_price_minor, currency}`", body = Object))
+)]
 pub(crate) async fn gift_kinds(
     State(state): State<AppState>,
 ) -> ApiResult<Json<serde_json::Value>> {
@@ -330,6 +409,14 @@ pub(crate) async fn gift_kinds(
 }
 
 /// `GET /api/v1/me/wallet`: coins, from the ledger.
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/wallet",
+    tag = "money",
+    summary = "The caller's coins",
+    responses((status = 200, description = "`{coins}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn my_wallet(
     State(state): State<AppState>,
     caller: Caller,
@@ -339,7 +426,7 @@ pub(crate) async fn my_wallet(
     Ok(Json(serde_json::json!({ "coins": coins })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TopUpBody {
     coins: i64,
@@ -347,6 +434,15 @@ pub(crate) struct TopUpBody {
 }
 
 /// `POST /api/v1/me/coins`: buys coins through the payment provider; 202 until it confirms.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/coins",
+    tag = "money",
+    summary = "Buy coins",
+    request_body = TopUpBody,
+    responses((status = 202, description = "Accepted until the provider confirms", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn top_up(
     State(state): State<AppState>,
     caller: Caller,
@@ -378,7 +474,7 @@ pub(crate) async fn top_up(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GiftBody {
     kind: i64,
@@ -391,6 +487,16 @@ fn one() -> i64 {
 }
 
 /// `POST /api/v1/channels/{slug}/gifts`: sends a gift in the live room.
+#[utoipa::path(
+    post,
+    path = "/api/v1/channels/{slug}/gifts",
+    tag = "money",
+    summary = "Send a gift in the live room",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    request_body = GiftBody,
+    responses((status = 201, description = "Sent", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn send_gift(
     State(state): State<AppState>,
     caller: Caller,
@@ -453,6 +559,15 @@ pub(crate) async fn send_gift(
 }
 
 /// `POST /api/v1/admin/gifts/{id}/refund`: takes back a gift still pending (ops).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/gifts/{id}/refund",
+    tag = "money",
+    summary = "Refund a pending gift (admins)",
+    params(("id" = i64, Path, description = "Gift id", example = 1)),
+    responses((status = 200, description = "`{gift, state}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn refund_gift(
     State(state): State<AppState>,
     caller: Caller,
@@ -472,7 +587,7 @@ pub(crate) async fn refund_gift(
 
 // ---------------------------------------------------------------------------- paid slots
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewSlotBody {
     /// The brand (an organisation the caller manages) and its product.
@@ -497,6 +612,16 @@ fn slot_json(s: &hawker_storage::slots::Slot) -> serde_json::Value {
 }
 
 /// `POST /api/v1/shows/{id}/slots`: a brand books a slot in a host's show.
+#[utoipa::path(
+    post,
+    path = "/api/v1/shows/{id}/slots",
+    tag = "money",
+    summary = "Book a paid slot in a show",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    request_body = NewSlotBody,
+    responses((status = 201, description = "The slot", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn book_slot(
     State(state): State<AppState>,
     caller: Caller,
@@ -578,6 +703,15 @@ async fn may_see_slot(
 }
 
 /// `GET /api/v1/shows/{id}/slots`: the slots the caller may see.
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{id}/slots",
+    tag = "money",
+    summary = "A show's slots the caller may see",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    responses((status = 200, description = "Slots", body = Vec<Object>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn show_slots(
     State(state): State<AppState>,
     caller: Caller,
@@ -598,6 +732,15 @@ pub(crate) async fn show_slots(
 }
 
 /// `GET /api/v1/orgs/{id}/slots`: the brand's slots with their reports (owner, managers).
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{id}/slots",
+    tag = "money",
+    summary = "A brand's slots with their reports",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    responses((status = 200, description = "Slots with reports", body = Vec<Object>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn brand_slots(
     State(state): State<AppState>,
     caller: Caller,
@@ -628,7 +771,8 @@ pub(crate) async fn brand_slots(
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReportQuery {
     #[serde(default)]
@@ -637,6 +781,15 @@ pub(crate) struct ReportQuery {
 
 /// `GET /api/v1/slots/{id}/report[?format=csv]`: fee, GMV, valid GMV, returns, commission,
 /// refund, claw-back, ROI.
+#[utoipa::path(
+    get,
+    path = "/api/v1/slots/{id}/report",
+    tag = "money",
+    summary = "A slot's report",
+    params(("id" = i64, Path, description = "Slot id", example = 1), ReportQuery),
+    responses((status = 200, description = "The report (JSON, or CSV with `format=csv`)", content((Object = "application/json"), (String = "text/csv")))),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn slot_report(
     State(state): State<AppState>,
     caller: Caller,
@@ -682,6 +835,15 @@ pub(crate) async fn slot_report(
 }
 
 /// `POST /api/v1/admin/slots/{id}/fee-received`: ops recorded the brand's transfer.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/slots/{id}/fee-received",
+    tag = "money",
+    summary = "Record a slot's fee as received (admins)",
+    params(("id" = i64, Path, description = "Slot id", example = 1)),
+    responses((status = 204, description = "Recorded")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn slot_fee_received(
     State(state): State<AppState>,
     caller: Caller,
@@ -699,6 +861,15 @@ pub(crate) async fn slot_fee_received(
 
 /// `POST /api/v1/admin/slots/{id}/close`: settles the slot (refund for a missed guarantee,
 /// claw-back above the return cap) and returns its final report.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/slots/{id}/close",
+    tag = "money",
+    summary = "Settle a slot (admins)",
+    params(("id" = i64, Path, description = "Slot id", example = 1)),
+    responses((status = 200, description = "The final figures", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn close_slot(
     State(state): State<AppState>,
     caller: Caller,
@@ -719,7 +890,7 @@ pub(crate) async fn close_slot(
 
 // ---------------------------------------------------------------------------- terms, mutes
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RateBody {
     /// Basis points; null removes the override.
@@ -728,6 +899,16 @@ pub(crate) struct RateBody {
 
 /// `PUT /api/v1/products/{id}/commission`: the host's commission on this product (1–80%),
 /// set by the seller's owner or managers.
+#[utoipa::path(
+    put,
+    path = "/api/v1/products/{id}/commission",
+    tag = "money",
+    summary = "The host's commission on a product",
+    params(("id" = i64, Path, description = "Product id", example = 1)),
+    request_body = RateBody,
+    responses((status = 204, description = "Set")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn product_commission(
     State(state): State<AppState>,
     caller: Caller,
@@ -753,6 +934,16 @@ pub(crate) async fn product_commission(
 
 /// `PUT /api/v1/shows/{id}/commission`: the host's commission for a show, set by the owner or
 /// managers of the shop the show's channel sells for.
+#[utoipa::path(
+    put,
+    path = "/api/v1/shows/{id}/commission",
+    tag = "money",
+    summary = "The host's commission for a show",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    request_body = RateBody,
+    responses((status = 204, description = "Set")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn show_commission(
     State(state): State<AppState>,
     caller: Caller,
@@ -782,6 +973,16 @@ pub(crate) async fn show_commission(
 }
 
 /// `PUT /api/v1/admin/orgs/{id}/fee`: the platform's fee for one organisation (0–50%).
+#[utoipa::path(
+    put,
+    path = "/api/v1/admin/orgs/{id}/fee",
+    tag = "money",
+    summary = "The platform's fee for one organisation (admins)",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    request_body = RateBody,
+    responses((status = 204, description = "Set")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn org_fee(
     State(state): State<AppState>,
     caller: Caller,
@@ -798,7 +999,7 @@ pub(crate) async fn org_fee(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MuteBody {
     minutes: i64,
@@ -807,6 +1008,16 @@ pub(crate) struct MuteBody {
 
 /// `POST /api/v1/admin/accounts/{id}/mute`: mutes a host; their tipping income is suspended
 /// for the law profile's multiple of the mute (cn: 3×).
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/accounts/{id}/mute",
+    tag = "money",
+    summary = "Mute a host (admins)",
+    params(("id" = i64, Path, description = "Account id", example = 1)),
+    request_body = MuteBody,
+    responses((status = 200, description = "`{account, minutes, tips_suspended_until}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn mute_host(
     State(state): State<AppState>,
     caller: Caller,
@@ -833,10 +1044,11 @@ pub(crate) async fn mute_host(
     })))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BlockBody {
     /// `{"kind": "account" | "org" | "agency", "id": N}`
+    #[schema(value_type = Object)]
     party: Party,
     #[serde(default)]
     reason: String,
@@ -844,6 +1056,15 @@ pub(crate) struct BlockBody {
 
 /// `POST /api/v1/admin/parties/block`: nothing more becomes available to, or is paid out to,
 /// the party (kept across restarts); `.../unblock` lifts it.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/parties/block",
+    tag = "money",
+    summary = "Block payouts to a party (admins)",
+    request_body = BlockBody,
+    responses((status = 204, description = "Blocked")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn block_party(
     State(state): State<AppState>,
     caller: Caller,
@@ -863,6 +1084,15 @@ pub(crate) async fn block_party(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/parties/unblock",
+    tag = "money",
+    summary = "Unblock payouts to a party (admins)",
+    request_body = BlockBody,
+    responses((status = 204, description = "Unblocked")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn unblock_party(
     State(state): State<AppState>,
     caller: Caller,

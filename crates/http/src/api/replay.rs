@@ -9,7 +9,7 @@ use axum::Json;
 use hawker_domain::ShowId;
 use serde::Serialize;
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct PinView {
     /// Milliseconds into the show when the product was pinned.
     offset_ms: i64,
@@ -20,6 +20,14 @@ pub(crate) struct PinView {
 
 /// `GET /api/v1/shows/{id}/pins`: public, like the replay itself. Products deleted since are
 /// left out; each product is as it is today (price, stock, labels).
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{id}/pins",
+    tag = "replay",
+    summary = "A show's pins with their moments",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    responses((status = 200, description = "Pins", body = Vec<PinView>))
+)]
 pub(crate) async fn pins(
     State(state): State<AppState>,
     Path(id): Path<i64>,

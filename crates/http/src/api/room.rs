@@ -13,7 +13,7 @@ use hawker_domain::{AccountId, Channel, Email, ModeratorRights, Role, ShowId, Un
 use hawker_room::protocol::Badge;
 use serde::{Deserialize, Serialize};
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct FollowView {
     following: bool,
     followers: i64,
@@ -90,6 +90,15 @@ async fn set_follow(
     Ok(Json(follow_view(&state, &c, following).await?))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/channels/{slug}/follow",
+    tag = "room",
+    summary = "Follow a channel",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "Follow state", body = FollowView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn follow(
     State(state): State<AppState>,
     caller: Caller,
@@ -98,6 +107,15 @@ pub(crate) async fn follow(
     set_follow(state, caller, slug, true).await
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/channels/{slug}/follow",
+    tag = "room",
+    summary = "Unfollow a channel",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "Follow state", body = FollowView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn unfollow(
     State(state): State<AppState>,
     caller: Caller,
@@ -106,6 +124,15 @@ pub(crate) async fn unfollow(
     set_follow(state, caller, slug, false).await
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{slug}/follow",
+    tag = "room",
+    summary = "Whether the caller follows the channel",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "Follow state", body = FollowView)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn follow_status(
     State(state): State<AppState>,
     caller: Caller,
@@ -119,13 +146,23 @@ pub(crate) async fn follow_status(
     Ok(Json(follow_view(&state, &c, following).await?))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ModeratorView {
     account: i64,
     display_name: String,
+    #[schema(value_type = Object)]
     rights: ModeratorRights,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{slug}/moderators",
+    tag = "room",
+    summary = "The channel's moderators",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "Moderators", body = Vec<ModeratorView>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn moderators(
     State(state): State<AppState>,
     caller: Caller,
@@ -145,13 +182,24 @@ pub(crate) async fn moderators(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GrantModerator {
     email: String,
+    #[schema(value_type = Object)]
     rights: ModeratorRights,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/channels/{slug}/moderators",
+    tag = "room",
+    summary = "Grant moderator rights",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    request_body = GrantModerator,
+    responses((status = 201, description = "Granted", body = ModeratorView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn add_moderator(
     State(state): State<AppState>,
     caller: Caller,
@@ -188,6 +236,15 @@ pub(crate) async fn add_moderator(
     ))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/channels/{slug}/moderators/{account}",
+    tag = "room",
+    summary = "Remove a moderator",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm"), ("account" = i64, Path, description = "Account id", example = 1)),
+    responses((status = 204, description = "Removed")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn remove_moderator(
     State(state): State<AppState>,
     caller: Caller,
@@ -205,10 +262,22 @@ pub(crate) async fn remove_moderator(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Keywords {
     words: Vec<String>,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct KeywordsAdded {
+    /// Words that were not blocked before.
+    added: usize,
+}
+
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub(crate) struct KeywordsRemoved {
+    /// Words that were blocked and are not any more.
+    removed: usize,
 }
 
 fn clean_words(words: Vec<String>) -> ApiResult<Vec<String>> {
@@ -263,7 +332,7 @@ async fn add_keywords(
     caller: Caller,
     slug: Option<String>,
     body: Keywords,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<KeywordsAdded>> {
     let (c, me) = keyword_scope(&state, &caller, slug.as_deref()).await?;
     let words = clean_words(body.words)?;
     let added = state
@@ -278,7 +347,7 @@ async fn add_keywords(
         tracing::error!(error = %e, "keyword reload failed");
         ApiError::internal()
     })?;
-    Ok(Json(serde_json::json!({ "added": added })))
+    Ok(Json(KeywordsAdded { added }))
 }
 
 async fn remove_keywords(
@@ -286,7 +355,7 @@ async fn remove_keywords(
     caller: Caller,
     slug: Option<String>,
     body: Keywords,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<KeywordsRemoved>> {
     let (c, _) = keyword_scope(&state, &caller, slug.as_deref()).await?;
     let mut removed = 0;
     for w in clean_words(body.words)? {
@@ -303,9 +372,18 @@ async fn remove_keywords(
         None => state.rooms.reload_all_keywords().await,
     }
     .map_err(|_| ApiError::internal())?;
-    Ok(Json(serde_json::json!({ "removed": removed })))
+    Ok(Json(KeywordsRemoved { removed }))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{slug}/keywords",
+    tag = "room",
+    summary = "The channel's blocked words",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "Words", body = Vec<String>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn channel_keywords(
     State(s): State<AppState>,
     caller: Caller,
@@ -313,44 +391,90 @@ pub(crate) async fn channel_keywords(
 ) -> ApiResult<Json<Vec<String>>> {
     list_keywords(s, caller, Some(slug)).await
 }
+#[utoipa::path(
+    post,
+    path = "/api/v1/channels/{slug}/keywords",
+    tag = "room",
+    summary = "Block words in the channel",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    request_body = Keywords,
+    responses((status = 200, description = "`{\"added\": n}`", body = KeywordsAdded)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn add_channel_keywords(
     State(s): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
     ApiJson(b): ApiJson<Keywords>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<KeywordsAdded>> {
     add_keywords(s, caller, Some(slug), b).await
 }
+#[utoipa::path(
+    delete,
+    path = "/api/v1/channels/{slug}/keywords",
+    tag = "room",
+    summary = "Unblock words in the channel",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    request_body = Keywords,
+    responses((status = 200, description = "`{\"removed\": n}`", body = KeywordsRemoved)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn remove_channel_keywords(
     State(s): State<AppState>,
     caller: Caller,
     Path(slug): Path<String>,
     ApiJson(b): ApiJson<Keywords>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<KeywordsRemoved>> {
     remove_keywords(s, caller, Some(slug), b).await
 }
+#[utoipa::path(
+    get,
+    path = "/api/v1/keywords",
+    tag = "room",
+    summary = "The platform's blocked words (admins)",
+    responses((status = 200, description = "Words", body = Vec<String>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn platform_keywords(
     State(s): State<AppState>,
     caller: Caller,
 ) -> ApiResult<Json<Vec<String>>> {
     list_keywords(s, caller, None).await
 }
+#[utoipa::path(
+    post,
+    path = "/api/v1/keywords",
+    tag = "room",
+    summary = "Block words platform-wide (admins)",
+    request_body = Keywords,
+    responses((status = 200, description = "`{\"added\": n}`", body = KeywordsAdded)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn add_platform_keywords(
     State(s): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<Keywords>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<KeywordsAdded>> {
     add_keywords(s, caller, None, b).await
 }
+#[utoipa::path(
+    delete,
+    path = "/api/v1/keywords",
+    tag = "room",
+    summary = "Unblock words platform-wide (admins)",
+    request_body = Keywords,
+    responses((status = 200, description = "`{\"removed\": n}`", body = KeywordsRemoved)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn remove_platform_keywords(
     State(s): State<AppState>,
     caller: Caller,
     ApiJson(b): ApiJson<Keywords>,
-) -> ApiResult<Json<serde_json::Value>> {
+) -> ApiResult<Json<KeywordsRemoved>> {
     remove_keywords(s, caller, None, b).await
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct LogLine {
     at: i64,
     actor: i64,
@@ -363,6 +487,15 @@ pub(crate) struct LogLine {
 }
 
 /// Host, moderators and admins read the log: who did what, when, and why.
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{slug}/moderation-log",
+    tag = "room",
+    summary = "The channel's moderation log",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "Log lines, newest first", body = Vec<LogLine>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn moderation_log(
     State(state): State<AppState>,
     caller: Caller,
@@ -400,7 +533,7 @@ pub(crate) async fn moderation_log(
     Ok(Json(out))
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub(crate) struct ChatLine {
     id: i64,
     at: i64,
@@ -412,6 +545,15 @@ pub(crate) struct ChatLine {
 }
 
 /// A show's chat as kept, for its host and the platform (records, complaints).
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{id}/chat",
+    tag = "room",
+    summary = "A show's chat as kept",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    responses((status = 200, description = "Comments", body = Vec<ChatLine>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn show_chat(
     State(state): State<AppState>,
     caller: Caller,

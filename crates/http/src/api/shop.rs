@@ -81,6 +81,10 @@ impl From<ShopError> for ApiError {
             .detail(msg),
             ShopError::Conflict => ApiError::conflict("changed", msg),
             ShopError::Taken(_) => ApiError::conflict("code_taken", msg),
+            ShopError::Claim(_) => ApiError::conflict("claim_not_allowed", msg),
+            ShopError::DefectWindowClosed { .. } => {
+                ApiError::conflict("defect_claim_window_closed", msg)
+            }
             ShopError::Storage(e) => e.into(),
             ShopError::Books(hawker_shop::books::BooksError::Ledger(l)) => {
                 ApiError::conflict(l.code(), msg)
@@ -115,7 +119,7 @@ pub(crate) fn invalid(detail: impl Into<String>) -> ApiError {
 
 // ---------------------------------------------------------------------------- organisations
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewOrg {
     name: String,
@@ -128,23 +132,34 @@ pub(crate) struct NewOrg {
     city: Option<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct OrgView {
     id: i64,
     name: String,
+    #[schema(value_type = String)]
     kind: OrgKind,
+    #[schema(value_type = String)]
     role: OrgRole,
     store: Option<i64>,
     stores: Vec<StoreView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct StoreView {
     id: i64,
     name: String,
     city: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs",
+    tag = "shop",
+    summary = "Open a shop (an organisation with its first store)",
+    request_body = NewOrg,
+    responses((status = 201, description = "Created", body = OrgView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn create_org(
     State(state): State<AppState>,
     caller: Caller,
@@ -194,6 +209,14 @@ pub(crate) async fn create_org(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/orgs",
+    tag = "shop",
+    summary = "The caller's organisations",
+    responses((status = 200, description = "Organisations", body = Vec<OrgView>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn my_orgs(
     State(state): State<AppState>,
     caller: Caller,
@@ -233,7 +256,7 @@ pub(crate) async fn staff(
     Ok(state.shop.staff(who, org, pred).await?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewStore {
     name: String,
@@ -241,6 +264,16 @@ pub(crate) struct NewStore {
     city: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/stores",
+    tag = "shop",
+    summary = "Add a store",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    request_body = NewStore,
+    responses((status = 201, description = "Created", body = StoreView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn create_store(
     State(state): State<AppState>,
     caller: Caller,
@@ -266,15 +299,26 @@ pub(crate) async fn create_store(
     ))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewMember {
     email: String,
+    #[schema(value_type = String)]
     role: OrgRole,
     #[serde(default)]
     store: Option<i64>,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/members",
+    tag = "shop",
+    summary = "Add a staff member",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    request_body = NewMember,
+    responses((status = 204, description = "Added")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn add_member(
     State(state): State<AppState>,
     caller: Caller,
@@ -303,7 +347,7 @@ pub(crate) async fn add_member(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ChannelShop {
     org: i64,
@@ -311,6 +355,16 @@ pub(crate) struct ChannelShop {
 }
 
 /// Which shop a channel sells for: its owner must sell for that organisation.
+#[utoipa::path(
+    put,
+    path = "/api/v1/channels/{slug}/shop",
+    tag = "shop",
+    summary = "Which shop a channel sells for",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    request_body = ChannelShop,
+    responses((status = 204, description = "Set")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn set_channel_shop(
     State(state): State<AppState>,
     caller: Caller,
@@ -334,7 +388,7 @@ pub(crate) async fn set_channel_shop(
 
 // ---------------------------------------------------------------------------- catalog
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewSku {
     label: String,
@@ -343,14 +397,17 @@ pub(crate) struct NewSku {
     stock: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewProductBody {
     title: String,
     #[serde(default)]
     description: String,
+    #[schema(value_type = String)]
     category: Category,
+    #[schema(value_type = String)]
     return_class: ReturnClass,
+    #[schema(value_type = String)]
     currency: Currency,
     #[serde(default)]
     sponsored: bool,
@@ -360,7 +417,7 @@ pub(crate) struct NewProductBody {
     store: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct SkuView {
     id: i64,
     label: String,
@@ -370,16 +427,19 @@ pub(crate) struct SkuView {
     stock: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ProductView {
     id: i64,
     title: String,
     description: String,
+    #[schema(value_type = String)]
     category: Category,
     regulated: bool,
+    #[schema(value_type = String)]
     return_class: ReturnClass,
     /// Shown on the card and confirmed at checkout for non-returnable classes.
     return_notice: Option<&'static str>,
+    #[schema(value_type = String)]
     currency: Currency,
     sponsored: bool,
     /// The seller of record: who actually sells this, whoever hosts the show.
@@ -388,7 +448,7 @@ pub(crate) struct ProductView {
     images: Vec<String>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct SellerView {
     org: i64,
     name: String,
@@ -444,6 +504,16 @@ pub(crate) async fn product_view(
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/products",
+    tag = "shop",
+    summary = "Create a product with its SKUs",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    request_body = NewProductBody,
+    responses((status = 201, description = "Created", body = ProductView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn create_product(
     State(state): State<AppState>,
     caller: Caller,
@@ -524,6 +594,15 @@ pub(crate) async fn create_product(
     ))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{id}/products",
+    tag = "shop",
+    summary = "An organisation's catalog",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    responses((status = 200, description = "Products", body = Vec<ProductView>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn org_products(
     State(state): State<AppState>,
     caller: Caller,
@@ -543,11 +622,20 @@ pub(crate) async fn org_products(
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct StoreQuery {
     store: Option<i64>,
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/products/{id}",
+    tag = "shop",
+    summary = "One product",
+    params(("id" = i64, Path, description = "Product id", example = 1), StoreQuery),
+    responses((status = 200, description = "The product", body = ProductView))
+)]
 pub(crate) async fn get_product(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -561,7 +649,7 @@ pub(crate) async fn get_product(
     Ok(Json(product_view(&state, &p, q.store).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PriceBody {
     price_minor: i64,
@@ -581,6 +669,16 @@ async fn sku_org(state: &AppState, sku: i64) -> ApiResult<(hawker_storage::shop:
     Ok((s, p))
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/skus/{id}/price",
+    tag = "shop",
+    summary = "Set a SKU's price",
+    params(("id" = i64, Path, description = "SKU id", example = 1)),
+    request_body = PriceBody,
+    responses((status = 204, description = "Set")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn set_price(
     State(state): State<AppState>,
     caller: Caller,
@@ -600,13 +698,23 @@ pub(crate) async fn set_price(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StockBody {
     store: i64,
     quantity: i64,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/skus/{id}/stock",
+    tag = "shop",
+    summary = "Set a SKU's stock in a store",
+    params(("id" = i64, Path, description = "SKU id", example = 1)),
+    request_body = StockBody,
+    responses((status = 204, description = "Set")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn set_stock(
     State(state): State<AppState>,
     caller: Caller,
@@ -682,6 +790,16 @@ pub(crate) fn accept_upload(
     Ok((ct, ext))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/products/{id}/images",
+    tag = "shop",
+    summary = "Upload a product image (the raw bytes)",
+    params(("id" = i64, Path, description = "Product id", example = 1)),
+    request_body(description = "A JPEG, PNG or WebP image, at most 5 MiB", content(("image/jpeg"), ("image/png"), ("image/webp"))),
+    responses((status = 201, description = "`{url}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn upload_image(
     State(state): State<AppState>,
     caller: Caller,
@@ -799,13 +917,23 @@ pub(crate) async fn may_pin(
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ShelfBody {
     /// Product ids, or `{product, sponsored?, host_used?}` with the entry's disclosure.
     products: Vec<super::disclosure::ShelfItem>,
 }
 
+#[utoipa::path(
+    put,
+    path = "/api/v1/shows/{id}/shelf",
+    tag = "shop",
+    summary = "Set a show's showcase",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    request_body = ShelfBody,
+    responses((status = 204, description = "Set")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn set_shelf(
     State(state): State<AppState>,
     caller: Caller,
@@ -841,6 +969,14 @@ pub(crate) async fn set_shelf(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{id}/shelf",
+    tag = "shop",
+    summary = "A show's showcase, each card with its disclosure",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    responses((status = 200, description = "Products with their disclosure", body = Vec<Object>))
+)]
 pub(crate) async fn shelf(
     State(state): State<AppState>,
     Path(show): Path<i64>,
@@ -858,7 +994,7 @@ pub(crate) async fn shelf(
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PinBody {
     product: i64,
@@ -900,6 +1036,16 @@ pub(crate) async fn pinned_state(
 }
 
 /// Pins a product: recorded with its time in the show, and shown to every viewer at once.
+#[utoipa::path(
+    post,
+    path = "/api/v1/shows/{id}/pins",
+    tag = "shop",
+    summary = "Pin a product",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    request_body = PinBody,
+    responses((status = 200, description = "The products pinned now", body = Vec<Object>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn pin(
     State(state): State<AppState>,
     caller: Caller,
@@ -943,6 +1089,15 @@ pub(crate) async fn pin(
     Ok(Json(pinned))
 }
 
+#[utoipa::path(
+    delete,
+    path = "/api/v1/shows/{id}/pins/{product}",
+    tag = "shop",
+    summary = "Unpin a product",
+    params(("id" = i64, Path, description = "Show id", example = 1), ("product" = i64, Path, description = "Product id", example = 1)),
+    responses((status = 200, description = "The products pinned now", body = Vec<Object>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn unpin(
     State(state): State<AppState>,
     caller: Caller,
@@ -964,7 +1119,7 @@ pub(crate) async fn unpin(
 
 // ---------------------------------------------------------------------------- flash sales
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewSaleBody {
     channel: String,
@@ -982,7 +1137,7 @@ pub(crate) struct NewSaleBody {
     starts_at: Option<i64>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct SaleView {
     id: i64,
     channel: i64,
@@ -1016,6 +1171,15 @@ async fn sale_view(state: &AppState, s: &FlashSale) -> ApiResult<SaleView> {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/flash-sales",
+    tag = "shop",
+    summary = "Create a flash sale",
+    request_body = NewSaleBody,
+    responses((status = 201, description = "Created", body = SaleView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn create_sale(
     State(state): State<AppState>,
     caller: Caller,
@@ -1045,12 +1209,22 @@ pub(crate) async fn create_sale(
     Ok((StatusCode::CREATED, Json(sale_view(&state, &sale).await?)))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct StartBody {
     countdown_s: i64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/flash-sales/{id}/start",
+    tag = "shop",
+    summary = "Start a flash sale after a countdown",
+    params(("id" = i64, Path, description = "Flash sale id", example = 1)),
+    request_body = StartBody,
+    responses((status = 200, description = "The sale", body = SaleView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn start_sale(
     State(state): State<AppState>,
     caller: Caller,
@@ -1062,6 +1236,14 @@ pub(crate) async fn start_sale(
     Ok(Json(sale_view(&state, &s).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/flash-sales/{id}",
+    tag = "shop",
+    summary = "One flash sale",
+    params(("id" = i64, Path, description = "Flash sale id", example = 1)),
+    responses((status = 200, description = "The sale", body = SaleView))
+)]
 pub(crate) async fn get_sale(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -1074,7 +1256,7 @@ pub(crate) async fn get_sale(
     Ok(Json(sale_view(&state, &s).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BuyBody {
     #[serde(default = "one")]
@@ -1082,6 +1264,7 @@ pub(crate) struct BuyBody {
     #[serde(default)]
     idempotency_key: Option<String>,
     /// As sent: checked without building a tree (see `Shop::buy`).
+    #[schema(value_type = Object)]
     address: Box<serde_json::value::RawValue>,
 }
 
@@ -1112,6 +1295,22 @@ impl<S: Send + Sync> axum::extract::FromRequestParts<S> for IdempotencyKey {
                 .map(str::to_string),
         ))
     }
+}
+
+/// A buy that reserved stock: the order to pay before `expires_at`.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct BuyReserved {
+    order: i64,
+    /// Always `created`.
+    state: &'static str,
+    expires_at: i64,
+}
+
+/// The same buy again (same idempotency key): the order it made.
+#[derive(Serialize, utoipa::ToSchema)]
+pub(crate) struct BuyRepeat {
+    order: i64,
+    repeat: bool,
 }
 
 /// The buy route's template, as the router knows it.
@@ -1159,6 +1358,16 @@ pub(crate) async fn buy_request(
 }
 
 /// The hot path: one attempt to buy from a flash sale. 201 with the order once it is durable.
+#[utoipa::path(
+    post,
+    path = "/api/v1/flash-sales/{id}/orders",
+    tag = "shop",
+    summary = "Buy from a flash sale",
+    params(("id" = i64, Path, description = "Flash sale id", example = 1), ("Idempotency-Key" = Option<String>, Header, description = "Makes a retry answer the first attempt's result")),
+    request_body = BuyBody,
+    responses((status = 201, description = "Reserved: an order to pay before it expires", body = BuyReserved), (status = 200, description = "The same request again: the order it made", body = BuyRepeat)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn buy(
     State(state): State<AppState>,
     caller: Caller,
@@ -1190,21 +1399,10 @@ pub(crate) async fn buy(
     let key = idempotency(key_header, b.idempotency_key);
     let r = state.shop.buy(me, id, b.quantity, key, &b.address).await?;
     // Typed answers: serialised straight to bytes, no JSON tree on the hot path.
-    #[derive(serde::Serialize)]
-    struct Reserved {
-        order: i64,
-        state: &'static str,
-        expires_at: i64,
-    }
-    #[derive(serde::Serialize)]
-    struct Repeat {
-        order: i64,
-        repeat: bool,
-    }
     Ok(match r {
         BuyResult::Reserved { order, expires_at } => (
             StatusCode::CREATED,
-            Json(Reserved {
+            Json(BuyReserved {
                 order,
                 state: "created",
                 expires_at: expires_at.0,
@@ -1213,7 +1411,7 @@ pub(crate) async fn buy(
             .into_response(),
         BuyResult::Repeat { order } => (
             StatusCode::OK,
-            Json(Repeat {
+            Json(BuyRepeat {
                 order,
                 repeat: true,
             }),
@@ -1225,17 +1423,20 @@ pub(crate) async fn buy(
 
 // ---------------------------------------------------------------------------- coupons
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewCouponBody {
     code: String,
+    #[schema(value_type = Object)]
     discount: Discount,
+    #[schema(value_type = String)]
     currency: Currency,
     #[serde(default)]
     min_spend_minor: i64,
     #[serde(default = "one")]
     per_user_limit: i64,
     budget_minor: i64,
+    #[schema(value_type = String)]
     scope: CouponScope,
     /// For stream coupons: the channel whose shows they work in.
     #[serde(default)]
@@ -1302,6 +1503,16 @@ fn coupon_json(c: &CouponRow, redemptions: Option<i64>) -> serde_json::Value {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/coupons",
+    tag = "shop",
+    summary = "Create a seller coupon",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    request_body = NewCouponBody,
+    responses((status = 201, description = "The coupon", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn create_org_coupon(
     State(state): State<AppState>,
     caller: Caller,
@@ -1311,6 +1522,15 @@ pub(crate) async fn create_org_coupon(
     create_coupon_for(&state, caller, Some(org), b).await
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/coupons",
+    tag = "shop",
+    summary = "Create a platform coupon (admins)",
+    request_body = NewCouponBody,
+    responses((status = 201, description = "The coupon", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn create_platform_coupon(
     State(state): State<AppState>,
     caller: Caller,
@@ -1320,6 +1540,15 @@ pub(crate) async fn create_platform_coupon(
 }
 
 /// `GET /api/v1/orgs/{id}/coupons`: the organisation's campaigns, newest first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{id}/coupons",
+    tag = "shop",
+    summary = "An organisation's coupons",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    responses((status = 200, description = "`{coupons}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn org_coupons(
     State(state): State<AppState>,
     caller: Caller,
@@ -1333,6 +1562,15 @@ pub(crate) async fn org_coupons(
 }
 
 /// `POST /api/v1/orgs/{id}/coupons/{coupon}/{pause|resume|end}`
+#[utoipa::path(
+    post,
+    path = "/api/v1/orgs/{id}/coupons/{coupon}/{action}",
+    tag = "shop",
+    summary = "Pause, resume or end a coupon",
+    params(("id" = i64, Path, description = "Organisation id", example = 1), ("coupon" = i64, Path, description = "Coupon id", example = 1), ("action" = String, Path, description = "`pause`, `resume` or `end`")),
+    responses((status = 200, description = "The coupon", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn change_coupon(
     State(state): State<AppState>,
     caller: Caller,
@@ -1354,20 +1592,21 @@ pub(crate) async fn change_coupon(
 
 // ---------------------------------------------------------------------------- checkout and orders
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ItemBody {
     sku: i64,
     quantity: i64,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct CheckoutBody {
     items: Vec<ItemBody>,
     #[serde(default)]
     coupon: Option<String>,
     /// As sent: checked without building a tree (see `Shop::checkout`).
+    #[schema(value_type = Object)]
     address: Box<serde_json::value::RawValue>,
     #[serde(default)]
     idempotency_key: Option<String>,
@@ -1381,11 +1620,13 @@ pub(crate) struct CheckoutBody {
     acknowledge_exceptions: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct OrderView {
     id: i64,
+    #[schema(value_type = String)]
     state: OrderState,
     seller: SellerView,
+    #[schema(value_type = String)]
     currency: Currency,
     subtotal: String,
     discount: String,
@@ -1406,20 +1647,24 @@ pub(crate) struct OrderView {
     history: Vec<EventView>,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct ItemView {
     sku: i64,
     product: i64,
     title: String,
     quantity: i64,
     unit_price: String,
+    #[schema(value_type = String)]
     return_class: ReturnClass,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, utoipa::ToSchema)]
 pub(crate) struct EventView {
+    #[schema(value_type = Option<String>)]
     from: Option<OrderState>,
+    #[schema(value_type = String)]
     to: OrderState,
+    #[schema(value_type = String)]
     by: hawker_commerce::order::ActorKind,
     note: String,
     at: i64,
@@ -1492,6 +1737,16 @@ async fn order_view(state: &AppState, o: &Order) -> ApiResult<OrderView> {
     })
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders",
+    tag = "shop",
+    summary = "Check out",
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes a retry answer the first attempt's result")),
+    request_body = CheckoutBody,
+    responses((status = 201, description = "The order", body = OrderView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn checkout(
     State(state): State<AppState>,
     caller: Caller,
@@ -1587,6 +1842,15 @@ pub(crate) async fn checkout(
 }
 
 /// The buyer, or staff of the seller, may read an order; to anyone else it does not exist.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orders/{id}",
+    tag = "shop",
+    summary = "One order (buyer or seller staff)",
+    params(("id" = i64, Path, description = "Order id", example = 1)),
+    responses((status = 200, description = "The order", body = OrderView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn get_order(
     State(state): State<AppState>,
     caller: Caller,
@@ -1604,6 +1868,14 @@ pub(crate) async fn get_order(
     Ok(Json(order_view(&state, &o).await?))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/orders",
+    tag = "shop",
+    summary = "The caller's orders",
+    responses((status = 200, description = "Orders, newest first", body = Vec<OrderView>)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn my_orders(
     State(state): State<AppState>,
     caller: Caller,
@@ -1616,12 +1888,22 @@ pub(crate) async fn my_orders(
     Ok(Json(out))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct PayBody {
     card: String,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/pay",
+    tag = "shop",
+    summary = "Pay an order",
+    params(("id" = i64, Path, description = "Order id", example = 1)),
+    request_body = PayBody,
+    responses((status = 200, description = "`{payment, state}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn pay(
     State(state): State<AppState>,
     caller: Caller,
@@ -1660,6 +1942,15 @@ pub(crate) async fn pay(
     ))
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/payments/sandbox/webhook",
+    tag = "shop",
+    summary = "The sandbox payment provider's webhook (signed)",
+    params(("hawker-signature" = Option<String>, Header, description = "The provider's signature of the body")),
+    request_body(content = Object, description = "The provider's event, as it signed it"),
+    responses((status = 204, description = "Taken"))
+)]
 pub(crate) async fn webhook(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -1672,7 +1963,7 @@ pub(crate) async fn webhook(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum BuyerActionBody {
     Cancel,
@@ -1683,6 +1974,16 @@ pub(crate) enum BuyerActionBody {
     },
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/actions",
+    tag = "shop",
+    summary = "The buyer's actions on an order",
+    params(("id" = i64, Path, description = "Order id", example = 1)),
+    request_body = BuyerActionBody,
+    responses((status = 200, description = "The order", body = OrderView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn buyer_action(
     State(state): State<AppState>,
     caller: Caller,
@@ -1699,7 +2000,7 @@ pub(crate) async fn buyer_action(
     Ok(Json(order_view(&state, &o).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(tag = "action", rename_all = "snake_case", deny_unknown_fields)]
 pub(crate) enum MerchantActionBody {
     Ship {
@@ -1720,6 +2021,16 @@ pub(crate) enum MerchantActionBody {
     Refund,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/orders/{id}/fulfilment",
+    tag = "shop",
+    summary = "The seller's fulfilment actions on an order",
+    params(("id" = i64, Path, description = "Order id", example = 1)),
+    request_body = MerchantActionBody,
+    responses((status = 200, description = "The order", body = OrderView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn merchant_action(
     State(state): State<AppState>,
     caller: Caller,
@@ -1742,7 +2053,8 @@ pub(crate) async fn merchant_action(
     Ok(Json(order_view(&state, &o).await?))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct OrderQuery {
     state: Option<String>,
     show: Option<i64>,
@@ -1787,6 +2099,15 @@ pub(crate) fn csv_field(s: &str) -> String {
     format!("\"{}\"", s.replace('"', "\"\""))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{id}/orders",
+    tag = "shop",
+    summary = "An organisation's orders",
+    params(("id" = i64, Path, description = "Organisation id", example = 1), OrderQuery),
+    responses((status = 200, description = "Orders (JSON, or CSV with `format=csv`)", content((Vec<OrderView> = "application/json"), (String = "text/csv")))),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn org_orders(
     State(state): State<AppState>,
     caller: Caller,
@@ -1851,6 +2172,14 @@ pub(crate) async fn org_orders(
     Ok(Json(out).into_response())
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{slug}/sales",
+    tag = "shop",
+    summary = "A channel's flash sales",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "Sales", body = Vec<SaleView>))
+)]
 pub(crate) async fn channel_sales(
     State(state): State<AppState>,
     Path(slug): Path<String>,

@@ -14,7 +14,8 @@ use hawker_domain::{ShowId, ShowState, UnixMillis};
 use hawker_storage::NewShow;
 use serde::Deserialize;
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListQuery {
     state: Option<String>,
     #[serde(default = "default_limit")]
@@ -25,6 +26,14 @@ fn default_limit() -> i64 {
     50
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows",
+    tag = "shows",
+    summary = "Shows in a state (live by default)",
+    params(ListQuery),
+    responses((status = 200, description = "Shows", body = Vec<ShowView>))
+)]
 pub(crate) async fn list(
     State(state): State<AppState>,
     Query(q): Query<ListQuery>,
@@ -67,6 +76,14 @@ pub(crate) async fn list(
     Ok(Json(out))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/shows/{id}",
+    tag = "shows",
+    summary = "One show",
+    params(("id" = i64, Path, description = "Show id", example = 1)),
+    responses((status = 200, description = "The show", body = ShowView))
+)]
 pub(crate) async fn get_one(
     State(state): State<AppState>,
     Path(id): Path<i64>,
@@ -90,6 +107,14 @@ pub(crate) async fn get_one(
     )))
 }
 
+#[utoipa::path(
+    get,
+    path = "/api/v1/channels/{slug}/shows",
+    tag = "shows",
+    summary = "A channel's shows",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    responses((status = 200, description = "Shows, newest first", body = Vec<ShowView>))
+)]
 pub(crate) async fn of_channel(
     State(state): State<AppState>,
     Path(slug): Path<String>,
@@ -108,7 +133,7 @@ pub(crate) async fn of_channel(
     Ok(Json(out))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Schedule {
     title: String,
@@ -116,6 +141,16 @@ pub(crate) struct Schedule {
     scheduled_at: i64,
 }
 
+#[utoipa::path(
+    post,
+    path = "/api/v1/channels/{slug}/shows",
+    tag = "shows",
+    summary = "Schedule a show",
+    params(("slug" = String, Path, description = "The channel's slug", example = "li-wei-farm")),
+    request_body = Schedule,
+    responses((status = 201, description = "Scheduled", body = ShowView)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn schedule(
     State(state): State<AppState>,
     caller: Caller,

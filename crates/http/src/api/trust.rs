@@ -156,6 +156,14 @@ pub(crate) fn address_key(address_json: &str) -> Option<String> {
 
 /// `GET /api/v1/me/trust`: verification, age, course, re-check, sanctions, and whether the
 /// caller may go live now (and if not, why).
+#[utoipa::path(
+    get,
+    path = "/api/v1/me/trust",
+    tag = "trust",
+    summary = "The caller's verification, course, sanctions and go-live status",
+    responses((status = 200, description = "`{status, identity, policy}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn my_trust(
     State(state): State<AppState>,
     caller: Caller,
@@ -180,6 +188,15 @@ pub(crate) const MAX_DOCUMENT: usize = 8 * 1024 * 1024;
 
 /// `POST /api/v1/me/identity/document`: the ID document photo (JPEG, PNG or PDF). Returns the
 /// name to submit with the details; only reviewers can open it afterwards.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/identity/document",
+    tag = "trust",
+    summary = "Upload the ID document (the raw bytes)",
+    request_body(description = "A JPEG, PNG or PDF, at most 8 MiB", content(("image/jpeg"), ("image/png"), ("application/pdf"))),
+    responses((status = 201, description = "`{document}`: the name to submit with the details", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn upload_document(
     State(state): State<AppState>,
     caller: Caller,
@@ -221,7 +238,7 @@ fn documents_dir(state: &AppState) -> ApiResult<std::path::PathBuf> {
         .ok_or_else(|| ApiError::unavailable("document storage is not configured"))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct IdentityBody {
     legal_name: String,
@@ -241,6 +258,15 @@ pub(crate) struct IdentityBody {
 
 /// `POST /api/v1/me/identity`: real-name details for review. The ID number is hashed at once;
 /// it is never stored, logged or shown in full.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/identity",
+    tag = "trust",
+    summary = "Submit real-name details for review",
+    request_body = IdentityBody,
+    responses((status = 201, description = "The verification", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn submit_identity(
     State(state): State<AppState>,
     caller: Caller,
@@ -284,6 +310,13 @@ pub(crate) async fn submit_identity(
 }
 
 /// `GET /api/v1/training`: the lessons and the quiz (without the answers).
+#[utoipa::path(
+    get,
+    path = "/api/v1/training",
+    tag = "trust",
+    summary = "The rules course: lessons and quiz",
+    responses((status = 200, description = "`{lessons, quiz}`", body = Object))
+)]
 pub(crate) async fn training() -> Json<Value> {
     Json(json!({
         "lessons": hawker_trust::training::LESSONS,
@@ -291,13 +324,22 @@ pub(crate) async fn training() -> Json<Value> {
     }))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct AnswersBody {
     answers: Vec<usize>,
 }
 
 /// `POST /api/v1/me/training`: answers graded; passing opens the first broadcast.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/training",
+    tag = "trust",
+    summary = "Answer the quiz",
+    request_body = AnswersBody,
+    responses((status = 200, description = "The grade", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn take_training(
     State(state): State<AppState>,
     caller: Caller,
@@ -314,7 +356,7 @@ pub(crate) async fn take_training(
     Ok(Json(serde_json::to_value(g).unwrap_or_default()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecheckBody {
     id_number: String,
@@ -322,6 +364,15 @@ pub(crate) struct RecheckBody {
 
 /// `POST /api/v1/me/broadcast-check`: the person at the camera proves the verified identity;
 /// a publish may start within the policy's window.
+#[utoipa::path(
+    post,
+    path = "/api/v1/me/broadcast-check",
+    tag = "trust",
+    summary = "The re-check before a broadcast",
+    request_body = RecheckBody,
+    responses((status = 200, description = "`{valid_until}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn broadcast_check(
     State(state): State<AppState>,
     caller: Caller,
@@ -336,13 +387,22 @@ pub(crate) async fn broadcast_check(
     })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MinorModeBody {
     on: bool,
 }
 
 /// `PUT /api/v1/me/minor-mode`: anyone may turn it on; only a verified adult may turn it off.
+#[utoipa::path(
+    put,
+    path = "/api/v1/me/minor-mode",
+    tag = "trust",
+    summary = "Turn minor mode on or off",
+    request_body = MinorModeBody,
+    responses((status = 204, description = "Set")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn minor_mode(
     State(state): State<AppState>,
     caller: Caller,
@@ -365,7 +425,7 @@ pub(crate) async fn minor_mode(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ComplaintBody {
     target: String,
@@ -378,6 +438,15 @@ pub(crate) struct ComplaintBody {
 }
 
 /// `POST /api/v1/complaints`: against a show, a product or a seller; ops decide by a deadline.
+#[utoipa::path(
+    post,
+    path = "/api/v1/complaints",
+    tag = "trust",
+    summary = "File a complaint",
+    request_body = ComplaintBody,
+    responses((status = 201, description = "The complaint", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn file_complaint(
     State(state): State<AppState>,
     caller: Caller,
@@ -464,7 +533,7 @@ async fn org_owner(state: &AppState, org: i64) -> ApiResult<Option<AccountId>> {
         .map(|m| m.account))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GuardianClaimBody {
     minor_email: String,
@@ -472,6 +541,15 @@ pub(crate) struct GuardianClaimBody {
 }
 
 /// `POST /api/v1/guardian-claims`: a parent says a minor spent their money, with evidence.
+#[utoipa::path(
+    post,
+    path = "/api/v1/guardian-claims",
+    tag = "trust",
+    summary = "File a guardian's claim for a minor's spending",
+    request_body = GuardianClaimBody,
+    responses((status = 201, description = "The claim", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn file_guardian_claim(
     State(state): State<AppState>,
     caller: Caller,
@@ -497,7 +575,7 @@ pub(crate) async fn file_guardian_claim(
     ))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BusinessBody {
     legal_name: String,
@@ -508,6 +586,16 @@ pub(crate) struct BusinessBody {
 }
 
 /// `PUT /api/v1/orgs/{id}/business`: KYB data of a business seller (owner only).
+#[utoipa::path(
+    put,
+    path = "/api/v1/orgs/{id}/business",
+    tag = "trust",
+    summary = "Submit a business seller's KYB data",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    request_body = BusinessBody,
+    responses((status = 204, description = "Submitted")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn submit_business(
     State(state): State<AppState>,
     caller: Caller,
@@ -552,6 +640,15 @@ pub(crate) async fn submit_business(
 
 /// `GET /api/v1/orgs/{id}/business`: KYB state and what this year's sales require. Public
 /// disclosure (name, registration, contact) is shown to anyone once the threshold is passed.
+#[utoipa::path(
+    get,
+    path = "/api/v1/orgs/{id}/business",
+    tag = "trust",
+    summary = "A seller's KYB state and disclosure",
+    params(("id" = i64, Path, description = "Organisation id", example = 1)),
+    responses((status = 200, description = "KYB state (insiders) or the public disclosure", body = Object)),
+    security((), ("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn business(
     State(state): State<AppState>,
     caller: Caller,
@@ -587,7 +684,8 @@ pub(crate) async fn business(
 
 // -------------------------------------------------------------------------------- ops
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct StateQuery {
     #[serde(default)]
     state: Option<String>,
@@ -595,6 +693,15 @@ pub(crate) struct StateQuery {
 
 /// `GET /api/v1/admin/trust/identity?state=submitted`: the review queue, oldest first, each
 /// with the applicant's age and any other account sharing the identity.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/trust/identity",
+    tag = "trust",
+    summary = "The identity review queue (admins)",
+    params(StateQuery),
+    responses((status = 200, description = "`{checks}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn identity_queue(
     State(state): State<AppState>,
     caller: Caller,
@@ -630,6 +737,15 @@ pub(crate) async fn identity_queue(
 
 /// `GET /api/v1/admin/trust/identity/{id}/document`: the document photo, to reviewers only;
 /// every opening is audited.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/trust/identity/{id}/document",
+    tag = "trust",
+    summary = "An identity document (admins; audited)",
+    params(("id" = i64, Path, description = "Verification id", example = 1)),
+    responses((status = 200, description = "The document", content(([u8] = "image/jpeg"), ([u8] = "image/png"), ([u8] = "application/pdf")))),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn identity_document(
     State(state): State<AppState>,
     caller: Caller,
@@ -672,7 +788,7 @@ pub(crate) async fn identity_document(
         .into_response())
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ReviewBody {
     approve: bool,
@@ -681,6 +797,16 @@ pub(crate) struct ReviewBody {
 }
 
 /// `POST /api/v1/admin/trust/identity/{id}/review`
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/trust/identity/{id}/review",
+    tag = "trust",
+    summary = "Approve or reject a verification (admins)",
+    params(("id" = i64, Path, description = "Verification id", example = 1)),
+    request_body = ReviewBody,
+    responses((status = 204, description = "Decided")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn review_identity(
     State(state): State<AppState>,
     caller: Caller,
@@ -695,7 +821,7 @@ pub(crate) async fn review_identity(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct OperatorVerifyBody {
     email: String,
@@ -706,6 +832,15 @@ pub(crate) struct OperatorVerifyBody {
 
 /// `POST /api/v1/admin/trust/verify`: the operator verifies someone they know (themselves
 /// included) and attests the rules course; answers the account's go-live status.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/trust/verify",
+    tag = "trust",
+    summary = "The operator verifies an account (admins)",
+    request_body = OperatorVerifyBody,
+    responses((status = 200, description = "`{account, email, status}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn verify_by_operator(
     State(state): State<AppState>,
     caller: Caller,
@@ -742,6 +877,15 @@ pub(crate) async fn verify_by_operator(
 }
 
 /// `GET /api/v1/admin/trust/business?state=submitted`
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/trust/business",
+    tag = "trust",
+    summary = "The KYB review queue (admins)",
+    params(StateQuery),
+    responses((status = 200, description = "`{profiles}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn business_queue(
     State(state): State<AppState>,
     caller: Caller,
@@ -756,6 +900,16 @@ pub(crate) async fn business_queue(
 }
 
 /// `POST /api/v1/admin/trust/business/{org}/review`
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/trust/business/{org}/review",
+    tag = "trust",
+    summary = "Approve or reject a seller's KYB (admins)",
+    params(("org" = i64, Path, description = "Organisation id", example = 1)),
+    request_body = ReviewBody,
+    responses((status = 204, description = "Decided")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn review_business(
     State(state): State<AppState>,
     caller: Caller,
@@ -795,7 +949,7 @@ pub(crate) async fn review_business(
     Ok(StatusCode::NO_CONTENT)
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct SanctionBody {
     level: String,
@@ -806,6 +960,16 @@ pub(crate) struct SanctionBody {
 }
 
 /// `POST /api/v1/admin/trust/accounts/{id}/sanctions`
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/trust/accounts/{id}/sanctions",
+    tag = "trust",
+    summary = "Sanction an account (admins)",
+    params(("id" = i64, Path, description = "Account id", example = 1)),
+    request_body = SanctionBody,
+    responses((status = 201, description = "`{id}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn add_sanction(
     State(state): State<AppState>,
     caller: Caller,
@@ -866,6 +1030,15 @@ pub(crate) async fn add_sanction(
 }
 
 /// `GET /api/v1/admin/trust/accounts/{id}`: standing, sanctions, tier inputs, verification.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/trust/accounts/{id}",
+    tag = "trust",
+    summary = "An account's standing (admins)",
+    params(("id" = i64, Path, description = "Account id", example = 1)),
+    responses((status = 200, description = "`{status, sanctions, upheld_complaints_90d, sales_last_year_minor, tier}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn account_trust(
     State(state): State<AppState>,
     caller: Caller,
@@ -904,6 +1077,15 @@ pub(crate) async fn account_trust(
 }
 
 /// `POST /api/v1/admin/trust/sanctions/{id}/lift`
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/trust/sanctions/{id}/lift",
+    tag = "trust",
+    summary = "Lift a sanction (admins)",
+    params(("id" = i64, Path, description = "Sanction id", example = 1)),
+    responses((status = 204, description = "Lifted")),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn lift_sanction(
     State(state): State<AppState>,
     caller: Caller,
@@ -954,6 +1136,15 @@ pub(crate) async fn lift_sanction(
 }
 
 /// `GET /api/v1/admin/trust/complaints?state=open`: earliest deadline first.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/trust/complaints",
+    tag = "trust",
+    summary = "Complaints, earliest deadline first (admins)",
+    params(StateQuery),
+    responses((status = 200, description = "`{complaints}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn complaints(
     State(state): State<AppState>,
     caller: Caller,
@@ -976,7 +1167,7 @@ pub(crate) async fn complaints(
     Ok(Json(json!({ "complaints": list })))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct ResolveBody {
     uphold: bool,
@@ -992,6 +1183,16 @@ pub(crate) struct ResolveBody {
 
 /// `POST /api/v1/admin/trust/complaints/{id}/resolve`: the outcome feeds the sanctions ladder
 /// and, for an order, a refund.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/trust/complaints/{id}/resolve",
+    tag = "trust",
+    summary = "Resolve a complaint (admins)",
+    params(("id" = i64, Path, description = "Complaint id", example = 1)),
+    request_body = ResolveBody,
+    responses((status = 200, description = "`{sanction, refunded}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn resolve_complaint(
     State(state): State<AppState>,
     caller: Caller,
@@ -1076,6 +1277,15 @@ pub(crate) async fn resolve_complaint(
 }
 
 /// `GET /api/v1/admin/trust/guardian-claims?state=open`
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/trust/guardian-claims",
+    tag = "trust",
+    summary = "Guardian claims (admins)",
+    params(StateQuery),
+    responses((status = 200, description = "`{claims}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn guardian_claims(
     State(state): State<AppState>,
     caller: Caller,
@@ -1102,6 +1312,16 @@ pub(crate) async fn guardian_claims(
 /// `POST /api/v1/admin/trust/guardian-claims/{id}/decide`: approving takes back the minor's
 /// gifts — pending ones reversed, settled ones clawed back from the host — and puts the
 /// account in minor mode.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/trust/guardian-claims/{id}/decide",
+    tag = "trust",
+    summary = "Decide a guardian claim (admins)",
+    params(("id" = i64, Path, description = "Claim id", example = 1)),
+    request_body = ReviewBody,
+    responses((status = 200, description = "`{refunded_coins}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn decide_guardian_claim(
     State(state): State<AppState>,
     caller: Caller,
@@ -1165,6 +1385,14 @@ pub(crate) async fn decide_guardian_claim(
 
 /// `GET /api/v1/admin/trust/risk`: the fraud queue, highest score first, each show with its
 /// signals and evidence.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/trust/risk",
+    tag = "trust",
+    summary = "The fraud queue (admins)",
+    responses((status = 200, description = "`{shows}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn risk_queue(
     State(state): State<AppState>,
     caller: Caller,
@@ -1186,6 +1414,15 @@ pub(crate) async fn risk_queue(
 }
 
 /// `GET /api/v1/admin/trust/risk/{show}`: one show's assessment and its flagged orders.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/trust/risk/{show}",
+    tag = "trust",
+    summary = "One show's risk assessment (admins)",
+    params(("show" = i64, Path, description = "Show id", example = 1)),
+    responses((status = 200, description = "The assessment and flagged orders", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn risk_show(
     State(state): State<AppState>,
     caller: Caller,
@@ -1214,6 +1451,15 @@ pub(crate) async fn risk_show(
 }
 
 /// `POST /api/v1/admin/trust/risk/{show}/assess`: run the engine now.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/trust/risk/{show}/assess",
+    tag = "trust",
+    summary = "Run the risk engine on a show now (admins)",
+    params(("show" = i64, Path, description = "Show id", example = 1)),
+    responses((status = 200, description = "The assessment", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn assess_show(
     State(state): State<AppState>,
     caller: Caller,
@@ -1227,7 +1473,7 @@ pub(crate) async fn assess_show(
     Ok(Json(serde_json::to_value(a).unwrap_or_default()))
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RiskDecision {
     /// `cleared` (release the held earnings) or `confirmed` (fake sales: stay held, the host
@@ -1238,6 +1484,16 @@ pub(crate) struct RiskDecision {
 }
 
 /// `POST /api/v1/admin/trust/risk/{show}/review`
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/trust/risk/{show}/review",
+    tag = "trust",
+    summary = "Clear or confirm a show's risk (admins)",
+    params(("show" = i64, Path, description = "Show id", example = 1)),
+    request_body = RiskDecision,
+    responses((status = 200, description = "`{released_orders, sanction}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn review_risk(
     State(state): State<AppState>,
     caller: Caller,
@@ -1307,6 +1563,14 @@ pub(crate) async fn review_risk(
 }
 
 /// `GET /api/v1/admin/trust/audit`: the latest ops actions.
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/trust/audit",
+    tag = "trust",
+    summary = "The latest ops actions (admins)",
+    responses((status = 200, description = "`{entries}`", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
 pub(crate) async fn audit_log(
     State(state): State<AppState>,
     caller: Caller,

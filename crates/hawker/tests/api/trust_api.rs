@@ -5,7 +5,7 @@
 //! ladder; a stream cut drops the live encoder and refuses the next one; every ops action is
 //! in the audit log. Then the demo's honest and brushed shows, told apart by the risk engine.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! ffmpeg publishes: the viewer page's own low-latency player, hls.js on the LL-HLS URL, and
 //! two browser contexts in one live room (one comments, the other sees it).
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::path::Path;

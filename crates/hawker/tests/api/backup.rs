@@ -4,7 +4,7 @@
 //! an installation without --force nor writes under a running server; a damaged backup is
 //! refused before anything is written; PostgreSQL installations are told to use pg_dump.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::Value;

@@ -2,7 +2,7 @@
 //! mid-sale and started again on the same data. Every acknowledged order is there, stock plus
 //! sold equals the initial stock, and no buyer holds more than the per-buyer limit.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

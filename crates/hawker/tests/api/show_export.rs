@@ -3,7 +3,7 @@
 //! it says what happened. Anyone else is refused with a problem document. The export is
 //! audited, and the API's access log names who called which route without query strings.
 
-mod common;
+use crate::common;
 
 use common::*;
 use hawker_domain::{AccountId, ShowId, ShowState, Slug, UnixMillis};

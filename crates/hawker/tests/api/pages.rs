@@ -1,7 +1,7 @@
 //! Accounts, sessions, roles and channel ownership through the HTTP API; every error a
 //! problem document with a stable code.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -1,7 +1,7 @@
 //! The live room over real WebSockets: identity, comments between sockets, bad input,
 //! moderation and its audit, keyword lists, follows and go-live notifications.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures::{SinkExt, StreamExt};

@@ -1,7 +1,7 @@
 //! The `hawker` binary itself: `serve`, the admin CLI against it, and a SIGKILL in the middle
 //! of a show that loses nothing.
 
-mod common;
+use crate::common;
 
 use common::*;
 use std::io::Read;

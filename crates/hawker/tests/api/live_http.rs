@@ -2,7 +2,7 @@
 //! and decoded; blocking reloads and the streamed preload-hint part are timed; the recording
 //! plays back after the show ends.
 
-mod common;
+use crate::common;
 
 use common::*;
 use hawker_media::hls::validate::{validate, Playlist};

@@ -3,7 +3,7 @@
 //! (its webhooks arriving once, twice, late or never); the merchant ships, the law's return
 //! rules hold; every bad input is a problem document and leaves nothing half-written.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! and in Chromium the replay's product card at each pin's moment, bought from the replay and
 //! attributed to the show.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

@@ -2,7 +2,7 @@
 //! the sandbox provider, sends gifts in a live show within the spending caps, the host's
 //! earnings are pending (credited late), ops takes a gift back; the books balance.
 
-mod common;
+use crate::common;
 
 use common::*;
 use serde_json::{json, Value};

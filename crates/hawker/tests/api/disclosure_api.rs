@@ -6,7 +6,7 @@
 //! entry route that never asks for an order (us), entered by keyword or the free route, drawn
 //! with a seed anyone can check.
 
-mod common;
+use crate::common;
 
 use common::*;
 use futures::{SinkExt, StreamExt};

@@ -103,9 +103,9 @@ fn quick_start() {
             .unwrap(),
     );
     // The banner names the URLs; every one of them answers.
-    let out = BufReader::new(demo.0.stdout.take().unwrap());
+    let mut lines = BufReader::new(demo.0.stdout.take().unwrap()).lines();
     let mut banner = String::new();
-    for line in out.lines() {
+    for line in lines.by_ref() {
         let line = line.unwrap();
         banner.push_str(&line);
         banner.push('\n');
@@ -113,6 +113,8 @@ fn quick_start() {
             break;
         }
     }
+    // Keep reading, as a terminal would: the demo's stdout stays open while it runs.
+    std::thread::spawn(move || lines.for_each(drop));
     assert!(banner.contains("Hawker demo is running"), "{banner}");
     let urls: Vec<&str> = banner
         .split_whitespace()
