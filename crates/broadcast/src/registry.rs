@@ -4,7 +4,7 @@
 use crate::authority::{PublishAuthority, PublishGrant, Refusal, ShowEnd};
 use crate::live::LiveStream;
 use crate::recorder::RecorderHandle;
-use crate::BroadcastError;
+
 use hawker_domain::{ChannelId, UnixMillis};
 use hawker_media::cmaf::{Packager, PackagerConfig};
 use hawker_media::hls::{LiveWindow, WindowConfig};
@@ -64,7 +64,7 @@ pub(crate) struct Inner {
     /// an ingest thread and finish a show's recording at shutdown.
     pub(crate) main: std::sync::OnceLock<tokio::runtime::Handle>,
     /// The ingest threads' runtimes, and whose turn is next.
-    ingest: std::sync::OnceLock<Vec<tokio::runtime::Handle>>,
+    pub(crate) ingest: std::sync::OnceLock<Vec<tokio::runtime::Handle>>,
     next_ingest: std::sync::atomic::AtomicUsize,
 }
 
@@ -93,52 +93,6 @@ impl Broadcaster {
 
     pub fn config(&self) -> &BroadcastConfig {
         &self.inner.config
-    }
-
-    /// Binds the RTMP listener and serves it in the background; returns the bound address
-    /// (useful with port 0).
-    pub async fn listen(&self) -> Result<SocketAddr, BroadcastError> {
-        let addr = self.inner.config.rtmp;
-        let listener = tokio::net::TcpListener::bind(addr)
-            .await
-            .map_err(|source| BroadcastError::Bind { addr, source })?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| BroadcastError::Bind { addr, source })?;
-        tracing::info!(%local, "RTMP ingest listening");
-        let _ = self.inner.main.set(tokio::runtime::Handle::current());
-        let threads = self
-            .start_ingest_threads()
-            .map_err(|source| BroadcastError::Bind { addr, source })?;
-        let _ = self.inner.ingest.set(threads);
-        tokio::spawn(crate::rtmp_server::accept_loop(self.clone(), listener));
-        Ok(local)
-    }
-
-    /// Each connection's reads wake one thread and nothing else. On the shared multi-threaded
-    /// runtime every read could also wake an idle worker to steal work: with 20 publishers
-    /// that cost about a quarter of the ingest CPU (`hawker-bench ingest`, one worker against
-    /// two). An ingest thread runs until shutdown and every connection on it has ended.
-    fn start_ingest_threads(&self) -> std::io::Result<Vec<tokio::runtime::Handle>> {
-        (0..self.inner.config.ingest_threads.max(1))
-            .map(|i| {
-                let rt = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()?;
-                let handle = rt.handle().clone();
-                let (shutdown, connections) =
-                    (self.inner.shutdown.clone(), self.inner.connections.clone());
-                std::thread::Builder::new()
-                    .name(format!("hawker-ingest-{i}"))
-                    .spawn(move || {
-                        rt.block_on(async {
-                            shutdown.cancelled().await;
-                            connections.wait().await;
-                        })
-                    })?;
-                Ok(handle)
-            })
-            .collect()
     }
 
     /// The ingest runtime for the next connection (the current one before `listen`).

@@ -616,7 +616,9 @@ async fn interrupted_runs_complete_exactly_once(store: Arc<SqlStore>) {
         .await;
     }
     let now = UnixMillis(30 * DAY);
-    // Interrupt the catch-up again and again, each time a little later.
+    // Interrupt the catch-up again and again, each time later. The budget grows by half each
+    // time, not by a constant: a run that needs T ms is then cut ~log(T) times, not T/3 times
+    // (a quadratic wait that took the PostgreSQL run past 15 minutes on a slow day).
     let mut budget = 1u64;
     loop {
         let r = tokio::time::timeout(
@@ -628,7 +630,7 @@ async fn interrupted_runs_complete_exactly_once(store: Arc<SqlStore>) {
             done.unwrap();
             break;
         }
-        budget += 3;
+        budget = budget * 3 / 2 + 1;
     }
     assert!(budget > 1, "the run was interrupted at least once");
     assert_eq!(books.catch_up(now).await.unwrap(), CatchUp::default());

@@ -194,7 +194,7 @@ impl SqlStore {
 impl DefectStore for SqlStore {
     async fn file_defect_claim(&self, new: &NewDefectClaim) -> Result<DefectClaim> {
         self.materialise_order(new.order).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let reason = format!("defect: {}", new.description);
         move_order(
             &mut tx,
@@ -229,7 +229,7 @@ impl DefectStore for SqlStore {
     }
 
     async fn change_defect_claim(&self, c: &ClaimChange) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "UPDATE defect_claims SET state = $1, remedy = COALESCE($2, remedy), seller_note = COALESCE($3, seller_note), \
              platform_note = COALESCE($4, platform_note), updated_at = $5 WHERE id = $6 AND state = $7",

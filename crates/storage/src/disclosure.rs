@@ -379,7 +379,7 @@ impl DisclosureStore for SqlStore {
         by: AccountId,
         now: UnixMillis,
     ) -> Result<ShowcaseEntry> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let old = sqlx::query(&format!(
             "SELECT {ENTRY_COLS} FROM showcase_disclosures WHERE show_id = $1 AND product_id = $2"
         ))
@@ -793,7 +793,7 @@ impl DisclosureStore for SqlStore {
     }
 
     async fn complete_draw(&self, id: i64, r: &DrawResult) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let done = sqlx::query(
             "UPDATE prize_draws SET state = 'drawn', drawn_at = $1, algorithm = $2, entrants = $3, entrants_digest = $4 \
              WHERE id = $5 AND state = 'closing'",

@@ -1,6 +1,7 @@
 //! Gifts: the catalogue, coin top-ups and gifts sent. Money itself moves only in the ledger;
 //! these rows record what happened (and their states drive the ledger's catch-up).
 
+use crate::sql::currency;
 use crate::{classify, Result, SqlStore};
 use async_trait::async_trait;
 use hawker_domain::{AccountId, Currency, UnixMillis};
@@ -95,10 +96,6 @@ pub trait GiftStore: Send + Sync {
 const TOPUP_COLS: &str =
     "id, account_id, coins, amount_minor, currency, provider, provider_ref, state, created_at";
 const GIFT_COLS: &str = "id, show_id, channel_id, viewer_id, streamer_id, agency_org_id, kind_id, coins, value_minor, currency, streamer_bps, tax_bps, agency_bps, state, created_at";
-
-fn currency(s: &str) -> Result<Currency> {
-    Currency::parse(s).ok_or_else(|| crate::StorageError::Corrupt(format!("currency {s:?}")))
-}
 
 fn topup_from(r: &AnyRow) -> Result<TopUp> {
     Ok(TopUp {

@@ -206,7 +206,7 @@ impl SqlStore {
         let known = ids_lock(&self.ledger_ids).clone();
         let mut created = Vec::new();
         let mut local: HashMap<AccountRef, i64> = HashMap::new();
-        let mut db = self.pool().begin().await?;
+        let mut db = self.write_tx().await?;
         let mut out = Vec::with_capacity(txs.len());
         for t in txs {
             let row = sqlx::query(&format!(

@@ -15,6 +15,7 @@ mod room;
 mod rows;
 pub mod shop;
 pub mod slots;
+mod sql;
 pub mod terms;
 #[cfg(any(test, feature = "testing"))]
 pub mod testing;
@@ -323,6 +324,17 @@ impl SqlStore {
 
     pub fn pool(&self) -> &AnyPool {
         &self.pool
+    }
+
+    /// A transaction that writes. On SQLite it begins IMMEDIATE, taking the write lock at the
+    /// start and waiting for another writer (`busy_timeout`); a deferred one that reads first
+    /// fails at once with "database is locked" when it tries to write while another connection
+    /// writes (schemathesis found it as a 500 under two parallel clients).
+    pub(crate) async fn write_tx(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>> {
+        Ok(match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
     }
 }
 

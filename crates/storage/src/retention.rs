@@ -16,7 +16,8 @@
 
 use crate::room::ModerationEntry;
 use crate::shop::{order_from, Order, OrderEvent, OrderItem, Payment, ORDER_COLS};
-use crate::{Backend, Result, SqlStore, StorageError};
+use crate::sql::{corrupt, numbered, values};
+use crate::{Backend, Result, SqlStore};
 use async_trait::async_trait;
 use hawker_commerce::catalog::ReturnClass;
 use hawker_commerce::order::{ActorKind, OrderState};
@@ -93,10 +94,6 @@ const ORDER_BATCH: usize = 500;
 /// Access-log rows per insert statement.
 const INSERT_ROWS: usize = 100;
 
-fn corrupt(what: &str, v: &str) -> StorageError {
-    StorageError::Corrupt(format!("{what}: {v:?}"))
-}
-
 fn actor_kind(s: &str) -> Result<ActorKind> {
     Ok(match s {
         "buyer" => ActorKind::Buyer,
@@ -110,34 +107,6 @@ fn actor_kind(s: &str) -> Result<ActorKind> {
 
 fn order_state(s: &str) -> Result<OrderState> {
     OrderState::parse(s).ok_or_else(|| corrupt("order state", s))
-}
-
-/// `($1, …), (…)`; on SQLite nameless `?`, which sqlx binds without a linear name lookup.
-pub(crate) fn values(rows: usize, cols: usize, backend: Backend) -> String {
-    let mut n = 0;
-    (0..rows)
-        .map(|_| {
-            let row: Vec<String> = (0..cols)
-                .map(|_| {
-                    n += 1;
-                    match backend {
-                        Backend::Sqlite => "?".to_string(),
-                        Backend::Postgres => format!("${n}"),
-                    }
-                })
-                .collect();
-            format!("({})", row.join(", "))
-        })
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// `$1, $2, …` for an `IN (…)` list.
-fn id_list(n: usize) -> String {
-    (1..=n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 fn final_states_sql() -> String {
@@ -215,7 +184,7 @@ impl RetentionStore for SqlStore {
             })
             .await;
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         for chunk in lines.chunks(INSERT_ROWS) {
             let sql = format!(
                 "INSERT INTO access_log (at, account_id, ip, method, route, status) VALUES {}",
@@ -298,8 +267,8 @@ impl RetentionStore for SqlStore {
             if ids.is_empty() {
                 return Ok(total);
             }
-            let list = id_list(ids.len());
-            let mut tx = self.pool().begin().await?;
+            let list = numbered(1, ids.len());
+            let mut tx = self.write_tx().await?;
             // Children first (foreign keys). A coupon use goes with its order: a coupon still
             // valid years later would count one use fewer for that buyer.
             // A defect claim's photos go before the claim, the claim before its order.

@@ -409,7 +409,7 @@ impl RoomStore for SqlStore {
         if comments.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         for c in comments {
             sqlx::query(
                 "INSERT INTO comments (id, channel_id, show_id, account_id, author_name, text, at, shadow, deleted_reason) \
@@ -458,11 +458,11 @@ impl RoomStore for SqlStore {
         if sessions.is_empty() {
             return Ok(());
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         for chunk in sessions.chunks(SESSION_ROWS) {
             let sql = format!(
                 "INSERT INTO viewer_sessions (show_id, channel_id, account_id, joined_at, left_at, played_ms, counted, network, media_deliveries, heartbeats, cadence_jitter_ms) VALUES {}",
-                crate::retention::values(chunk.len(), 11, self.backend())
+                crate::sql::values(chunk.len(), 11, self.backend())
             );
             let mut q = sqlx::query(&sql);
             for v in chunk {
@@ -539,7 +539,7 @@ impl RoomStore for SqlStore {
         now: UnixMillis,
     ) -> Result<usize> {
         let mut added = 0;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         // One statement that writes from the start: a read followed by a write in a deferred
         // SQLite transaction fails at once (SQLITE_BUSY_SNAPSHOT) when another writer committed
         // in between, whatever the busy timeout.

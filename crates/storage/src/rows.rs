@@ -1,15 +1,12 @@
 //! Rows as the database returns them, and their checked conversion into domain types: a row
 //! that breaks a domain rule is reported as corrupt, never unwrapped.
 
-use crate::{Recording, Result, StorageError};
+use crate::sql::corrupt;
+use crate::{Recording, Result};
 use hawker_domain::{
     Account, AccountId, Channel, ChannelId, DisplayName, Email, PasswordHash, Role, Show, ShowId,
     ShowState, Slug, StreamKey, UnixMillis,
 };
-
-fn corrupt(what: &str, detail: impl std::fmt::Display) -> StorageError {
-    StorageError::Corrupt(format!("{what}: {detail}"))
-}
 
 #[derive(sqlx::FromRow)]
 pub(crate) struct AccountRow {

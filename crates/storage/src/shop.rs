@@ -3,6 +3,7 @@
 //! payments. Order placement is one transaction: stock, coupon budget, per-user limit,
 //! idempotency and the order itself succeed or fail together.
 
+use crate::sql::{corrupt, currency, values};
 use crate::{classify, Backend, Result, SqlStore, StorageError};
 use async_trait::async_trait;
 use hawker_commerce::catalog::{Category, ReturnClass};
@@ -448,12 +449,6 @@ pub trait ShopStore: Send + Sync {
     async fn first_webhook(&self, provider: &str, event_id: &str, now: UnixMillis) -> Result<bool>;
 }
 
-fn corrupt(what: &str, v: &str) -> StorageError {
-    StorageError::Corrupt(format!("{what}: {v:?}"))
-}
-fn currency(s: &str) -> Result<Currency> {
-    Currency::parse(s).ok_or_else(|| corrupt("currency", s))
-}
 fn opt_ms(v: Option<i64>) -> Option<UnixMillis> {
     v.map(UnixMillis)
 }
@@ -625,32 +620,6 @@ fn actor_parse(s: &str) -> Result<ActorKind> {
     })
 }
 
-/// `($1, $2, …), (…)` for `rows` rows of `cols` columns; `(?, ?, …)` on SQLite, where sqlx
-/// resolves each numbered parameter through `sqlite3_bind_parameter_name`, a linear scan, which
-/// makes a statement of thousands of parameters quadratic (it was 57% of the flash-sale
-/// writer's CPU in a profile).
-fn placeholders(rows: usize, cols: usize, sqlite: bool) -> String {
-    if sqlite {
-        let row = format!("({})", vec!["?"; cols].join(", "));
-        return vec![row; rows].join(", ");
-    }
-    let mut s = String::with_capacity(rows * cols * 5);
-    for r in 0..rows {
-        if r > 0 {
-            s.push_str(", ");
-        }
-        s.push('(');
-        for c in 0..cols {
-            if c > 0 {
-                s.push_str(", ");
-            }
-            s.push_str(&format!("${}", r * cols + c + 1));
-        }
-        s.push(')');
-    }
-    s
-}
-
 type AnyQuery<'q> = sqlx::query::Query<'q, sqlx::Any, sqlx::any::AnyArguments<'q>>;
 
 fn bind_order<'q>(q: AnyQuery<'q>, o: &'q NewOrder) -> AnyQuery<'q> {
@@ -686,7 +655,7 @@ impl ShopStore for SqlStore {
         owner: AccountId,
         now: UnixMillis,
     ) -> Result<Org> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let row = sqlx::query(
             "INSERT INTO organisations (name, kind, created_at) VALUES ($1, $2, $3) RETURNING id",
         )
@@ -899,7 +868,7 @@ impl ShopStore for SqlStore {
         price_minor: i64,
         now: UnixMillis,
     ) -> Result<Sku> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query("INSERT INTO skus (product_id, label, price_minor, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
             .bind(product)
             .bind(label)
@@ -925,7 +894,7 @@ impl ShopStore for SqlStore {
     }
 
     async fn set_price(&self, sku: SkuId, price_minor: i64, now: UnixMillis) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query("UPDATE skus SET price_minor = $1 WHERE id = $2")
             .bind(price_minor)
             .bind(sku)
@@ -1065,7 +1034,7 @@ impl ShopStore for SqlStore {
     }
 
     async fn set_shelf(&self, show: ShowId, products: &[ProductId]) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query("DELETE FROM show_products WHERE show_id = $1")
             .bind(show.0)
             .execute(&mut *tx)
@@ -1389,7 +1358,7 @@ impl ShopStore for SqlStore {
                 return Err(PlaceError::Repeat(existing.id));
             }
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         if o.take_stock {
             for it in &o.items {
                 let r = sqlx::query("UPDATE stock SET quantity = quantity - $1 WHERE sku_id = $2 AND store_id = $3 AND quantity >= $1")
@@ -1426,7 +1395,7 @@ impl ShopStore for SqlStore {
         }
         let sql = format!(
             "INSERT INTO orders ({ORDER_INSERT_COLS}) VALUES {}",
-            placeholders(1, ORDER_INSERT_N, self.backend == Backend::Sqlite)
+            values(1, ORDER_INSERT_N, self.backend)
         );
         if let Err(e) = bind_order(sqlx::query(&sql), o).execute(&mut *tx).await {
             drop(tx);
@@ -1443,12 +1412,7 @@ impl ShopStore for SqlStore {
                 "buyer, organisation or store",
             )));
         }
-        insert_items_and_events(
-            &mut tx,
-            std::slice::from_ref(o),
-            self.backend == Backend::Sqlite,
-        )
-        .await?;
+        insert_items_and_events(&mut tx, std::slice::from_ref(o), self.backend).await?;
         if let Some(c) = o.coupon {
             sqlx::query("INSERT INTO coupon_redemptions (coupon_id, account_id, order_id, amount_minor, at) VALUES ($1, $2, $3, $4, $5)")
                 .bind(c)
@@ -1473,11 +1437,11 @@ impl ShopStore for SqlStore {
         if let Some(path) = &self.sqlite_path {
             return place_flash_orders_sqlite(path, &self.flash_conn, orders).await;
         }
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         for chunk in orders.chunks(200) {
             let sql = format!(
                 "INSERT INTO orders ({ORDER_INSERT_COLS}) VALUES {}",
-                placeholders(chunk.len(), ORDER_INSERT_N, self.backend == Backend::Sqlite)
+                values(chunk.len(), ORDER_INSERT_N, self.backend)
             );
             let mut q = sqlx::query(&sql);
             for o in chunk {
@@ -1487,7 +1451,7 @@ impl ShopStore for SqlStore {
                 .await
                 .map_err(|e| classify(e, "order", "buyer, organisation or store"))?;
         }
-        insert_items_and_events(&mut tx, &orders, self.backend == Backend::Sqlite).await?;
+        insert_items_and_events(&mut tx, &orders, self.backend).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1596,7 +1560,7 @@ impl ShopStore for SqlStore {
         now: UnixMillis,
     ) -> Result<()> {
         self.materialise_order(id).await?;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query(
             "UPDATE orders SET state = $1, updated_at = $2, carrier = COALESCE($3, carrier), tracking = COALESCE($4, tracking), \
              delivered_at = COALESCE($5, delivered_at), return_reason = COALESCE($6, return_reason) WHERE id = $7 AND state = $8",
@@ -1760,14 +1724,14 @@ impl ShopStore for SqlStore {
 async fn insert_items_and_events(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     orders: &[NewOrder],
-    sqlite: bool,
+    backend: Backend,
 ) -> Result<()> {
     let items: Vec<(&NewOrder, &OrderItem)> = orders
         .iter()
         .flat_map(|o| o.items.iter().map(move |i| (o, i)))
         .collect();
     for chunk in items.chunks(400) {
-        let sql = format!("INSERT INTO order_items (order_id, sku_id, product_id, title, quantity, unit_price_minor, return_class) VALUES {}", placeholders(chunk.len(), 7, sqlite));
+        let sql = format!("INSERT INTO order_items (order_id, sku_id, product_id, title, quantity, unit_price_minor, return_class) VALUES {}", values(chunk.len(), 7, backend));
         let mut q = sqlx::query(&sql);
         for (o, i) in chunk {
             q = q
@@ -1784,7 +1748,7 @@ async fn insert_items_and_events(
             .map_err(|e| classify(e, "order item", "sku or product"))?;
     }
     for chunk in orders.chunks(500) {
-        let sql = format!("INSERT INTO order_events (order_id, from_state, to_state, actor_kind, actor_id, note, at) VALUES {}", placeholders(chunk.len(), 7, sqlite));
+        let sql = format!("INSERT INTO order_events (order_id, from_state, to_state, actor_kind, actor_id, note, at) VALUES {}", values(chunk.len(), 7, backend));
         let mut q = sqlx::query(&sql);
         for o in chunk {
             q = q

@@ -3,6 +3,7 @@
 //! seen with, complaints, guardian claims, the risk engine's assessments and held orders, and
 //! the audit log of every ops action.
 
+use crate::sql::numbered;
 use crate::{classify, Result, SqlStore};
 use async_trait::async_trait;
 use hawker_domain::{AccountId, ShowId, UnixMillis};
@@ -458,14 +459,6 @@ fn risk_from(r: &AnyRow) -> Result<RiskAssessmentRow> {
     })
 }
 
-/// `$1, $2, ...` from `start`.
-fn placeholders(start: usize, n: usize) -> String {
-    (start..start + n)
-        .map(|i| format!("${i}"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
 #[async_trait]
 impl TrustStore for SqlStore {
     async fn submit_identity(&self, c: &NewIdentityCheck) -> Result<IdentityCheck> {
@@ -529,7 +522,7 @@ impl TrustStore for SqlStore {
         reviewer: AccountId,
         at: UnixMillis,
     ) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let r = sqlx::query(&format!(
             "UPDATE identity_checks SET state = $1, reason = $2, reviewer_id = $3, reviewed_at = $4 \
              WHERE id = $5 AND state = 'submitted' RETURNING {CHECK_COLS}"
@@ -856,7 +849,7 @@ impl TrustStore for SqlStore {
         for chunk in values.chunks(500) {
             let sql = format!(
                 "SELECT kind, value_hash, COUNT(DISTINCT account_id) FROM account_signals WHERE value_hash IN ({}) GROUP BY kind, value_hash",
-                placeholders(1, chunk.len())
+                numbered(1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for (_, v) in chunk {
@@ -877,7 +870,7 @@ impl TrustStore for SqlStore {
         for chunk in accounts.chunks(500) {
             let sql = format!(
                 "SELECT account_id, kind, value_hash FROM account_signals WHERE account_id IN ({})",
-                placeholders(1, chunk.len())
+                numbered(1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for a in chunk {
@@ -1081,7 +1074,7 @@ impl TrustStore for SqlStore {
         flags: &[RiskFlag],
         at: UnixMillis,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         // A decided show keeps the decision; an undecided one follows the latest score.
         sqlx::query(
             "INSERT INTO risk_assessments (show_id, score_bps, hold, signals, state, assessed_at) VALUES ($1, $2, $3, $4, $5, $6) \
@@ -1161,7 +1154,7 @@ impl TrustStore for SqlStore {
         actor: AccountId,
         at: UnixMillis,
     ) -> Result<bool> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let n = sqlx::query(
             "UPDATE risk_assessments SET state = $1, reviewed_by = $2, reviewed_at = $3 WHERE show_id = $4",
         )
@@ -1190,7 +1183,7 @@ impl TrustStore for SqlStore {
                  LEFT JOIN risk_assessments a ON a.show_id = o.show_id \
                  WHERE o.id IN ({}) AND ((f.state IS NOT NULL AND f.state <> 'cleared') \
                    OR (a.hold = 1 AND a.state <> 'cleared'))",
-                placeholders(1, chunk.len())
+                numbered(1, chunk.len())
             );
             let mut q = sqlx::query(&sql);
             for o in chunk {

@@ -276,7 +276,7 @@ impl WebhookStore for SqlStore {
         deliveries: &[NewDelivery],
         now: UnixMillis,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         let gone = sqlx::query("DELETE FROM webhook_outbox WHERE id = $1")
             .bind(event.id)
             .execute(&mut *tx)
@@ -327,7 +327,7 @@ impl WebhookStore for SqlStore {
 
     async fn record_attempt(&self, delivery: i64, outcome: &AttemptOutcome) -> Result<()> {
         let a = &outcome.attempt;
-        let mut tx = self.pool().begin().await?;
+        let mut tx = self.write_tx().await?;
         sqlx::query(
             "INSERT INTO webhook_attempts (delivery_id, at, status, error, duration_ms) VALUES ($1, $2, $3, $4, $5)",
         )
