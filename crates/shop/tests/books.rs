@@ -10,7 +10,8 @@ use hawker_domain::*;
 use hawker_money::{AccountRef, Party, Purpose};
 use hawker_shop::books::{Books, CatchUp, MoneyConfig};
 use hawker_storage::ledger::LedgerStore;
-use hawker_storage::shop::{NewOrder, NewProduct, OrderItem, ShopStore, TransitionFields};
+use hawker_storage::prelude::*;
+use hawker_storage::shop::{NewOrder, NewProduct, OrderItem, TransitionFields};
 use hawker_storage::{AccountStore, ChannelStore, NewAccount, NewChannel, SqlStore, Store};
 use std::sync::Arc;
 

@@ -4,10 +4,11 @@
 
 use super::*;
 use crate::both_backends;
+use crate::prelude::*;
 use crate::shop::NewProduct;
 use crate::slots::{NewSlot, SlotStore};
 use crate::{
-    AccountStore, ChannelStore, NewAccount, NewChannel, NewShow, RoomStore, ShopStore, ShowStore,
+    AccountStore, ChannelStore, NewAccount, NewChannel, NewShow, RoomStore, ShowStore,
     StoredComment,
 };
 use hawker_commerce::catalog::ReturnClass;

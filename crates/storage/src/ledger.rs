@@ -4,7 +4,8 @@
 //! file the batch goes through the embedded writer connection (rusqlite, prepared statements),
 //! the same one the flash-sale journal uses; elsewhere through sqlx.
 
-use crate::shop::{order_from, with_flash_conn, FlashConn, Order, OrgId, ORDER_COLS};
+use crate::journal::{with_flash_conn, FlashConn};
+use crate::shop::{order_from, Order, OrgId, ORDER_COLS};
 use crate::{Result, SqlStore, StorageError};
 use async_trait::async_trait;
 use hawker_domain::{AccountId, UnixMillis};

@@ -9,6 +9,7 @@
 pub mod defects;
 pub mod disclosure;
 pub mod gifts;
+mod journal;
 pub mod ledger;
 pub mod retention;
 mod room;
@@ -175,9 +176,28 @@ pub use room::{
 
 pub use defects::DefectStore;
 pub use retention::RetentionStore;
-pub use shop::ShopStore;
+pub use shop::{
+    CatalogStore, CouponStore, FlashSaleStore, OrderStore, OrgStore, PaymentStore, ShopStore,
+    ShowcaseStore,
+};
 pub use trust::TrustStore;
 pub use webhooks::WebhookStore;
+
+/// Every store trait, for code that calls a concrete `SqlStore` (tests, tools):
+/// `use hawker_storage::prelude::*;`. Code holding a `dyn Store` needs none of them.
+pub mod prelude {
+    pub use crate::defects::DefectStore;
+    pub use crate::disclosure::DisclosureStore;
+    pub use crate::gifts::GiftStore;
+    pub use crate::ledger::LedgerStore;
+    pub use crate::slots::SlotStore;
+    pub use crate::terms::TermsStore;
+    pub use crate::{
+        AccountStore, CatalogStore, ChannelStore, CouponStore, FlashSaleStore, OrderStore,
+        OrgStore, PaymentStore, RetentionStore, RoomStore, ShopStore, ShowStore, ShowcaseStore,
+        Store, TrustStore, WebhookStore,
+    };
+}
 
 pub trait Store:
     AccountStore
@@ -208,7 +228,7 @@ pub struct SqlStore {
     backend: Backend,
     /// SQLite only: the file, for the flash-sale writer's own connection.
     sqlite_path: Option<std::path::PathBuf>,
-    flash_conn: crate::shop::FlashConn,
+    flash_conn: crate::journal::FlashConn,
     ledger_ids: crate::ledger::AccountIds,
 }
 

@@ -152,7 +152,7 @@ impl RetentionStore for SqlStore {
             // statements (one AUTOINCREMENT update per statement, not per row), bound without
             // the pool's per-value copies.
             let lines = lines.to_vec();
-            return crate::shop::with_flash_conn(path, &self.flash_conn, move |c| {
+            return crate::journal::with_flash_conn(path, &self.flash_conn, move |c| {
                 let sql = |rows: usize| {
                     format!(
                         "INSERT INTO access_log (at, account_id, ip, method, route, status) VALUES {}",
@@ -311,7 +311,7 @@ impl RetentionStore for SqlStore {
     async fn export_orders(&self, show: ShowId) -> Result<Vec<ExportOrder>> {
         // Flash-sale orders still in the SQLite journal become order rows first.
         const CHUNK: usize = 20_000;
-        while crate::ShopStore::materialise_flash_orders(self, CHUNK).await? == CHUNK {}
+        while crate::shop::FlashSaleStore::materialise_flash_orders(self, CHUNK).await? == CHUNK {}
         let rows = sqlx::query(&format!(
             "SELECT {ORDER_COLS} FROM orders WHERE show_id = $1 ORDER BY created_at, id"
         ))

@@ -1,4 +1,5 @@
 use crate::both_backends;
+use crate::prelude::*;
 use crate::*;
 use hawker_domain::{ApiToken, ModeratorRights, SanctionKind, SessionToken};
 

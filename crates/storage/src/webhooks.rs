@@ -421,9 +421,8 @@ impl WebhookStore for SqlStore {
 mod tests {
     use super::*;
     use crate::both_backends;
-    use crate::{
-        AccountStore, ChannelStore, NewAccount, NewChannel, NewShow, ShopStore, ShowStore,
-    };
+    use crate::prelude::*;
+    use crate::{AccountStore, ChannelStore, NewAccount, NewChannel, NewShow, ShowStore};
     use hawker_commerce::org::OrgKind;
     use hawker_domain::{
         DisplayName, Email, PasswordHash, Role, ShowState, Slug, StreamKey, UnixMillis,

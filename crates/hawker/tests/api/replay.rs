@@ -133,7 +133,7 @@ async fn a_replay_shows_and_sells_what_was_pinned_when() {
     let v: Value = serde_json::from_str(stdout.lines().last().unwrap()).unwrap();
     let order = v["order"].as_i64().unwrap();
     // The order is the show's.
-    use hawker_storage::shop::ShopStore;
+    use hawker_storage::prelude::*;
     let o = s.running.store.order(order).await.unwrap().unwrap();
     assert_eq!(o.show.map(|x| x.0), Some(show), "attributed to the show");
     s.running.shutdown().await;

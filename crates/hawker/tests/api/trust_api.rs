@@ -573,7 +573,7 @@ async fn the_demo_brushing_ring_is_held_and_the_honest_show_is_not() {
     use hawker_money::{AccountRef, Party, Purpose};
     let books = s.running.shop.books();
     let farm_org = {
-        use hawker_storage::shop::ShopStore;
+        use hawker_storage::prelude::*;
         use hawker_storage::ShowStore;
         let show = s
             .running
