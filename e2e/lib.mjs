@@ -50,3 +50,25 @@ export function variance(a) {
   const mean = a.reduce((s, x) => s + x, 0) / a.length;
   return a.reduce((s, x) => s + (x - mean) ** 2, 0) / a.length;
 }
+
+/** What no page may show: "null", "undefined" or "NaN" in its visible text, or a sideways
+ *  scrollbar. Returns the problems found (empty when none). */
+export async function layoutProblems(page) {
+  const r = await page.evaluate(() => ({
+    text: document.body.innerText,
+    scrollWidth: document.documentElement.scrollWidth,
+    innerWidth: window.innerWidth,
+    wide: [...document.querySelectorAll('body *')]
+      .filter((e) => e.getBoundingClientRect().right > window.innerWidth + 0.5)
+      .slice(0, 3)
+      .map((e) => `${e.tagName.toLowerCase()}${e.id ? `#${e.id}` : ''}`),
+  }));
+  const problems = [];
+  for (const line of r.text.split('\n')) {
+    if (/\b(null|undefined|NaN)\b/.test(line)) problems.push(`visible text says ${JSON.stringify(line.trim())}`);
+  }
+  if (r.scrollWidth > r.innerWidth) {
+    problems.push(`scrolls sideways: ${r.scrollWidth} px wide in ${r.innerWidth} (${r.wide.join(', ')})`);
+  }
+  return problems;
+}

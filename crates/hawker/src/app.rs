@@ -135,6 +135,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         &rooms,
         &public_url,
         cfg.bus.node_id,
+        guard.clone(),
     )
     .await?;
     let hooks = hawker_hooks::Webhooks::new(
@@ -258,6 +259,7 @@ async fn start_shop(
     rooms: &hawker_hub::RoomHub,
     public_url: &str,
     node: u32,
+    guard: Arc<hawker_shop::guard::Guard>,
 ) -> anyhow::Result<Arc<hawker_shop::Shop>> {
     let provider = Arc::new(hawker_shop::payments::SandboxProvider::new(
         sandbox_secret(&cfg.data)?,
@@ -276,6 +278,7 @@ async fn start_shop(
             banned_claims: cfg.trust.banned_claims.clone(),
         },
         events,
+        guard,
     )
     .await?;
     tracing::info!(law = %cfg.commerce.law_profile, "shop ready");

@@ -2,6 +2,7 @@
 // fulfilment. Everything goes through the same JSON API the tests use.
 import { api, h, me, renderHeader, when } from './app.js';
 import { loadWebhooks } from './webhooks.js';
+import { loadClaims } from './claims.js';
 
 renderHeader();
 const $ = (id) => document.getElementById(id);
@@ -65,7 +66,7 @@ async function loadOrg() {
   $('sale-sku').replaceChildren(...products.flatMap((p) => p.skus.map((s) => h('option', { value: s.id }, `${p.title} — ${s.label} (${s.price})`))));
   orders.offset = 0;
   resetCouponForm();
-  await Promise.all([loadShow(), loadOrders(), loadCredentials(), loadCoupons(), loadWebhooks(org())]);
+  await Promise.all([loadShow(), loadOrders(), loadCredentials(), loadCoupons(), loadWebhooks(org()), loadClaims(org())]);
 }
 
 async function loadShow() {
@@ -222,6 +223,8 @@ $('order-search').addEventListener('input', () => {
   searchTimer = setTimeout(reloadOrders, 300);
 });
 $('state-filter').addEventListener('change', reloadOrders);
+// An answered defect claim moves its order (refunded, or a return approved).
+document.addEventListener('claim-answered', () => loadOrders());
 $('show-filter').addEventListener('change', reloadOrders);
 $('orders-prev').addEventListener('click', () => {
   orders.offset = Math.max(0, orders.offset - PAGE);

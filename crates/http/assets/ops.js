@@ -1,7 +1,8 @@
 // The ops console: review queues, the fraud queue with each show's signals and evidence,
-// complaints with deadlines, guardian claims, and the audit log. Every action is a call to
-// the admin API, which checks the role and audits it.
+// complaints with deadlines, defect claims to decide, guardian claims, and the audit log.
+// Every action is a call to the admin API, which checks the role and audits it.
 import { api, h, me, when, renderHeader } from './app.js';
+import { REMEDIES, claimNotes, photoStrip, stateBadge } from './claims.js';
 
 renderHeader();
 const $ = (id) => document.getElementById(id);
@@ -29,10 +30,12 @@ async function load() {
     return;
   }
   $('app').hidden = false;
-  const [ids, risk, complaints, claims, audit] = await Promise.all([
+  const [ids, risk, complaints, disputed, unanswered, claims, audit] = await Promise.all([
     api('/api/v1/admin/trust/identity'),
     api('/api/v1/admin/trust/risk'),
     api('/api/v1/admin/trust/complaints'),
+    api('/api/v1/admin/defect-claims?state=disputed'),
+    api('/api/v1/admin/defect-claims?state=open'),
     api('/api/v1/admin/trust/guardian-claims'),
     api('/api/v1/admin/trust/audit'),
   ]);
@@ -72,6 +75,18 @@ async function load() {
       act('Uphold', () => api(`/api/v1/admin/trust/complaints/${c.id}/resolve`, { method: 'POST', body: { uphold: true, outcome: prompt('Outcome') || 'upheld', refund: !!c.order } }), 'primary'),
       act('Dismiss', () => api(`/api/v1/admin/trust/complaints/${c.id}/resolve`, { method: 'POST', body: { uphold: false, outcome: prompt('Outcome') || 'dismissed' } }))),
   )));
+  const defects = [...disputed.claims, ...unanswered.claims];
+  $('defect-claims').replaceChildren(...(defects.length
+    ? defects.map((c) => h('tr', { 'data-claim': String(c.id), 'data-state': c.state },
+      h('td', { 'data-label': 'Filed' }, when(c.created_at), h('div', { class: 'meta' }, `deadline ${when(c.deadline)}`)),
+      h('td', { 'data-label': 'Order' }, String(c.order)),
+      h('td', { 'data-label': 'What is wrong', class: 'wide' }, h('div', { class: 'claim-text' }, c.description)),
+      h('td', { 'data-label': 'Photos' }, photoStrip(c)),
+      h('td', { 'data-label': 'State and notes' }, stateBadge(c),
+        c.state === 'disputed' && !c.seller_note ? h('div', { class: 'meta' }, 'The seller gave no reason.') : null,
+        claimNotes(c)),
+      h('td', { 'data-label': '' }, decideBox(c))))
+    : [h('tr', {}, h('td', { colspan: '6' }, 'Nothing to decide.'))]));
   $('claims').replaceChildren(...claims.claims.map((c) => h('tr', {},
     h('td', { 'data-label': 'Filed' }, when(c.created_at)),
     h('td', { 'data-label': 'Minor' }, `#${c.minor}`),
@@ -85,3 +100,35 @@ async function load() {
 }
 
 load();
+
+/** Uphold (with a remedy) or reject a defect claim; the note, the decision's reason, is required. */
+function decideBox(c) {
+  const remedy = h('select', { name: 'remedy' }, Object.entries(REMEDIES).map(([v, label]) => h('option', { value: v }, label)));
+  const note = h('textarea', { name: 'note', rows: '2', maxlength: '1000', required: true, placeholder: 'The reason (the buyer and the seller read it)' });
+  const error = h('div', { class: 'error' });
+  const decide = async (body, button) => {
+    error.textContent = '';
+    if (!note.value.trim()) {
+      error.textContent = 'A decision needs its reason in the note.';
+      note.focus();
+      return;
+    }
+    button.disabled = true;
+    try {
+      await api(`/api/v1/admin/defect-claims/${c.id}/decide`, { method: 'POST', body: { ...body, note: note.value.trim() } });
+      await load();
+    } catch (e) {
+      error.textContent = e.message;
+      button.disabled = false;
+    }
+  };
+  const uphold = h('button', { type: 'button', class: 'primary', 'data-action': 'uphold' }, 'Uphold');
+  const reject = h('button', { type: 'button', class: 'secondary', 'data-action': 'reject' }, 'Reject');
+  uphold.addEventListener('click', () => decide({ decision: 'uphold', remedy: remedy.value }, uphold));
+  reject.addEventListener('click', () => decide({ decision: 'reject' }, reject));
+  return h('div', { class: 'stack claim-answer' },
+    h('label', {}, 'Remedy if upheld', remedy),
+    h('label', {}, 'Note', note),
+    h('div', { class: 'row' }, uphold, reject),
+    error);
+}

@@ -177,14 +177,14 @@ impl tower::Service<axum::extract::Request> for Edge {
     }
 
     fn call(&mut self, req: axum::extract::Request) -> Self::Future {
-        let Some(sale) = api::shop::flash_buy_target(&req) else {
+        let Some(sale) = api::sales::flash_buy_target(&req) else {
             return futures::future::Either::Left(self.router.call(req));
         };
         let (log, state) = (self.log.clone(), self.state.clone());
         futures::future::Either::Right(Box::pin(async move {
             Ok(
-                access::observe(&log, Some(api::shop::BUY_ROUTE), req, |req| {
-                    api::shop::buy_request(state, sale, req)
+                access::observe(&log, Some(api::sales::BUY_ROUTE), req, |req| {
+                    api::sales::buy_request(state, sale, req)
                 })
                 .await,
             )

@@ -99,6 +99,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("ops.js", "text/javascript; charset=utf-8"),
     asset!("merchant.js", "text/javascript; charset=utf-8"),
     asset!("webhooks.js", "text/javascript; charset=utf-8"),
+    asset!("claims.js", "text/javascript; charset=utf-8"),
     asset!("api-docs.js", "text/javascript; charset=utf-8"),
     asset!("icon.svg", "image/svg+xml"),
 ];

@@ -42,6 +42,8 @@ pub enum TrustRefusal {
     MinorLimit(String),
     #[error("the seller passed the yearly thresholds for business verification and its KYB data is not approved")]
     KybRequired,
+    #[error("this seller may not sell at the moment")]
+    SellerSuspended,
     #[error("{field}: {reason}")]
     Invalid { field: &'static str, reason: String },
     #[error("no such {0}")]
@@ -68,6 +70,7 @@ impl TrustRefusal {
             TrustRefusal::Blacklisted => "blacklisted",
             TrustRefusal::MinorLimit(_) => "minor_limit",
             TrustRefusal::KybRequired => "kyb_required",
+            TrustRefusal::SellerSuspended => "seller_suspended",
             TrustRefusal::Invalid { .. } => "invalid_field",
             TrustRefusal::NotFound(_) => "not_found",
             TrustRefusal::Conflict(_) => "conflict",

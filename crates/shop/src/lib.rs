@@ -10,6 +10,7 @@ pub mod payouts;
 mod service;
 
 pub use service::{
-    BuyerAction, CheckoutItem, CheckoutRequest, CouponAction, MerchantAction, NewCoupon,
-    NewSaleRequest, Shop, ShopConfig, ShopError, ShopEvents, MAX_CLAIM_PHOTOS,
+    BuyerAction, CheckoutItem, CheckoutRequest, ComplaintFiling, ComplaintVerdict, CouponAction,
+    DrawRequest, GuardianDecision, MerchantAction, NewCoupon, NewSaleRequest, NewSlotRequest,
+    Resolution, Shop, ShopConfig, ShopError, ShopEvents, MAX_CLAIM_PHOTOS,
 };

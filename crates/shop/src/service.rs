@@ -21,10 +21,16 @@ use parking_lot::Mutex;
 use std::sync::Arc;
 use std::time::Duration;
 
+mod cases;
 mod coupons;
 mod defects;
+mod draws;
+mod gates;
+pub use cases::{ComplaintFiling, ComplaintVerdict, GuardianDecision, Resolution};
 pub use coupons::{CouponAction, NewCoupon};
 pub use defects::MAX_CLAIM_PHOTOS;
+pub use draws::DrawRequest;
+pub use gates::NewSlotRequest;
 
 #[derive(Debug, Clone)]
 pub struct ShopConfig {
@@ -81,6 +87,21 @@ pub enum ShopError {
     Claim(#[from] hawker_commerce::defect::ClaimError),
     #[error("the {days}-day window to claim a defect has closed")]
     DefectWindowClosed { days: u32 },
+    /// Refused by the platform's trust rules (`Guard`).
+    #[error(transparent)]
+    Trust(#[from] crate::guard::TrustRefusal),
+    /// Fields that are wrong together; the text names them.
+    #[error("{0}")]
+    InvalidFields(String),
+    /// The thing is past the state the request needs (decided, drawn, closed).
+    #[error("{detail}")]
+    State { code: &'static str, detail: String },
+    /// A prize draw the law profile does not allow (its code is the rule's).
+    #[error("{detail}")]
+    Draw { code: &'static str, detail: String },
+    /// A step that failed for a reason the caller cannot act on (logged where it happened).
+    #[error("{0}")]
+    Internal(&'static str),
 }
 
 impl From<StorageError> for ShopError {
@@ -166,6 +187,8 @@ pub struct Shop {
     claims: hawker_trust::claims::ClaimsCheck,
     /// Where payouts go: the sandbox by default (a bank's payout API in production).
     payouts: Arc<dyn crate::payouts::PayoutProvider>,
+    /// The trust rules every purchase, booking and case decision passes.
+    guard: Arc<crate::guard::Guard>,
 }
 
 /// A delivery address as the buyer sent it: an object with a name, a first line and a city
@@ -224,6 +247,7 @@ impl Shop {
         provider: Arc<dyn PaymentProvider>,
         cfg: ShopConfig,
         events: Arc<dyn ShopEvents>,
+        guard: Arc<crate::guard::Guard>,
     ) -> Result<Arc<Shop>, ShopError> {
         let ev = events.clone();
         let engine = FlashEngine::start(
@@ -244,6 +268,7 @@ impl Shop {
             provider,
             cfg,
             events,
+            guard,
         });
         for sale in shop.store.open_flash_sales(UnixMillis::now()).await? {
             shop.open_in_engine(sale).await?;
@@ -271,6 +296,11 @@ impl Shop {
 
     pub fn engine(&self) -> &FlashEngine {
         &self.engine
+    }
+
+    /// The trust rules the shop applies.
+    pub fn guard(&self) -> &Arc<crate::guard::Guard> {
+        &self.guard
     }
 
     async fn open_in_engine(&self, sale: FlashSale) -> Result<(), ShopError> {
@@ -314,6 +344,7 @@ impl Shop {
         buyer: &Account,
         req: CheckoutRequest,
     ) -> Result<Order, ShopError> {
+        self.may_check_out(buyer, &req.items).await?;
         check_key(&req.idempotency_key)?;
         if let Some(k) = &req.idempotency_key {
             if let Some(o) = self.store.order_by_key(buyer.id, k).await? {
@@ -605,6 +636,7 @@ impl Shop {
         key: Option<String>,
         address: &serde_json::value::RawValue,
     ) -> Result<BuyResult, ShopError> {
+        self.may_buy_from_sale(buyer, sale, quantity).await?;
         check_key(&key)?;
         let address = check_address(address)?;
         if !(1..=999).contains(&quantity) {
@@ -629,6 +661,7 @@ impl Shop {
         order: OrderId,
         card: &str,
     ) -> Result<hawker_storage::shop::Payment, ShopError> {
+        self.may_pay_with(card).await?;
         let o = self
             .store
             .order(order)

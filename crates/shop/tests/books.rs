@@ -478,7 +478,7 @@ async fn slots_pay_by_the_pin_window(store: Arc<SqlStore>) {
     // The risk engine holds the show, flagging the slot's kept sale: a question, not a
     // verdict. The report counts the sale and says the show is under review; closing waits.
     {
-        use hawker_storage::trust::{RiskFlag, TrustStore};
+        use hawker_storage::trust::RiskFlag;
         store
             .save_assessment(
                 show.id,
@@ -513,7 +513,6 @@ async fn slots_pay_by_the_pin_window(store: Arc<SqlStore>) {
     );
     // Ops clear the show: the slot closes on its figures.
     {
-        use hawker_storage::trust::TrustStore;
         assert!(store
             .review_assessment(show.id, "cleared", w.host, now)
             .await
@@ -802,7 +801,7 @@ async fn terms_and_mutes_on_postgres() {
 /// once.
 async fn risk_holds_settlement(store: Arc<SqlStore>) {
     use hawker_shop::guard::Guard;
-    use hawker_storage::trust::TrustStore;
+
     use hawker_storage::{NewShow, ShowStore};
     use hawker_trust::risk::LinkKind;
     let w = world(&store).await;

@@ -180,7 +180,9 @@ pub use shop::{
     CatalogStore, CouponStore, FlashSaleStore, OrderStore, OrgStore, PaymentStore, ShopStore,
     ShowcaseStore,
 };
-pub use trust::TrustStore;
+pub use trust::{
+    AuditStore, BusinessStore, CaseStore, IdentityStore, RiskStore, SanctionStore, TrustStore,
+};
 pub use webhooks::WebhookStore;
 
 /// Every store trait, for code that calls a concrete `SqlStore` (tests, tools):
@@ -196,6 +198,9 @@ pub mod prelude {
         AccountStore, CatalogStore, ChannelStore, CouponStore, FlashSaleStore, OrderStore,
         OrgStore, PaymentStore, RetentionStore, RoomStore, ShopStore, ShowStore, ShowcaseStore,
         Store, TrustStore, WebhookStore,
+    };
+    pub use crate::{
+        AuditStore, BusinessStore, CaseStore, IdentityStore, RiskStore, SanctionStore,
     };
 }
 

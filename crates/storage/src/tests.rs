@@ -1312,7 +1312,7 @@ both_backends!(ledger_posts_once_and_sums_balances, |store| async move {
 });
 
 both_backends!(trust_records_round_trip, |store| async move {
-    use crate::trust::{NewIdentityCheck, TrustStore};
+    use crate::trust::NewIdentityCheck;
     let s = store.as_ref();
     let li = account(s, "li@farm.example", Role::Streamer).await;
     let ops = account(s, "ops@hawker.example", Role::PlatformAdmin).await;

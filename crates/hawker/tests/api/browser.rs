@@ -200,3 +200,125 @@ async fn chromium_pages_fit_phones_and_desktops() {
     cancel.cancel();
     s.running.shutdown().await;
 }
+
+/// A defect claim through the pages that handle one, in Chromium: the buyer of delivered cut
+/// flowers (perishable: no plain return) reports a defect with a photo on the orders page, the
+/// florist disputes it in the merchant console, the platform admin upholds it in the ops
+/// console, and the buyer's order is refunded; a staff streamer of the shop sees no claims
+/// panel (see e2e/claims.mjs for what each page shows).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_defect_claim_is_reported_disputed_and_upheld() {
+    use serde_json::json;
+    let s = start().await;
+    let b = s.base.clone();
+    let (florist, _ch) = streamer_channel(&b, "claim-stall").await;
+    let (org, product) = org_with_product(
+        &florist,
+        &b,
+        json!({"name": "Tulip Stall", "individual": true}),
+        json!({"title": "Cut tulips", "category": "home", "return_class": "perishable",
+               "currency": "EUR", "skus": [{"label": "bunch", "price_minor": 1200, "stock": 5}]}),
+    )
+    .await;
+    let sku = product["skus"][0]["id"].as_i64().unwrap();
+    // A staff streamer: sells in shows, does not handle orders, so cannot answer claims.
+    sign_up(&browser(), &b, "claim-staff@example.com", "streamer").await;
+    let r = post(
+        &florist,
+        format!("{b}/api/v1/orgs/{}/members", org["id"]),
+        json!({"email": "claim-staff@example.com", "role": "staff_streamer"}),
+    )
+    .await;
+    assert!(r.status().is_success(), "{}", r.status());
+    let buyer = browser();
+    sign_up(&buyer, &b, "tulip-buyer@example.com", "viewer").await;
+    // Ordered, paid, shipped and confirmed delivered, through the API.
+    let order = json_ok(
+        post(
+            &buyer,
+            format!("{b}/api/v1/orders"),
+            json!({"items": [{"sku": sku, "quantity": 1}], "acknowledge_exceptions": true,
+                   "address": {"name": "Ann", "line1": "1 Canal St", "city": "Utrecht", "postcode": "3511"}}),
+        )
+        .await,
+    )
+    .await;
+    let id = order["id"].as_i64().unwrap();
+    json_ok(
+        post(
+            &buyer,
+            format!("{b}/api/v1/orders/{id}/pay"),
+            json!({"card": "4242424242424242"}),
+        )
+        .await,
+    )
+    .await;
+    wait_until("paid", std::time::Duration::from_secs(10), || {
+        let (c, url) = (buyer.clone(), format!("{b}/api/v1/orders/{id}"));
+        async move { (poll_json(&c, url).await?["state"] == "paid").then_some(()) }
+    })
+    .await;
+    json_ok(
+        post(
+            &florist,
+            format!("{b}/api/v1/orders/{id}/fulfilment"),
+            json!({"action": "ship", "carrier": "PostNL", "tracking": "3S123"}),
+        )
+        .await,
+    )
+    .await;
+    json_ok(
+        post(
+            &buyer,
+            format!("{b}/api/v1/orders/{id}/actions"),
+            json!({"action": "confirm_delivery"}),
+        )
+        .await,
+    )
+    .await;
+    let password =
+        std::fs::read_to_string(s.data.path().join(hawker::admin::PASSWORD_FILE)).unwrap();
+    let (base, order_id) = (b.clone(), id.to_string());
+    let out = tokio::task::spawn_blocking(move || {
+        node3(
+            "claims.mjs",
+            &[
+                &base,
+                &order_id,
+                "tulip-buyer@example.com",
+                "claim-stall@streamers.example",
+                "claim-staff@example.com",
+                hawker::admin::ADMIN_EMAIL,
+                password.trim(),
+            ],
+        )
+    })
+    .await
+    .unwrap();
+    assert!(out.contains("\"test\":\"claims\""));
+    // What the pages did is what the API holds: the order refunded, the claim upheld.
+    let o = json_ok(
+        buyer
+            .get(format!("{b}/api/v1/orders/{id}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(o["state"], "refunded", "{o}");
+    assert_eq!(o["payment"], "refunded", "{o}");
+    let mine = json_ok(
+        buyer
+            .get(format!("{b}/api/v1/me/defect-claims"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let c = &mine["claims"][0];
+    assert_eq!(c["state"], "upheld", "{c}");
+    assert_eq!(c["remedy"], "refund_without_return", "{c}");
+    assert_eq!(c["photos"].as_array().unwrap().len(), 1, "{c}");
+    assert!(c["seller_note"].as_str().unwrap().contains("fresh"), "{c}");
+    s.running.shutdown().await;
+}

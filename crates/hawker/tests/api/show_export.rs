@@ -7,10 +7,8 @@ use crate::common;
 
 use common::*;
 use hawker_domain::{AccountId, ShowId, ShowState, Slug, UnixMillis};
-use hawker_storage::{
-    ChannelStore, ModerationEntry, Recording, RetentionStore, RoomStore, ShowStore, StoredComment,
-    TrustStore,
-};
+use hawker_storage::prelude::*;
+use hawker_storage::{ModerationEntry, Recording, StoredComment};
 use serde_json::{json, Value};
 use std::collections::BTreeMap;
 use std::io::Read;

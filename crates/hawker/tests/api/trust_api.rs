@@ -829,7 +829,7 @@ async fn the_sanctions_ladder_takes_away_what_it_says() {
         let store = s.running.store.clone();
         let id = crook_id.as_i64().unwrap();
         async move {
-            use hawker_storage::TrustStore;
+            use hawker_storage::prelude::*;
             let sig = store.signals_of(&[id]).await.unwrap();
             (sig.iter().any(|(_, k, _)| k == "payment_instrument")
                 && sig.iter().any(|(_, k, _)| k == "device"))

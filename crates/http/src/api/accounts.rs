@@ -84,7 +84,7 @@ async fn start_session(state: &AppState, account: &Account) -> ApiResult<Respons
 )]
 pub(crate) async fn sign_up(
     State(state): State<AppState>,
-    origin: super::trust::Origin,
+    origin: super::common::Origin,
     ApiJson(body): ApiJson<SignUp>,
 ) -> ApiResult<Response> {
     let email = Email::parse(&body.email)?;
@@ -153,7 +153,7 @@ fn decoy_hash() -> &'static PasswordHash {
 )]
 pub(crate) async fn log_in(
     State(state): State<AppState>,
-    origin: super::trust::Origin,
+    origin: super::common::Origin,
     ApiJson(body): ApiJson<LogIn>,
 ) -> ApiResult<Response> {
     let invalid = || {

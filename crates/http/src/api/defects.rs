@@ -2,7 +2,7 @@
 //! platform decides disputes. Every rule is in `hawker_shop` (`Shop::claim_defect` and the
 //! steps after it); this only translates.
 
-use super::shop::{accept_upload, IMAGE_TYPES, MAX_IMAGE};
+use super::common::{accept_upload, IMAGE_TYPES, MAX_IMAGE};
 use crate::auth::Caller;
 use crate::json::ApiJson;
 use crate::problem::{ApiError, ApiResult, Problem};

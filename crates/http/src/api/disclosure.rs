@@ -1,14 +1,12 @@
-//! Honesty of what is shown, over HTTP: the disclosure of each showcase entry (sponsored, the
-//! host's statement of use) and the paid-promotion label on cards and pins; virtual (AI) hosts;
-//! sellers' credentials for regulated categories (upload, ops review, the gate on showcases and
-//! pins, documents only for the uploader's organisation and platform admins); prize draws
+//! Honesty of what is shown, over HTTP (the showcase's own disclosure is `showcase.rs`): virtual
+//! (AI) hosts; sellers' credentials for regulated categories (upload, ops review, documents only
+//! for the uploader's organisation and platform admins); prize draws
 //! (created under the law profile's cap and free-entry rule, entered by keyword or the free
 //! route, drawn with a committed seed).
 
 use super::channels::find;
-use super::shop::{
-    accept_upload, invalid, may_pin, pinned_state, show_and_channel, staff, IMAGE_TYPES, MAX_IMAGE,
-    PDF,
+use super::common::{
+    accept_upload, invalid, rand_u64, show_and_channel, staff, IMAGE_TYPES, MAX_IMAGE, PDF,
 };
 use crate::auth::Caller;
 use crate::json::ApiJson;
@@ -21,28 +19,19 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use hawker_commerce::catalog::Category;
-use hawker_commerce::disclosure::{
-    CardDisclosure, DisclosureRules, ShowcaseFacts, VIRTUAL_HOST_LABEL,
-};
-use hawker_commerce::draw::{self, DrawRules, DrawTerms, EntryRoute};
-use hawker_commerce::law::LawProfile;
+use hawker_commerce::disclosure::VIRTUAL_HOST_LABEL;
+use hawker_commerce::draw::EntryRoute;
 use hawker_commerce::org::OrgRole;
-use hawker_domain::{Account, AccountId, Currency, Money, Role, ShowId, ShowState, UnixMillis};
+use hawker_domain::{Account, Currency, Role, ShowId, UnixMillis};
 use hawker_room::room::StateChange;
+use hawker_shop::DrawRequest;
 use hawker_storage::disclosure::{
-    Credential, CredentialState, Draw, DrawResult, DrawState, EntryChange, EntryOutcome,
-    NewCredential, NewDraw, ShowcaseEntry,
+    Credential, CredentialState, Draw, DrawState, EntryOutcome, NewCredential,
 };
-use hawker_storage::shop::Product;
 use serde::{Deserialize, Serialize};
-use std::collections::{HashMap, HashSet};
 
 pub(crate) fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/api/v1/shows/{id}/shelf/{product}",
-            put(set_showcase_entry),
-        )
         .route(
             "/api/v1/channels/{slug}/virtual-host",
             put(set_virtual_host),
@@ -70,304 +59,6 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/api/v1/draws/{id}/entries", post(enter_draw))
         .route("/api/v1/draws/{id}/draw", post(run_draw))
         .route("/api/v1/draws/{id}/cancel", post(cancel_draw))
-}
-
-fn law(state: &AppState) -> LawProfile {
-    state.shop.law().clone()
-}
-
-// ---------------------------------------------------------------------------- showcase
-
-/// A showcase item of `PUT /shows/{id}/shelf`: a product id, or the product with its
-/// disclosure (`sponsored`, and `host_used` — the host's own statement).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(untagged)]
-pub(crate) enum ShelfItem {
-    Id(i64),
-    Entry(ShelfEntryBody),
-}
-
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct ShelfEntryBody {
-    product: i64,
-    #[serde(default)]
-    sponsored: Option<bool>,
-    #[serde(default)]
-    host_used: Option<bool>,
-}
-
-impl ShelfItem {
-    pub(crate) fn product(&self) -> i64 {
-        match self {
-            ShelfItem::Id(p) => *p,
-            ShelfItem::Entry(e) => e.product,
-        }
-    }
-    fn change(&self) -> EntryChange {
-        match self {
-            ShelfItem::Id(_) => EntryChange::default(),
-            ShelfItem::Entry(e) => EntryChange {
-                sponsored: e.sponsored,
-                host_used: e.host_used,
-            },
-        }
-    }
-}
-
-/// Only the host may state having used a product: it is their own word.
-fn check_attestation(
-    me: &Account,
-    c: &hawker_domain::Channel,
-    change: &EntryChange,
-) -> ApiResult<()> {
-    if change.host_used.is_some() && me.id != c.owner {
-        return Err(ApiError::forbidden(
-            "only the host may state having used a product",
-        ));
-    }
-    Ok(())
-}
-
-/// Before a shelf is written: may the caller set what its items say?
-pub(crate) fn check_shelf_items(
-    me: &Account,
-    c: &hawker_domain::Channel,
-    items: &[ShelfItem],
-) -> ApiResult<()> {
-    for i in items {
-        check_attestation(me, c, &i.change())?;
-    }
-    Ok(())
-}
-
-/// After a shelf is written: the items' disclosure, and the room's card if any is pinned.
-pub(crate) async fn apply_shelf_items(
-    state: &AppState,
-    me: &Account,
-    show: &hawker_domain::Show,
-    c: &hawker_domain::Channel,
-    items: &[ShelfItem],
-) -> ApiResult<()> {
-    let now = UnixMillis::now();
-    let mut changed = false;
-    for i in items {
-        let ch = i.change();
-        if ch != EntryChange::default() {
-            state
-                .store
-                .set_showcase_entry(show.id, i.product(), ch, me.id, now)
-                .await?;
-            changed = true;
-        }
-    }
-    if changed {
-        refresh_pins(state, show, c).await?;
-    }
-    Ok(())
-}
-
-/// What the cards of one show disclose.
-pub(crate) struct Disclosures {
-    rules: DisclosureRules,
-    entries: HashMap<i64, ShowcaseEntry>,
-    slots: HashSet<i64>,
-}
-
-impl Disclosures {
-    pub(crate) async fn of_show(state: &AppState, show: ShowId) -> ApiResult<Disclosures> {
-        Ok(Disclosures {
-            rules: law(state).disclosure,
-            entries: state
-                .store
-                .showcase_entries(show)
-                .await?
-                .into_iter()
-                .map(|e| (e.product, e))
-                .collect(),
-            slots: state
-                .store
-                .paid_slot_products(show)
-                .await?
-                .into_iter()
-                .collect(),
-        })
-    }
-
-    pub(crate) fn card(&self, p: &Product) -> CardDisclosure {
-        let e = self.entries.get(&p.id);
-        self.rules.card(&ShowcaseFacts {
-            paid_slot: self.slots.contains(&p.id),
-            sponsored_entry: e.is_some_and(|e| e.sponsored),
-            sponsored_product: p.sponsored,
-            host_used: e.is_some_and(|e| e.host_used),
-        })
-    }
-
-    fn entry_sponsored(&self, product: i64) -> bool {
-        self.entries.get(&product).is_some_and(|e| e.sponsored)
-    }
-}
-
-/// A showcase product with what its card discloses.
-#[derive(Serialize)]
-pub(crate) struct ShowcaseCard<T: Serialize> {
-    #[serde(flatten)]
-    pub product: T,
-    #[serde(flatten)]
-    pub disclosure: CardDisclosure,
-    /// The showcase entry itself is marked sponsored (one of the reasons for paid promotion).
-    pub showcase_sponsored: bool,
-}
-
-impl Disclosures {
-    pub(crate) fn showcase_card<T: Serialize>(&self, p: &Product, view: T) -> ShowcaseCard<T> {
-        ShowcaseCard {
-            product: view,
-            disclosure: self.card(p),
-            showcase_sponsored: self.entry_sponsored(p.id),
-        }
-    }
-}
-
-/// The room hears the pinned cards again (after a disclosure changed).
-async fn refresh_pins(
-    state: &AppState,
-    show: &hawker_domain::Show,
-    c: &hawker_domain::Channel,
-) -> ApiResult<()> {
-    if state
-        .store
-        .pins(show.id)
-        .await?
-        .iter()
-        .any(|p| p.unpinned_at.is_none())
-    {
-        let pinned = pinned_state(state, show).await?;
-        state
-            .rooms
-            .set_state(c, StateChange::Pinned(pinned))
-            .await
-            .map_err(|_| ApiError::internal())?;
-    }
-    Ok(())
-}
-
-/// When a paid product has just been pinned (or become paid while pinned): the room hears the
-/// label at once, where the profile repeats it.
-pub(crate) async fn announce_if_paid(
-    state: &AppState,
-    show: &hawker_domain::Show,
-    c: &hawker_domain::Channel,
-    p: &Product,
-) -> ApiResult<()> {
-    let d = Disclosures::of_show(state, show.id).await?;
-    if !d.card(p).paid_promotion || !d.rules.repeats() || show.state != ShowState::Live {
-        return Ok(());
-    }
-    let seller = state
-        .store
-        .org(p.org)
-        .await?
-        .map(|o| o.name)
-        .unwrap_or_default();
-    let now = UnixMillis::now();
-    if state
-        .store
-        .claim_label_repeat(show.id, p.id, now, now)
-        .await?
-    {
-        crate::paid_labels::announce(&state.rooms, c, &d.rules, &p.title, &seller).await;
-    }
-    Ok(())
-}
-
-#[derive(Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub(crate) struct EntryBody {
-    #[serde(default)]
-    sponsored: Option<bool>,
-    #[serde(default)]
-    host_used: Option<bool>,
-}
-
-#[derive(Serialize)]
-pub(crate) struct EntryView {
-    show: i64,
-    product: i64,
-    showcase_sponsored: bool,
-    #[serde(flatten)]
-    disclosure: CardDisclosure,
-    attested_at: Option<i64>,
-}
-
-/// Changes one showcase entry's disclosure: `sponsored` by the host, a moderator with the pin
-/// right, an admin or the seller's catalog managers; `host_used` by the host alone.
-#[utoipa::path(
-    put,
-    path = "/api/v1/shows/{id}/shelf/{product}",
-    tag = "disclosure",
-    summary = "A showcase entry's disclosure",
-    params(("id" = i64, Path, description = "Show id", example = 1), ("product" = i64, Path, description = "Product id", example = 1)),
-    request_body = EntryBody,
-    responses((status = 200, description = "The entry with its card disclosure", body = Object)),
-    security(("bearer" = []), ("session" = []))
-)]
-pub(crate) async fn set_showcase_entry(
-    State(state): State<AppState>,
-    caller: Caller,
-    Path((show, product)): Path<(i64, i64)>,
-    ApiJson(b): ApiJson<EntryBody>,
-) -> ApiResult<Json<EntryView>> {
-    let me = caller.require()?;
-    let (s, c) = show_and_channel(&state, show).await?;
-    let p = state
-        .store
-        .product(product)
-        .await?
-        .ok_or_else(|| ApiError::not_found("product"))?;
-    if !state.store.shelf(s.id).await?.contains(&p.id) {
-        return Err(ApiError::not_found("showcase entry"));
-    }
-    let change = EntryChange {
-        sponsored: b.sponsored,
-        host_used: b.host_used,
-    };
-    check_attestation(me, &c, &change)?;
-    if change.sponsored.is_some()
-        && may_pin(&state, &caller, &c).await.is_err()
-        && staff(&state, me, p.org, OrgRole::manages_catalog)
-            .await
-            .is_err()
-    {
-        return Err(ApiError::forbidden(
-            "the host, moderators with the pin right and the seller's catalog managers mark paid promotion",
-        ));
-    }
-    let e = state
-        .store
-        .set_showcase_entry(s.id, p.id, change, me.id, UnixMillis::now())
-        .await?;
-    refresh_pins(&state, &s, &c).await?;
-    if change.sponsored == Some(true) {
-        let pinned_now = state
-            .store
-            .pins(s.id)
-            .await?
-            .iter()
-            .any(|x| x.product == p.id && x.unpinned_at.is_none());
-        if pinned_now {
-            announce_if_paid(&state, &s, &c, &p).await?;
-        }
-    }
-    let d = Disclosures::of_show(&state, s.id).await?;
-    Ok(Json(EntryView {
-        show: s.id.0,
-        product: p.id,
-        showcase_sponsored: e.sponsored,
-        disclosure: d.card(&p),
-        attested_at: e.attested_at.map(|t| t.0),
-    }))
 }
 
 // ---------------------------------------------------------------------------- virtual hosts
@@ -423,43 +114,6 @@ fn credentials_dir(state: &AppState) -> Option<std::path::PathBuf> {
         .documents
         .as_ref()
         .map(|d| d.join("credentials"))
-}
-
-pub(crate) fn credential_required(p: &Product, seller: &str) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        "credential_required",
-        "An approved credential is required",
-    )
-    .detail(format!(
-        "\"{}\" is in the regulated category {}: {seller} needs an approved {} credential before it can be shown or pinned",
-        p.title,
-        p.category.as_str(),
-        p.category.as_str()
-    ))
-}
-
-/// The gate before a showcase or a pin: every product in a regulated category needs an
-/// approved, unexpired credential of its organisation for that category.
-pub(crate) async fn require_credentials(state: &AppState, products: &[Product]) -> ApiResult<()> {
-    let now = UnixMillis::now();
-    for p in products {
-        if p.category.regulated()
-            && !state
-                .store
-                .has_approved_credential(p.org, p.category, now)
-                .await?
-        {
-            let seller = state
-                .store
-                .org(p.org)
-                .await?
-                .map(|o| o.name)
-                .unwrap_or_else(|| "the seller".into());
-            return Err(credential_required(p, &seller));
-        }
-    }
-    Ok(())
 }
 
 #[derive(Serialize, utoipa::ToSchema)]
@@ -541,11 +195,7 @@ pub(crate) async fn upload_credential(
     tokio::fs::create_dir_all(&dir)
         .await
         .map_err(|_| ApiError::internal())?;
-    let file = format!(
-        "{org}-{}-{:016x}.{ext}",
-        q.category.as_str(),
-        super::shop::rand_u64()
-    );
+    let file = format!("{org}-{}-{:016x}.{ext}", q.category.as_str(), rand_u64());
     tokio::fs::write(dir.join(&file), &body)
         .await
         .map_err(|_| ApiError::internal())?;
@@ -771,15 +421,6 @@ pub(crate) async fn review_credential(
 
 // ---------------------------------------------------------------------------- prize draws
 
-fn draw_refused(code: &'static str, detail: String) -> ApiError {
-    ApiError::new(
-        StatusCode::UNPROCESSABLE_ENTITY,
-        code,
-        "The prize draw is not allowed",
-    )
-    .detail(detail)
-}
-
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NewDrawBody {
@@ -889,24 +530,6 @@ async fn draw_view(state: &AppState, d: &Draw, me: Option<&Account>) -> ApiResul
     })
 }
 
-fn terms_of(d: &NewDraw) -> DrawTerms {
-    DrawTerms {
-        prize_description: d.prize_description.clone(),
-        prize: d.prize,
-        winners: d.winners,
-        keyword: d.keyword.clone(),
-        free_entry: d.free_entry,
-        buyers_only: d.buyers_only,
-    }
-}
-
-/// The host (or an admin) runs the show's draws.
-fn require_host<'a>(caller: &'a Caller, c: &hawker_domain::Channel) -> ApiResult<&'a Account> {
-    caller
-        .require_channel_owner(c)
-        .map_err(|_| ApiError::forbidden("only the host runs prize draws"))
-}
-
 #[utoipa::path(
     post,
     path = "/api/v1/shows/{id}/draws",
@@ -923,54 +546,24 @@ pub(crate) async fn create_draw(
     Path(show): Path<i64>,
     ApiJson(b): ApiJson<NewDrawBody>,
 ) -> ApiResult<(StatusCode, Json<DrawView>)> {
-    let (s, c) = show_and_channel(&state, show).await?;
-    let me = require_host(&caller, &c)?;
-    if matches!(s.state, ShowState::Ended | ShowState::Cancelled) {
-        return Err(invalid("show: it is over"));
-    }
-    let law = law(&state);
-    let terms = DrawTerms {
-        prize_description: b.prize_description.trim().to_string(),
-        prize: Money::new(b.prize_minor, b.currency),
-        winners: b.winners,
-        keyword: b.keyword.clone(),
-        free_entry: b.free_entry,
-        buyers_only: b.buyers_only,
-    };
-    law.draws
-        .check(&terms)
-        .map_err(|e| draw_refused(e.code(), e.to_string()))?;
-    let seed: [u8; 32] = rand_seed();
+    let me = caller.0.as_deref();
     let d = state
-        .store
-        .create_draw(&NewDraw {
-            show: s.id,
-            created_by: me.id,
-            prize_description: terms.prize_description,
-            prize: terms.prize,
-            winners: terms.winners,
-            keyword: terms.keyword,
-            free_entry: terms.free_entry,
-            buyers_only: terms.buyers_only,
-            law: law.name.clone(),
-            seed: draw::hex(&seed),
-            seed_commitment: draw::commitment(&seed),
-            created_at: UnixMillis::now(),
-        })
+        .shop
+        .create_draw(
+            me,
+            ShowId(show),
+            DrawRequest {
+                prize_description: b.prize_description,
+                prize_minor: b.prize_minor,
+                currency: b.currency,
+                winners: b.winners,
+                keyword: b.keyword,
+                free_entry: b.free_entry,
+                buyers_only: b.buyers_only,
+            },
+        )
         .await?;
-    tracing::info!(draw = d.id, show = %s.id, prize = %d.draw.prize, "prize draw created");
-    Ok((
-        StatusCode::CREATED,
-        Json(draw_view(&state, &d, Some(me)).await?),
-    ))
-}
-
-/// 32 bytes from the operating system's CSPRNG.
-fn rand_seed() -> [u8; 32] {
-    use rand::RngCore;
-    let mut seed = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut seed);
-    seed
+    Ok((StatusCode::CREATED, Json(draw_view(&state, &d, me).await?)))
 }
 
 #[utoipa::path(
@@ -1040,36 +633,7 @@ pub(crate) async fn enter_draw(
     ApiJson(_): ApiJson<Empty>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let me = caller.require()?;
-    let d = state
-        .store
-        .draw(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("prize draw"))?;
-    if d.state != DrawState::Open {
-        return Err(ApiError::conflict(
-            "draw_closed",
-            format!("the draw is {}", d.state.as_str()),
-        ));
-    }
-    let rules: DrawRules = law(&state).draws;
-    let terms = terms_of(&d.draw);
-    // An order is looked for only where the draw asks for one and the law lets it.
-    let has_order = if terms.buyers_only && !rules.free_entry_required {
-        state
-            .store
-            .has_paid_order_in_show(me.id, d.draw.show)
-            .await?
-    } else {
-        false
-    };
-    rules
-        .may_enter(&terms, EntryRoute::Free, has_order)
-        .map_err(|e| draw_refused(e.code(), e.to_string()))?;
-    match state
-        .store
-        .enter_draw(id, me.id, EntryRoute::Free, UnixMillis::now())
-        .await?
-    {
+    match state.shop.enter_draw(me, id).await? {
         EntryOutcome::Entered => Ok((
             StatusCode::CREATED,
             Json(serde_json::json!({ "draw": id, "entered": true, "route": "free" })),
@@ -1101,77 +665,9 @@ pub(crate) async fn run_draw(
     Path(id): Path<i64>,
     ApiJson(_): ApiJson<Empty>,
 ) -> ApiResult<Json<DrawView>> {
-    let d = state
-        .store
-        .draw(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("prize draw"))?;
-    let (_, c) = show_and_channel(&state, d.draw.show.0).await?;
-    let me = require_host(&caller, &c)?;
-    match d.state {
-        DrawState::Open => {
-            state.store.close_draw(id, UnixMillis::now()).await?;
-        }
-        DrawState::Closing => {}
-        DrawState::Drawn => {
-            return Err(ApiError::conflict(
-                "already_drawn",
-                "the draw has been drawn",
-            ))
-        }
-        DrawState::Cancelled => {
-            return Err(ApiError::conflict(
-                "draw_cancelled",
-                "the draw was cancelled",
-            ))
-        }
-    }
-    let d = state
-        .store
-        .draw(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("prize draw"))?;
-    if d.state == DrawState::Closing {
-        let rules = law(&state).draws;
-        let closed = d.closed_at.unwrap_or(d.draw.created_at);
-        if let Some(k) = &d.draw.keyword {
-            state
-                .store
-                .add_keyword_entries(
-                    id,
-                    d.draw.show,
-                    k,
-                    d.draw.created_at,
-                    closed,
-                    d.draw.buyers_only && !rules.free_entry_required,
-                )
-                .await?;
-        }
-        let entrants = state.store.draw_entrants(id).await?;
-        let seed = draw::seed_from_hex(&d.draw.seed).ok_or_else(|| {
-            ApiError::from(hawker_storage::StorageError::Corrupt("draw seed".into()))
-        })?;
-        let winners = draw::pick_winners(&seed, &entrants, d.draw.winners as usize);
-        state
-            .store
-            .complete_draw(
-                id,
-                &DrawResult {
-                    winners: winners.iter().copied().map(AccountId).collect(),
-                    entrants: entrants.len() as i64,
-                    entrants_digest: draw::entrants_digest(&entrants),
-                    algorithm: draw::ALGORITHM.into(),
-                    drawn_at: UnixMillis::now(),
-                },
-            )
-            .await?;
-    }
-    let d = state
-        .store
-        .draw(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("prize draw"))?;
-    let view = draw_view(&state, &d, Some(me)).await?;
+    let me = caller.0.as_deref();
+    let (d, c) = state.shop.run_draw(me, id).await?;
+    let view = draw_view(&state, &d, me).await?;
     if d.state == DrawState::Drawn {
         let names: Vec<&str> = view.drawn.iter().map(|w| w.name.as_str()).collect();
         let detail = if names.is_empty() {
@@ -1205,23 +701,7 @@ pub(crate) async fn cancel_draw(
     Path(id): Path<i64>,
     ApiJson(_): ApiJson<Empty>,
 ) -> ApiResult<Json<DrawView>> {
-    let d = state
-        .store
-        .draw(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("prize draw"))?;
-    let (_, c) = show_and_channel(&state, d.draw.show.0).await?;
-    let me = require_host(&caller, &c)?;
-    if !state.store.cancel_draw(id).await? {
-        return Err(ApiError::conflict(
-            "draw_closed",
-            format!("the draw is {}", d.state.as_str()),
-        ));
-    }
-    let d = state
-        .store
-        .draw(id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("prize draw"))?;
-    Ok(Json(draw_view(&state, &d, Some(me)).await?))
+    let me = caller.0.as_deref();
+    let d = state.shop.cancel_draw(me, id).await?;
+    Ok(Json(draw_view(&state, &d, me).await?))
 }

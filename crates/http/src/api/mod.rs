@@ -1,17 +1,22 @@
 //! The JSON API, version 1.
 
 mod accounts;
+mod catalog;
 pub(crate) mod channels;
+pub(crate) mod common;
 mod defects;
 mod disclosure;
 mod export;
 mod money;
 mod openapi;
+mod orders;
 mod replay;
 mod room;
-pub(crate) mod shop;
+pub(crate) mod sales;
+mod showcase;
 mod shows;
-pub(crate) mod trust;
+mod trust;
+mod trust_ops;
 mod webhooks;
 
 use crate::limits;
@@ -117,60 +122,66 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             "/api/v1/orgs/{id}/business",
             get(trust::business).put(trust::submit_business),
         )
-        .route("/api/v1/admin/trust/identity", get(trust::identity_queue))
+        .route(
+            "/api/v1/admin/trust/identity",
+            get(trust_ops::identity_queue),
+        )
         .route(
             "/api/v1/admin/trust/identity/{id}/document",
-            get(trust::identity_document),
+            get(trust_ops::identity_document),
         )
         .route(
             "/api/v1/admin/trust/identity/{id}/review",
-            post(trust::review_identity),
+            post(trust_ops::review_identity),
         )
         .route(
             "/api/v1/admin/trust/verify",
-            post(trust::verify_by_operator),
+            post(trust_ops::verify_by_operator),
         )
-        .route("/api/v1/admin/trust/business", get(trust::business_queue))
+        .route(
+            "/api/v1/admin/trust/business",
+            get(trust_ops::business_queue),
+        )
         .route(
             "/api/v1/admin/trust/business/{org}/review",
-            post(trust::review_business),
+            post(trust_ops::review_business),
         )
         .route(
             "/api/v1/admin/trust/accounts/{id}",
-            get(trust::account_trust),
+            get(trust_ops::account_trust),
         )
         .route(
             "/api/v1/admin/trust/accounts/{id}/sanctions",
-            post(trust::add_sanction),
+            post(trust_ops::add_sanction),
         )
         .route(
             "/api/v1/admin/trust/sanctions/{id}/lift",
-            post(trust::lift_sanction),
+            post(trust_ops::lift_sanction),
         )
-        .route("/api/v1/admin/trust/complaints", get(trust::complaints))
+        .route("/api/v1/admin/trust/complaints", get(trust_ops::complaints))
         .route(
             "/api/v1/admin/trust/complaints/{id}/resolve",
-            post(trust::resolve_complaint),
+            post(trust_ops::resolve_complaint),
         )
         .route(
             "/api/v1/admin/trust/guardian-claims",
-            get(trust::guardian_claims),
+            get(trust_ops::guardian_claims),
         )
         .route(
             "/api/v1/admin/trust/guardian-claims/{id}/decide",
-            post(trust::decide_guardian_claim),
+            post(trust_ops::decide_guardian_claim),
         )
-        .route("/api/v1/admin/trust/risk", get(trust::risk_queue))
-        .route("/api/v1/admin/trust/risk/{show}", get(trust::risk_show))
+        .route("/api/v1/admin/trust/risk", get(trust_ops::risk_queue))
+        .route("/api/v1/admin/trust/risk/{show}", get(trust_ops::risk_show))
         .route(
             "/api/v1/admin/trust/risk/{show}/assess",
-            post(trust::assess_show),
+            post(trust_ops::assess_show),
         )
         .route(
             "/api/v1/admin/trust/risk/{show}/review",
-            post(trust::review_risk),
+            post(trust_ops::review_risk),
         )
-        .route("/api/v1/admin/trust/audit", get(trust::audit_log))
+        .route("/api/v1/admin/trust/audit", get(trust_ops::audit_log))
         .route("/api/v1/gift-kinds", get(money::gift_kinds))
         .route("/api/v1/me/wallet", get(money::my_wallet))
         .route("/api/v1/me/coins", post(money::top_up))
@@ -196,55 +207,65 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route("/api/v1/admin/accounts/{id}/mute", post(money::mute_host))
         .route("/api/v1/admin/parties/block", post(money::block_party))
         .route("/api/v1/admin/parties/unblock", post(money::unblock_party))
-        .route("/api/v1/orgs", post(shop::create_org))
-        .route("/api/v1/me/orgs", get(shop::my_orgs))
-        .route("/api/v1/orgs/{id}/stores", post(shop::create_store))
-        .route("/api/v1/orgs/{id}/members", post(shop::add_member))
-        .route("/api/v1/channels/{slug}/shop", put(shop::set_channel_shop))
+        .route("/api/v1/orgs", post(catalog::create_org))
+        .route("/api/v1/me/orgs", get(catalog::my_orgs))
+        .route("/api/v1/orgs/{id}/stores", post(catalog::create_store))
+        .route("/api/v1/orgs/{id}/members", post(catalog::add_member))
+        .route(
+            "/api/v1/channels/{slug}/shop",
+            put(catalog::set_channel_shop),
+        )
         .route(
             "/api/v1/orgs/{id}/products",
-            get(shop::org_products).post(shop::create_product),
+            get(catalog::org_products).post(catalog::create_product),
         )
-        .route("/api/v1/products/{id}", get(shop::get_product))
-        .route("/api/v1/skus/{id}/price", put(shop::set_price))
-        .route("/api/v1/skus/{id}/stock", put(shop::set_stock))
+        .route("/api/v1/products/{id}", get(catalog::get_product))
+        .route("/api/v1/skus/{id}/price", put(catalog::set_price))
+        .route("/api/v1/skus/{id}/stock", put(catalog::set_stock))
         .route(
             "/api/v1/products/{id}/images",
-            post(shop::upload_image)
-                .layer(axum::extract::DefaultBodyLimit::max(shop::MAX_IMAGE + 1)),
+            post(catalog::upload_image)
+                .layer(axum::extract::DefaultBodyLimit::max(common::MAX_IMAGE + 1)),
         )
         // The showcase of a show.
         .route(
             "/api/v1/shows/{id}/shelf",
-            get(shop::shelf).put(shop::set_shelf),
+            get(showcase::shelf).put(showcase::set_shelf),
         )
-        .route("/api/v1/shows/{id}/pins", get(replay::pins).post(shop::pin))
-        .route("/api/v1/shows/{id}/pins/{product}", delete(shop::unpin))
+        .route(
+            "/api/v1/shows/{id}/shelf/{product}",
+            put(showcase::set_showcase_entry),
+        )
+        .route(
+            "/api/v1/shows/{id}/pins",
+            get(replay::pins).post(showcase::pin),
+        )
+        .route("/api/v1/shows/{id}/pins/{product}", delete(showcase::unpin))
         // Flash sales and coupons.
-        .route("/api/v1/flash-sales", post(shop::create_sale))
-        .route("/api/v1/flash-sales/{id}", get(shop::get_sale))
-        .route("/api/v1/flash-sales/{id}/start", post(shop::start_sale))
-        .route("/api/v1/channels/{slug}/sales", get(shop::channel_sales))
+        .route("/api/v1/flash-sales", post(sales::create_sale))
+        .route("/api/v1/flash-sales/{id}", get(sales::get_sale))
+        .route("/api/v1/flash-sales/{id}/start", post(sales::start_sale))
+        .route("/api/v1/channels/{slug}/sales", get(sales::channel_sales))
         .route(
             "/api/v1/orgs/{id}/coupons",
-            get(shop::org_coupons).post(shop::create_org_coupon),
+            get(sales::org_coupons).post(sales::create_org_coupon),
         )
         .route(
             "/api/v1/orgs/{id}/coupons/{coupon}/{action}",
-            post(shop::change_coupon),
+            post(sales::change_coupon),
         )
-        .route("/api/v1/coupons", post(shop::create_platform_coupon))
+        .route("/api/v1/coupons", post(sales::create_platform_coupon))
         // Orders.
-        .route("/api/v1/orders", post(shop::checkout))
-        .route("/api/v1/orders/{id}", get(shop::get_order))
-        .route("/api/v1/me/orders", get(shop::my_orders))
-        .route("/api/v1/orders/{id}/pay", post(shop::pay))
-        .route("/api/v1/orders/{id}/actions", post(shop::buyer_action))
+        .route("/api/v1/orders", post(orders::checkout))
+        .route("/api/v1/orders/{id}", get(orders::get_order))
+        .route("/api/v1/me/orders", get(orders::my_orders))
+        .route("/api/v1/orders/{id}/pay", post(orders::pay))
+        .route("/api/v1/orders/{id}/actions", post(orders::buyer_action))
         .route(
             "/api/v1/orders/{id}/fulfilment",
-            post(shop::merchant_action),
+            post(orders::merchant_action),
         )
-        .route("/api/v1/orgs/{id}/orders", get(shop::org_orders))
+        .route("/api/v1/orgs/{id}/orders", get(orders::org_orders))
         // Defect claims: filed by the buyer, answered by the seller, decided by the platform.
         .route("/api/v1/orders/{id}/defect-claims", post(defects::file))
         .route("/api/v1/me/defect-claims", get(defects::mine))
@@ -253,7 +274,7 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/api/v1/defect-claims/{id}/photos",
             post(defects::add_photo)
-                .layer(axum::extract::DefaultBodyLimit::max(shop::MAX_IMAGE + 1)),
+                .layer(axum::extract::DefaultBodyLimit::max(common::MAX_IMAGE + 1)),
         )
         .route(
             "/api/v1/defect-claims/{id}/photos/{photo}",
@@ -293,11 +314,11 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         // Hot and machine-called paths limited by their own budgets, not the per-IP API one:
         // the buy button (per account, inside the engine's queue) and the provider's webhooks
         // (signed; a provider retries from few addresses).
-        .route(shop::BUY_ROUTE, post(shop::buy))
-        .route("/api/v1/payments/sandbox/webhook", post(shop::webhook))
+        .route(sales::BUY_ROUTE, post(sales::buy))
+        .route("/api/v1/payments/sandbox/webhook", post(orders::webhook))
         // The OpenAPI document of all of the above (rendered by the page at `/api/docs`).
         .route("/api/openapi.json", get(openapi::serve))
-        .route("/media/images/{id}", get(shop::image))
+        .route("/media/images/{id}", get(catalog::image))
 }
 
 /// A show as the public sees it.

@@ -2,7 +2,7 @@
 //! the pages; here JSON and CSV, every line naming its ledger transaction and order), agency
 //! contracts, and the platform's ledger and payout batches.
 
-use super::shop::{csv_field, csv_response, invalid, staff};
+use super::common::{csv_field, csv_response, invalid, staff};
 use crate::auth::Caller;
 use crate::json::ApiJson;
 use crate::problem::{ApiError, ApiResult};
@@ -446,7 +446,7 @@ pub(crate) struct TopUpBody {
 pub(crate) async fn top_up(
     State(state): State<AppState>,
     caller: Caller,
-    origin: super::trust::Origin,
+    origin: super::common::Origin,
     ApiJson(b): ApiJson<TopUpBody>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let me = caller.require()?;
@@ -629,59 +629,20 @@ pub(crate) async fn book_slot(
     ApiJson(b): ApiJson<NewSlotBody>,
 ) -> ApiResult<(StatusCode, Json<serde_json::Value>)> {
     let me = caller.require()?;
-    staff(&state, me, b.brand, |r| {
-        matches!(r, OrgRole::Owner | OrgRole::Manager)
-    })
-    .await?;
-    if b.fee_minor < 0 || !(1..=8_000).contains(&b.commission_bps) {
-        return Err(invalid("fee_minor at least 0; commission_bps 1 to 8000"));
-    }
-    if b.guaranteed_gmv_minor.is_some_and(|g| g <= 0)
-        || b.return_cap_bps.is_some_and(|c| c > 10_000)
-    {
-        return Err(invalid(
-            "guaranteed_gmv_minor above 0; return_cap_bps at most 10000",
-        ));
-    }
-    let sh = state
-        .store
-        .show(hawker_domain::ShowId(show))
-        .await?
-        .ok_or_else(|| ApiError::not_found("show"))?;
-    let c = state
-        .store
-        .channel(sh.channel)
-        .await?
-        .ok_or_else(|| ApiError::not_found("channel"))?;
-    // A host under a feature limit (or worse) takes no paid slots.
-    let standing = state.guard.standing(c.owner, UnixMillis::now()).await?;
-    if !standing.full_features() {
-        return Err(hawker_shop::guard::TrustRefusal::Sanctioned(
-            standing.level.map_or("feature_limit", |l| l.as_str()),
-        )
-        .into());
-    }
-    let p = state
-        .store
-        .product(b.product)
-        .await?
-        .filter(|p| p.org == b.brand)
-        .ok_or_else(|| ApiError::not_found("product of this brand"))?;
     let slot = state
-        .store
-        .create_slot(&hawker_storage::slots::NewSlot {
-            show: sh.id,
-            host: c.owner,
-            brand: b.brand,
-            product: p.id,
-            fee_minor: b.fee_minor,
-            currency: p.currency,
-            commission_bps: b.commission_bps,
-            guaranteed_gmv_minor: b.guaranteed_gmv_minor,
-            return_cap_bps: b.return_cap_bps,
-            created_by: me.id,
-            created_at: UnixMillis::now(),
-        })
+        .shop
+        .book_slot(
+            me,
+            hawker_domain::ShowId(show),
+            hawker_shop::NewSlotRequest {
+                brand: b.brand,
+                product: b.product,
+                fee_minor: b.fee_minor,
+                commission_bps: b.commission_bps,
+                guaranteed_gmv_minor: b.guaranteed_gmv_minor,
+                return_cap_bps: b.return_cap_bps,
+            },
+        )
         .await?;
     Ok((StatusCode::CREATED, Json(slot_json(&slot))))
 }

@@ -10,8 +10,8 @@
 //! as `application/problem+json`.
 
 use super::{
-    accounts, channels, defects, disclosure, export, money, replay, room, shop, shows, trust,
-    webhooks,
+    accounts, catalog, channels, defects, disclosure, export, money, orders, replay, room, sales,
+    showcase, shows, trust, trust_ops, webhooks,
 };
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -86,38 +86,38 @@ use utoipa::{Modify, OpenApi};
         money::mute_host,
         money::block_party,
         money::unblock_party,
-        shop::create_org,
-        shop::my_orgs,
-        shop::create_store,
-        shop::add_member,
-        shop::set_channel_shop,
-        shop::org_products,
-        shop::create_product,
-        shop::get_product,
-        shop::set_price,
-        shop::set_stock,
-        shop::upload_image,
-        shop::shelf,
-        shop::set_shelf,
-        shop::pin,
-        shop::unpin,
-        shop::create_sale,
-        shop::get_sale,
-        shop::start_sale,
-        shop::channel_sales,
-        shop::org_coupons,
-        shop::create_org_coupon,
-        shop::change_coupon,
-        shop::create_platform_coupon,
-        shop::checkout,
-        shop::get_order,
-        shop::my_orders,
-        shop::pay,
-        shop::webhook,
-        shop::buyer_action,
-        shop::merchant_action,
-        shop::org_orders,
-        shop::buy,
+        catalog::create_org,
+        catalog::my_orgs,
+        catalog::create_store,
+        catalog::add_member,
+        catalog::set_channel_shop,
+        catalog::org_products,
+        catalog::create_product,
+        catalog::get_product,
+        catalog::set_price,
+        catalog::set_stock,
+        catalog::upload_image,
+        showcase::shelf,
+        showcase::set_shelf,
+        showcase::pin,
+        showcase::unpin,
+        sales::create_sale,
+        sales::get_sale,
+        sales::start_sale,
+        sales::channel_sales,
+        sales::org_coupons,
+        sales::create_org_coupon,
+        sales::change_coupon,
+        sales::create_platform_coupon,
+        orders::checkout,
+        orders::get_order,
+        orders::my_orders,
+        orders::pay,
+        orders::webhook,
+        orders::buyer_action,
+        orders::merchant_action,
+        orders::org_orders,
+        sales::buy,
         trust::my_trust,
         trust::upload_document,
         trust::submit_identity,
@@ -129,25 +129,25 @@ use utoipa::{Modify, OpenApi};
         trust::file_guardian_claim,
         trust::business,
         trust::submit_business,
-        trust::identity_queue,
-        trust::identity_document,
-        trust::review_identity,
-        trust::verify_by_operator,
-        trust::business_queue,
-        trust::review_business,
-        trust::account_trust,
-        trust::add_sanction,
-        trust::lift_sanction,
-        trust::complaints,
-        trust::resolve_complaint,
-        trust::guardian_claims,
-        trust::decide_guardian_claim,
-        trust::risk_queue,
-        trust::risk_show,
-        trust::assess_show,
-        trust::review_risk,
-        trust::audit_log,
-        disclosure::set_showcase_entry,
+        trust_ops::identity_queue,
+        trust_ops::identity_document,
+        trust_ops::review_identity,
+        trust_ops::verify_by_operator,
+        trust_ops::business_queue,
+        trust_ops::review_business,
+        trust_ops::account_trust,
+        trust_ops::add_sanction,
+        trust_ops::lift_sanction,
+        trust_ops::complaints,
+        trust_ops::resolve_complaint,
+        trust_ops::guardian_claims,
+        trust_ops::decide_guardian_claim,
+        trust_ops::risk_queue,
+        trust_ops::risk_show,
+        trust_ops::assess_show,
+        trust_ops::review_risk,
+        trust_ops::audit_log,
+        showcase::set_showcase_entry,
         disclosure::set_virtual_host,
         disclosure::upload_credential,
         disclosure::org_credentials,
@@ -273,7 +273,7 @@ mod tests {
     const METHODS: [&str; 5] = ["get", "post", "put", "delete", "patch"];
 
     /// (method, path) of every `/api/v1` route registered in a router's source: each
-    /// `.route(PATH, get(..).post(..))` call, its path a literal or `shop::BUY_ROUTE`.
+    /// `.route(PATH, get(..).post(..))` call, its path a literal or `sales::BUY_ROUTE`.
     fn routes_in(src: &str, out: &mut BTreeSet<(String, String)>) {
         let mut rest = src;
         while let Some(i) = rest.find(".route(") {
@@ -296,8 +296,8 @@ mod tests {
             let t = arg.trim_start();
             let path = if let Some(lit) = t.strip_prefix('"') {
                 lit.split('"').next().unwrap_or_default().to_string()
-            } else if t.starts_with("shop::BUY_ROUTE") {
-                shop::BUY_ROUTE.to_string()
+            } else if t.starts_with("sales::BUY_ROUTE") {
+                sales::BUY_ROUTE.to_string()
             } else {
                 panic!("a route whose path this test cannot read: {t}");
             };

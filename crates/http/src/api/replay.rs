@@ -1,7 +1,7 @@
 //! The shoppable replay: a show's pins with their moments, so the replay page shows each
 //! product at the time it was pinned and sells it at today's price and stock.
 
-use super::shop::{product_view, ProductView};
+use super::catalog::{product_view, ProductView};
 use crate::problem::{ApiError, ApiResult};
 use crate::AppState;
 use axum::extract::{Path, State};

@@ -3,6 +3,10 @@
 //! outputs are frames for one connection or for all, events for other nodes, and records for
 //! storage. Timers are the caller's: it asks [`Room::next_deadline`] and calls
 //! [`Room::tick`].
+//!
+//! Long (~1.2k lines) on purpose: the room is one state machine whose transitions share its
+//! private state (members, outbox lanes, limits, the audience); split across files, one
+//! invariant (what a connection may see and send) would be spread over all of them.
 
 use crate::hll::Hll;
 use crate::limiter::{Bucket, Rate};
