@@ -23,7 +23,7 @@ pub struct Config {
     pub audience: AudienceConfig,
     pub commerce: CommerceConfig,
     /// Commission, platform fee and payout minimum (basis points, minor units).
-    pub money: hawker_shop::books::MoneyConfig,
+    pub money: hawker_books::MoneyConfig,
     pub trust: TrustConfig,
     /// Outbound webhooks to sellers' systems.
     pub webhooks: WebhooksConfig,

@@ -2,11 +2,9 @@
 //! through a `PaymentProvider`, and the jobs that keep orders consistent (reservation expiry,
 //! payment reconciliation, completion after the return window).
 
-pub mod books;
 pub mod flash;
 pub mod guard;
 pub mod payments;
-pub mod payouts;
 mod service;
 
 pub use service::{

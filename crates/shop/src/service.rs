@@ -40,7 +40,7 @@ pub struct ShopConfig {
     /// Node id for order numbers (two ids are used: this one and the next).
     pub node: u32,
     /// Commission, fees and payouts (the books).
-    pub money: crate::books::MoneyConfig,
+    pub money: hawker_books::MoneyConfig,
     /// Claims no product text may make (`[trust] banned_claims`).
     pub banned_claims: Vec<String>,
 }
@@ -82,7 +82,7 @@ pub enum ShopError {
     #[error("storage: {0}")]
     Storage(StorageError),
     #[error(transparent)]
-    Books(#[from] crate::books::BooksError),
+    Books(#[from] hawker_books::BooksError),
     #[error(transparent)]
     Claim(#[from] hawker_commerce::defect::ClaimError),
     #[error("the {days}-day window to claim a defect has closed")]
@@ -183,10 +183,10 @@ pub struct Shop {
     cfg: ShopConfig,
     ids: Mutex<OrderIdGen>,
     events: Arc<dyn ShopEvents>,
-    books: Arc<crate::books::Books>,
+    books: Arc<hawker_books::Books>,
     claims: hawker_trust::claims::ClaimsCheck,
     /// Where payouts go: the sandbox by default (a bank's payout API in production).
-    payouts: Arc<dyn crate::payouts::PayoutProvider>,
+    payouts: Arc<dyn hawker_books::payouts::PayoutProvider>,
     /// The trust rules every purchase, booking and case decision passes.
     guard: Arc<crate::guard::Guard>,
 }
@@ -257,12 +257,12 @@ impl Shop {
             Arc::new(move |l: &SaleListing, remaining| ev.sale_remaining(&l.sale, remaining)),
         );
         let books =
-            crate::books::Books::open(store.clone(), cfg.money.clone(), cfg.law.clone()).await?;
+            hawker_books::Books::open(store.clone(), cfg.money.clone(), cfg.law.clone()).await?;
         let shop = Arc::new(Shop {
             ids: Mutex::new(OrderIdGen::new(cfg.node * 2 + 1)),
             books,
             claims: hawker_trust::claims::ClaimsCheck::new(&cfg.banned_claims),
-            payouts: Arc::new(crate::payouts::SandboxPayouts::new()),
+            payouts: Arc::new(hawker_books::payouts::SandboxPayouts::new()),
             store,
             engine,
             provider,
@@ -286,11 +286,11 @@ impl Shop {
     }
 
     /// The ledger: balances, statements, payouts.
-    pub fn books(&self) -> &Arc<crate::books::Books> {
+    pub fn books(&self) -> &Arc<hawker_books::Books> {
         &self.books
     }
 
-    pub fn payouts(&self) -> &Arc<dyn crate::payouts::PayoutProvider> {
+    pub fn payouts(&self) -> &Arc<dyn hawker_books::payouts::PayoutProvider> {
         &self.payouts
     }
 
@@ -1278,7 +1278,7 @@ impl Shop {
         let me = self.clone();
         tokio::spawn(async move {
             let mut tick = 0u64;
-            let mut books = crate::books::CatchUpSchedule::default();
+            let mut books = hawker_books::CatchUpSchedule::default();
             loop {
                 tokio::select! {
                     _ = tokio::time::sleep(Duration::from_secs(1)) => {}
@@ -1296,7 +1296,7 @@ impl Shop {
                 // The ledger follows the orders (paid, refunded, settled), on the schedule's
                 // passes (`CatchUpSchedule`: incremental every 2 s, everything every 5 min).
                 match me.books.catch_up_on(&mut books, UnixMillis::now()).await {
-                    Ok(Some(c)) if c != crate::books::CatchUp::default() => {
+                    Ok(Some(c)) if c != hawker_books::CatchUp::default() => {
                         tracing::debug!(?c, "books caught up");
                     }
                     Ok(_) => {}

@@ -2,13 +2,13 @@
 //! settled become balanced ledger transactions exactly once; payouts are keyed by batch; a
 //! restart restores the same balances.
 
+use hawker_books::{Books, CatchUp, MoneyConfig};
 use hawker_commerce::catalog::{Category, ReturnClass};
 use hawker_commerce::law::LawProfile;
 use hawker_commerce::order::{ActorKind, OrderState};
 use hawker_commerce::org::OrgKind;
 use hawker_domain::*;
 use hawker_money::{AccountRef, Party, Purpose};
-use hawker_shop::books::{Books, CatchUp, MoneyConfig};
 use hawker_storage::ledger::LedgerStore;
 use hawker_storage::prelude::*;
 use hawker_storage::shop::{NewOrder, NewProduct, OrderItem, TransitionFields};
@@ -352,7 +352,7 @@ async fn books_follow_orders(store: Arc<SqlStore>) {
         books
             .send_gift(w.buyer, w.host, w.channel.0, None, kind, 401, after)
             .await,
-        Err(hawker_shop::books::BooksError::NotEnoughCoins)
+        Err(hawker_books::BooksError::NotEnoughCoins)
     ));
 
     // A restart restores the same balances from the stored entries.
@@ -505,7 +505,7 @@ async fn slots_pay_by_the_pin_window(store: Arc<SqlStore>) {
     );
     assert!(matches!(
         books.close_slot(slot.id, now).await,
-        Err(hawker_shop::books::BooksError::UnderReview)
+        Err(hawker_books::BooksError::UnderReview)
     ));
     assert_eq!(
         store.slot(slot.id).await.unwrap().unwrap().state,
@@ -646,7 +646,7 @@ async fn interrupted_runs_complete_exactly_once(store: Arc<SqlStore>) {
     }
     // The same for a payout batch through the sandbox provider, then the balances agree with
     // a fresh restore.
-    let bank = hawker_shop::payouts::SandboxPayouts::new();
+    let bank = hawker_books::payouts::SandboxPayouts::new();
     let _ = tokio::time::timeout(
         std::time::Duration::from_millis(1),
         books.run_payouts("crash-test", &bank, now),
@@ -780,7 +780,7 @@ async fn terms_and_mutes(store: Arc<SqlStore>) {
     let gift = |at: UnixMillis| books.send_gift(w.buyer, w.host, w.channel.0, None, kind, 1, at);
     assert!(matches!(
         gift(UnixMillis(now.0 + 20 * 60_000)).await,
-        Err(hawker_shop::books::BooksError::TipsSuspended { .. })
+        Err(hawker_books::BooksError::TipsSuspended { .. })
     ));
     gift(UnixMillis(now.0 + 31 * 60_000)).await.unwrap();
 }
@@ -906,7 +906,7 @@ async fn risk_holds_settlement_on_postgres() {
 /// look-back (a delivery recorded late, back-dated by the carrier) by the full pass within
 /// five minutes — no restart needed for either.
 async fn due_orders_settle_without_a_restart(store: Arc<SqlStore>) {
-    use hawker_shop::books::CatchUpSchedule;
+    use hawker_books::CatchUpSchedule;
     let w = world(&store).await;
     let books = Books::open(
         store.clone() as Arc<dyn Store>,

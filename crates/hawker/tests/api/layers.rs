@@ -9,11 +9,13 @@ use std::process::Command;
 fn layer(name: &str) -> Option<u8> {
     Some(match name {
         "hawker-domain" => 0,
-        "hawker-media" | "hawker-room" | "hawker-commerce" | "hawker-money" | "hawker-trust" => 1,
-        "hawker-storage" => 2,
-        "hawker-broadcast" | "hawker-hub" | "hawker-shop" | "hawker-hooks" => 3,
-        "hawker-http" => 4,
-        "hawker" => 5,
+        "hawker-media" | "hawker-room" | "hawker-commerce" | "hawker-money" | "hawker-trust" => 10,
+        "hawker-storage" => 20,
+        // Services; the books sit below the shop, which posts through them.
+        "hawker-books" => 30,
+        "hawker-broadcast" | "hawker-hub" | "hawker-shop" | "hawker-hooks" => 31,
+        "hawker-http" => 40,
+        "hawker" => 50,
         _ => return None,
     })
 }

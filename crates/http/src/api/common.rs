@@ -73,22 +73,22 @@ impl From<ShopError> for ApiError {
                 ApiError::conflict("defect_claim_window_closed", msg)
             }
             ShopError::Storage(e) => e.into(),
-            ShopError::Books(hawker_shop::books::BooksError::Ledger(l)) => {
+            ShopError::Books(hawker_books::BooksError::Ledger(l)) => {
                 ApiError::conflict(l.code(), msg)
             }
-            ShopError::Books(hawker_shop::books::BooksError::Invalid(_)) => invalid(msg),
-            ShopError::Books(hawker_shop::books::BooksError::Storage(e)) => e.into(),
-            ShopError::Books(hawker_shop::books::BooksError::Split(_)) => invalid(msg),
-            ShopError::Books(hawker_shop::books::BooksError::OverCap { .. }) => {
+            ShopError::Books(hawker_books::BooksError::Invalid(_)) => invalid(msg),
+            ShopError::Books(hawker_books::BooksError::Storage(e)) => e.into(),
+            ShopError::Books(hawker_books::BooksError::Split(_)) => invalid(msg),
+            ShopError::Books(hawker_books::BooksError::OverCap { .. }) => {
                 ApiError::conflict("over_spending_cap", msg)
             }
-            ShopError::Books(hawker_shop::books::BooksError::NotEnoughCoins) => {
+            ShopError::Books(hawker_books::BooksError::NotEnoughCoins) => {
                 ApiError::conflict("not_enough_coins", msg)
             }
-            ShopError::Books(hawker_shop::books::BooksError::UnderReview) => {
+            ShopError::Books(hawker_books::BooksError::UnderReview) => {
                 ApiError::conflict("held_under_review", msg)
             }
-            ShopError::Books(hawker_shop::books::BooksError::TipsSuspended { .. }) => {
+            ShopError::Books(hawker_books::BooksError::TipsSuspended { .. }) => {
                 ApiError::conflict("tips_suspended", msg)
             }
             ShopError::Trust(t) => t.into(),

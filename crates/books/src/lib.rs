@@ -7,6 +7,11 @@
 //! delivered and past the return window → `order_settled`). Posting keys make each exactly
 //! once, so a crash between an order's transition and its posting loses nothing: the next run
 //! posts it. Payout batches are keyed too: a batch re-run after a crash pays each party once.
+//!
+//! Long (~1.2k lines) on purpose: every posting goes through the one `Ledger` behind one lock,
+//! and the checks before a write and the update after it belong beside that lock.
+
+pub mod payouts;
 
 use hawker_commerce::law::LawProfile;
 use hawker_domain::{AccountId, Currency, ShowId, UnixMillis};
