@@ -174,17 +174,15 @@ pub(crate) fn accept_upload(
     Ok((ct, ext))
 }
 
-/// A name no one can guess from the product id alone.
+/// A name no one can guess from the product id alone: 64 bits from the operating system.
 pub(crate) fn rand_u64() -> u64 {
-    use std::hash::{BuildHasher, Hasher};
-    let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-    h.write_u128(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_nanos(),
-    );
-    h.finish()
+    use rand::RngCore;
+    rand::rngs::OsRng.next_u64()
+}
+
+/// `#[serde(default = "one")]`: a count or quantity of one unless given.
+pub(crate) fn one<T: From<u8>>() -> T {
+    T::from(1)
 }
 
 pub(crate) async fn show_and_channel(

@@ -428,7 +428,7 @@ pub(crate) struct NewDrawBody {
     prize_minor: i64,
     #[schema(value_type = String)]
     currency: Currency,
-    #[serde(default = "one")]
+    #[serde(default = "super::common::one")]
     winners: u32,
     #[serde(default)]
     keyword: Option<String>,
@@ -436,10 +436,6 @@ pub(crate) struct NewDrawBody {
     free_entry: bool,
     #[serde(default)]
     buyers_only: bool,
-}
-
-fn one() -> u32 {
-    1
 }
 
 #[derive(Serialize, utoipa::ToSchema)]

@@ -478,12 +478,8 @@ pub(crate) async fn top_up(
 #[serde(deny_unknown_fields)]
 pub(crate) struct GiftBody {
     kind: i64,
-    #[serde(default = "one")]
+    #[serde(default = "super::common::one")]
     count: i64,
-}
-
-fn one() -> i64 {
-    1
 }
 
 /// `POST /api/v1/channels/{slug}/gifts`: sends a gift in the live room.

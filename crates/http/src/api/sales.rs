@@ -163,17 +163,13 @@ pub(crate) async fn get_sale(
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct BuyBody {
-    #[serde(default = "one")]
+    #[serde(default = "super::common::one")]
     quantity: i64,
     #[serde(default)]
     idempotency_key: Option<String>,
     /// As sent: checked without building a tree (see `Shop::buy`).
     #[schema(value_type = Object)]
     address: Box<serde_json::value::RawValue>,
-}
-
-fn one() -> i64 {
-    1
 }
 
 /// A buy that reserved stock: the order to pay before `expires_at`.
@@ -296,7 +292,7 @@ pub(crate) struct NewCouponBody {
     currency: Currency,
     #[serde(default)]
     min_spend_minor: i64,
-    #[serde(default = "one")]
+    #[serde(default = "super::common::one")]
     per_user_limit: i64,
     budget_minor: i64,
     #[schema(value_type = String)]
