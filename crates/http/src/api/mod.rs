@@ -7,6 +7,7 @@ pub(crate) mod common;
 mod defects;
 mod disclosure;
 mod export;
+mod gifts;
 mod money;
 mod openapi;
 mod orders;
@@ -15,6 +16,7 @@ mod room;
 pub(crate) mod sales;
 mod showcase;
 mod shows;
+mod slots;
 mod trust;
 mod trust_ops;
 mod webhooks;
@@ -182,22 +184,22 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             post(trust_ops::review_risk),
         )
         .route("/api/v1/admin/trust/audit", get(trust_ops::audit_log))
-        .route("/api/v1/gift-kinds", get(money::gift_kinds))
-        .route("/api/v1/me/wallet", get(money::my_wallet))
-        .route("/api/v1/me/coins", post(money::top_up))
-        .route("/api/v1/channels/{slug}/gifts", post(money::send_gift))
-        .route("/api/v1/admin/gifts/{id}/refund", post(money::refund_gift))
+        .route("/api/v1/gift-kinds", get(gifts::gift_kinds))
+        .route("/api/v1/me/wallet", get(gifts::my_wallet))
+        .route("/api/v1/me/coins", post(gifts::top_up))
+        .route("/api/v1/channels/{slug}/gifts", post(gifts::send_gift))
+        .route("/api/v1/admin/gifts/{id}/refund", post(gifts::refund_gift))
         .route(
             "/api/v1/shows/{id}/slots",
-            get(money::show_slots).post(money::book_slot),
+            get(slots::show_slots).post(slots::book_slot),
         )
-        .route("/api/v1/slots/{id}/report", get(money::slot_report))
-        .route("/api/v1/orgs/{id}/slots", get(money::brand_slots))
+        .route("/api/v1/slots/{id}/report", get(slots::slot_report))
+        .route("/api/v1/orgs/{id}/slots", get(slots::brand_slots))
         .route(
             "/api/v1/admin/slots/{id}/fee-received",
-            post(money::slot_fee_received),
+            post(slots::slot_fee_received),
         )
-        .route("/api/v1/admin/slots/{id}/close", post(money::close_slot))
+        .route("/api/v1/admin/slots/{id}/close", post(slots::close_slot))
         .route(
             "/api/v1/products/{id}/commission",
             put(money::product_commission),

@@ -10,8 +10,8 @@
 //! as `application/problem+json`.
 
 use super::{
-    accounts, catalog, channels, defects, disclosure, export, money, orders, replay, room, sales,
-    showcase, shows, trust, trust_ops, webhooks,
+    accounts, catalog, channels, defects, disclosure, export, gifts, money, orders, replay, room,
+    sales, showcase, shows, slots, trust, trust_ops, webhooks,
 };
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -69,17 +69,17 @@ use utoipa::{Modify, OpenApi};
         money::create_contract,
         money::platform_ledger,
         money::payouts,
-        money::gift_kinds,
-        money::my_wallet,
-        money::top_up,
-        money::send_gift,
-        money::refund_gift,
-        money::book_slot,
-        money::show_slots,
-        money::brand_slots,
-        money::slot_report,
-        money::slot_fee_received,
-        money::close_slot,
+        gifts::gift_kinds,
+        gifts::my_wallet,
+        gifts::top_up,
+        gifts::send_gift,
+        gifts::refund_gift,
+        slots::book_slot,
+        slots::show_slots,
+        slots::brand_slots,
+        slots::slot_report,
+        slots::slot_fee_received,
+        slots::close_slot,
         money::product_commission,
         money::show_commission,
         money::org_fee,
