@@ -223,7 +223,10 @@ async fn main() -> anyhow::Result<()> {
                 let dir = std::env::temp_dir().join(format!("hawker-demo-{}", std::process::id()));
                 flags.data = Some(dir);
             }
-            let cfg = load(&flags)?;
+            let mut cfg = load(&flags)?;
+            // The demo is a playground on this machine: a webhook receiver on localhost is what
+            // one tries it with. A real installation refuses internal addresses by default.
+            cfg.webhooks.allow_private_targets = true;
             init_logging(&cfg);
             let data = cfg.data.clone();
             let running = app::start(cfg).await?;

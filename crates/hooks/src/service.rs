@@ -134,6 +134,19 @@ impl Webhooks {
         self.allowed(who, org).await?;
         let url = check_url(url)?;
         let topics = check_topics(topics)?;
+        if !self.config.allow_private_targets {
+            // Refused now, with the reason, rather than failing every delivery later. Each
+            // delivery checks again (a name can come to resolve elsewhere).
+            if let Some(ip) = internal_address_of(&url).await {
+                return Err(invalid(
+                    "url",
+                    format!(
+                        "{ip} is an internal address: webhooks go to public addresses unless the \
+                         operator sets [webhooks] allow_private_targets = true"
+                    ),
+                ));
+            }
+        }
         if self.store.subscriptions(org).await?.len() >= MAX_SUBSCRIPTIONS {
             return Err(invalid(
                 "url",
@@ -497,6 +510,16 @@ fn internal(ip: IpAddr) -> bool {
                 || (s[0] & 0xffc0) == 0xfe80 // link-local
         }
     }
+}
+
+/// The first internal address the URL's host resolves to, if any (none when it does not
+/// resolve now: the deliveries will retry and check again).
+async fn internal_address_of(url: &url::Url) -> Option<IpAddr> {
+    let host = url.host_str()?;
+    let port = url.port_or_known_default().unwrap_or(443);
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs = tokio::net::lookup_host((host, port)).await.ok()?;
+    addrs.map(|a| a.ip()).find(|ip| internal(*ip))
 }
 
 fn check_url(raw: &str) -> Result<url::Url, WebhookError> {

@@ -309,3 +309,41 @@ async fn orders_and_shows_reach_the_sellers_system_signed_and_retried() {
     tokio::time::sleep(Duration::from_secs(3)).await;
     assert_eq!(receiver.seen.lock().await.len(), before);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn internal_addresses_are_refused_unless_the_operator_allows_them() {
+    let s = start().await;
+    let b = s.base.clone();
+    let (host, _ch) = streamer_channel(&b, "ssrf-shop").await;
+    let (org, _) = org_with_product(
+        &host,
+        &b,
+        json!({"name": "SSRF Shop"}),
+        json!({"title": "Tea", "category": "home", "return_class": "normal",
+               "currency": "EUR", "skus": [{"label": "tin", "price_minor": 900, "stock": 5}]}),
+    )
+    .await;
+    for url in [
+        "http://127.0.0.1:9/hooks",
+        "http://localhost:9/hooks",
+        "http://169.254.169.254/latest/meta-data",
+        "http://[::1]:9/",
+        "http://10.0.0.1/",
+    ] {
+        let r = post(
+            &host,
+            format!("{b}/api/v1/orgs/{}/webhooks", org["id"]),
+            json!({"url": url, "topics": ["*"]}),
+        )
+        .await;
+        assert_eq!(r.status(), 422, "{url}");
+        let p: Value = r.json().await.unwrap();
+        assert!(
+            p["detail"]
+                .as_str()
+                .unwrap()
+                .contains("allow_private_targets"),
+            "{url}: {p}"
+        );
+    }
+}
