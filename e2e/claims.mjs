@@ -71,7 +71,7 @@ try {
   const form = `${card} form[data-defect-form]`;
   await buyer.waitForSelector(form, { state: 'visible' });
   const note = await buyer.textContent(`${form} p`);
-  check(/perishable/.test(note) && /deadline/.test(note), `the form says perishables have a deadline (${note})`);
+  check(/perishable/.test(note) && /report a defect by \w+ \d+/.test(note), `the form says by when perishables are reported (${note})`);
   await fits(buyer, '/orders with the report form (phone)');
   // Too short: the page says why, nothing is filed.
   await buyer.fill(`${form} textarea`, 'wilted');

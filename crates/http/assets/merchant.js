@@ -200,7 +200,10 @@ async function loadOrders() {
       td('Total', x.total),
       td('State', h('span', { class: `state ${x.state}` }, x.state.replace(/_/g, ' ')),
         x.tracking ? h('div', { class: 'meta' }, [x.carrier, x.tracking].filter(Boolean).join(' ')) : null),
-      td('', (next[x.state] || []).map(([a, label]) => h('button', { class: 'secondary', onclick: () => act(x, a) }, label))))),
+      td('', x.state === 'return_requested' && (x.return_reason || '').startsWith('defect:')
+        // A defect claim is answered in the claims panel, not by the plain return steps.
+        ? h('span', { class: 'meta' }, 'Defect claim: answer it under Defect claims')
+        : (next[x.state] || []).map(([a, label]) => h('button', { class: 'secondary', onclick: () => act(x, a) }, label))))),
   );
   if (!page.length) {
     $('orders').append(h('tr', {}, h('td', { colspan: '5', class: 'empty' },

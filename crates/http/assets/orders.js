@@ -69,9 +69,11 @@ function defectForm(o) {
   const delivered = o.delivered_at ? `It was delivered ${when(o.delivered_at)}. ` : '';
   const form = h('form', { class: 'stack claim-form', 'data-defect-form': String(o.id), hidden: true, novalidate: true },
     h('strong', {}, 'Report a defect'),
-    h('p', { class: 'meta' }, perishable.length
-      ? `${delivered}${perishable.join(', ')} ${perishable.length > 1 ? 'are' : 'is'} perishable: a defect must be reported within a few days of delivery, by the deadline the law sets; your report shows that deadline. Report it as soon as you see it.`
-      : `${delivered}Report a defect within the return period; your report shows the deadline. Photos help the seller and the platform decide.`),
+    h('p', { class: 'meta' }, o.defect_claim_deadline
+      ? `${delivered}${perishable.length ? `${perishable.join(', ')} ${perishable.length > 1 ? 'are' : 'is'} perishable: ` : ''}report a defect by ${when(o.defect_claim_deadline)}. Photos help the seller and the platform decide.`
+      : perishable.length
+        ? `${delivered}${perishable.join(', ')} ${perishable.length > 1 ? 'are' : 'is'} perishable: a defect must be reported within a few days of delivery. Report it as soon as you see it.`
+        : `${delivered}Report a defect within the return period. Photos help the seller and the platform decide.`),
     h('label', {}, 'What is wrong (at least 10 characters)', description),
     h('label', {}, `Photos (JPEG, PNG or WebP, up to ${MAX_PHOTOS}, 5 MB each)`, photos),
     error,
@@ -166,8 +168,13 @@ function claimBlock(o, c) {
 function orderCard(o, claim) {
   const underWay = claim && ['open', 'disputed', 'accepted'].includes(claim.state);
   const form = o.state === 'delivered' && !underWay ? defectForm(o) : null;
-  const buttons = (actions[o.state] || []).map(([a, label]) =>
-    h('button', { type: 'button', class: 'secondary', onclick: () => act(o, a) }, label));
+  // Perishable, custom-made and digital goods have no return without a defect: no button
+  // the server would refuse; the defect report is their way back.
+  const excepted = (o.items || []).some((i) => i.return_class && i.return_class !== 'normal');
+  const buttons = (actions[o.state] || [])
+    .filter(([a]) => !(a === 'request_return' && excepted))
+    .map(([a, label]) =>
+      h('button', { type: 'button', class: 'secondary', onclick: () => act(o, a) }, label));
   if (form) {
     buttons.push(h('button', { type: 'button', class: 'secondary', 'data-action': 'report-defect', onclick: () => {
       form.hidden = false;

@@ -93,6 +93,19 @@ async fn a_defect_in_perishables_is_claimed_disputed_and_refunded_in_the_ledger(
     sign_up(&buyer, &b, "ann@example.com", "viewer").await;
     let order = delivered_order(&b, &buyer, &florist, sku).await;
 
+    // The order says by when a defect may be claimed: EU, perishables, 3 days.
+    let o = json_ok(
+        buyer
+            .get(format!("{b}/api/v1/orders/{order}"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let by = o["defect_claim_deadline"]
+        .as_i64()
+        .expect("a delivered order's claim deadline");
+    assert!((by - now_ms() - 3 * 86_400_000).abs() < 120_000, "{o}");
     // No reason-free return for perishables...
     let r = post(
         &buyer,

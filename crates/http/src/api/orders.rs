@@ -74,6 +74,9 @@ pub(crate) struct OrderView {
     flash_sale: Option<i64>,
     show: Option<i64>,
     payment: Option<String>,
+    /// While delivered: until when a defect may be claimed (the law profile's days; perishables
+    /// are the shortest).
+    defect_claim_deadline: Option<i64>,
     /// Who did what, when.
     history: Vec<EventView>,
 }
@@ -108,10 +111,9 @@ async fn order_view(state: &AppState, o: &Order) -> ApiResult<OrderView> {
         .org(o.org)
         .await?
         .ok_or_else(|| ApiError::not_found("seller"))?;
-    let items = state
-        .store
-        .order_items(o.id)
-        .await?
+    let raw_items = state.store.order_items(o.id).await?;
+    let defect_claim_deadline = state.shop.defect_claim_deadline(o, &raw_items).map(|t| t.0);
+    let items = raw_items
         .into_iter()
         .map(|i| ItemView {
             sku: i.sku,
@@ -164,6 +166,7 @@ async fn order_view(state: &AppState, o: &Order) -> ApiResult<OrderView> {
         flash_sale: o.flash_sale,
         show: o.show.map(|s| s.0),
         payment,
+        defect_claim_deadline,
         history,
     })
 }

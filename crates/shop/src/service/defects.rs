@@ -10,7 +10,7 @@ use hawker_commerce::defect::{self, ClaimAction, Remedy};
 use hawker_commerce::order::{next_state, ActorKind, OrderState, Transition};
 use hawker_domain::{Account, Role, UnixMillis};
 use hawker_storage::defects::{ClaimChange, ClaimFilter, DefectClaim, NewDefectClaim, OrderMove};
-use hawker_storage::shop::{Order, OrderId};
+use hawker_storage::shop::{Order, OrderId, OrderItem};
 
 /// Photos one claim may carry.
 pub const MAX_CLAIM_PHOTOS: usize = 6;
@@ -45,23 +45,12 @@ impl Shop {
                 ),
             ));
         }
-        let delivered = o
-            .delivered_at
-            .ok_or_else(|| invalid("order", "not delivered yet"))?;
-        // The strictest deadline of what was bought: perishables are claimed within days.
         let items = self.store.order_items(o.id).await?;
-        let class = if items
-            .iter()
-            .any(|i| i.return_class == ReturnClass::Perishable)
-        {
-            ReturnClass::Perishable
-        } else {
-            items
-                .first()
-                .map(|i| i.return_class)
-                .unwrap_or(ReturnClass::Normal)
-        };
-        let deadline = self.cfg.law.defect_claim_deadline(class, delivered.0);
+        let deadline = self
+            .defect_claim_deadline(&o, &items)
+            .ok_or_else(|| invalid("order", "not delivered yet"))?
+            .0;
+        let class = claim_class(&items);
         if now.0 > deadline {
             return Err(ShopError::DefectWindowClosed {
                 days: self.cfg.law.defect_claim_days(class),
@@ -86,6 +75,19 @@ impl Shop {
             })?;
         tracing::info!(claim = claim.id, order = o.id, "defect claimed");
         Ok(claim)
+    }
+
+    /// Until when a defect may be claimed on this order: set once it is delivered, by the
+    /// strictest class of what was bought (perishables: days).
+    pub fn defect_claim_deadline(&self, o: &Order, items: &[OrderItem]) -> Option<UnixMillis> {
+        let delivered = o.delivered_at?;
+        (o.state == OrderState::Delivered).then(|| {
+            UnixMillis(
+                self.cfg
+                    .law
+                    .defect_claim_deadline(claim_class(items), delivered.0),
+            )
+        })
     }
 
     /// A photo for the buyer's own claim while it is under way.
@@ -313,5 +315,20 @@ impl Shop {
             .await?;
         tracing::info!(claim = c.id, state = to.as_str(), "defect claim moved");
         self.claim(c.id).await
+    }
+}
+
+/// The class whose deadline applies: perishable if anything bought is, else the first item's.
+fn claim_class(items: &[OrderItem]) -> ReturnClass {
+    if items
+        .iter()
+        .any(|i| i.return_class == ReturnClass::Perishable)
+    {
+        ReturnClass::Perishable
+    } else {
+        items
+            .first()
+            .map(|i| i.return_class)
+            .unwrap_or(ReturnClass::Normal)
     }
 }
