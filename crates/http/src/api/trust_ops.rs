@@ -1,6 +1,9 @@
 //! Trust over HTTP for ops (platform admins): the identity and KYB review queues, operator
 //! verification, sanctions and standing, complaints and guardian claims (decided by the shop's
 //! case workflows), the fraud queue with each show's signals and evidence, and the audit log.
+//!
+//! About 800 lines, most of them the OpenAPI annotations and JSON views of the fraud queue's
+//! evidence; every handler is parse, one service call, answer.
 
 use super::common::invalid;
 use super::trust::{check_json, documents_dir};
