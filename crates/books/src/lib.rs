@@ -259,6 +259,11 @@ pub struct Books {
     ledger: Arc<Mutex<Ledger>>,
     cfg: MoneyConfig,
     law: LawProfile,
+    /// One catch-up pass at a time: a pass reads what is missing, then posts it, and a refund
+    /// or settlement computed by one pass must not be posted after another pass moved the same
+    /// earnings (the job's pass and an explicit call, as the demo makes, once overdrew
+    /// `pending` that way).
+    passes: Mutex<()>,
 }
 
 const DAY_MS: i64 = 86_400_000;
@@ -288,6 +293,7 @@ impl Books {
             ledger: Arc::new(Mutex::new(ledger)),
             cfg,
             law,
+            passes: Mutex::new(()),
         }))
     }
 
@@ -478,6 +484,7 @@ impl Books {
         since: Option<UnixMillis>,
         now: UnixMillis,
     ) -> Result<CatchUp, BooksError> {
+        let _one_pass = self.passes.lock().await;
         let mut done = CatchUp::default();
         loop {
             let orders = self.store.orders_unbooked(since, CHUNK).await?;
