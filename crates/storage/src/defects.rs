@@ -3,6 +3,7 @@
 //! order cannot be refunded on a claim that did not move.
 
 use crate::shop::{actor_str, OrderId, OrgId};
+use crate::sql::corrupt;
 use crate::{Result, SqlStore, StorageError};
 use async_trait::async_trait;
 use hawker_commerce::defect::{ClaimState, Remedy};
@@ -111,13 +112,12 @@ fn claim_from(r: &AnyRow) -> Result<DefectClaim> {
         org: r.try_get(3)?,
         description: r.try_get(4)?,
         state: ClaimState::parse(&state)
-            .ok_or_else(|| StorageError::Corrupt(format!("defect claim state {state:?}")))?,
+            .ok_or_else(|| corrupt("defect claim state", format!("{state:?}")))?,
         remedy: match remedy {
             None => None,
-            Some(s) => Some(
-                Remedy::parse(&s)
-                    .ok_or_else(|| StorageError::Corrupt(format!("defect remedy {s:?}")))?,
-            ),
+            Some(s) => {
+                Some(Remedy::parse(&s).ok_or_else(|| corrupt("defect remedy", format!("{s:?}")))?)
+            }
         },
         seller_note: r.try_get(7)?,
         platform_note: r.try_get(8)?,

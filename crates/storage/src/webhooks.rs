@@ -1,7 +1,8 @@
 //! Outbound webhooks: subscriptions, the outbox the database's triggers fill in the same
 //! transaction as the change they report, and deliveries with their attempts.
 
-use crate::{classify, Result, SqlStore, StorageError};
+use crate::sql::corrupt;
+use crate::{classify, Result, SqlStore};
 use async_trait::async_trait;
 use hawker_domain::{AccountId, UnixMillis};
 use sqlx::any::AnyRow;
@@ -179,7 +180,7 @@ fn delivery_from(r: &AnyRow) -> Result<Delivery> {
         topic: r.try_get(4)?,
         payload: r.try_get(5)?,
         state: DeliveryState::parse(&state)
-            .ok_or_else(|| StorageError::Corrupt(format!("webhook delivery state {state:?}")))?,
+            .ok_or_else(|| corrupt("webhook delivery state", format!("{state:?}")))?,
         attempts: r.try_get(7)?,
         window_from: UnixMillis(r.try_get(8)?),
         next_at: r.try_get::<Option<i64>, _>(9)?.map(UnixMillis),
