@@ -22,6 +22,7 @@ use hawker_money::{AccountRef, Ledger, LedgerError, Party, Posted, Purpose, Tran
 use hawker_storage::gifts::{GiftRow, NewGift, TopUp};
 use hawker_storage::shop::Order;
 use hawker_storage::{StorageError, Store};
+use hawker_trust::review::RiskState;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 use tokio::sync::Mutex;
@@ -975,7 +976,7 @@ impl Books {
             .store
             .assessment(slot.slot.show)
             .await?
-            .is_some_and(|a| a.hold && a.state == "open");
+            .is_some_and(|a| a.hold && a.state == RiskState::Open);
         // Orders the risk engine flagged (and ops did not clear) are not valid GMV either.
         let held = self
             .store

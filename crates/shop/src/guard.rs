@@ -10,9 +10,10 @@ use hawker_storage::{StorageError, Store};
 use hawker_trust::age::{AgeRefusal, Date};
 use hawker_trust::engine::{assess, Assessment, ShowEvidence, ShowOrder, ViewerSession};
 use hawker_trust::identity::IdNumberRecord;
-use hawker_trust::policy::TrustPolicy;
+use hawker_trust::policy::{KybDuty, TrustPolicy};
+use hawker_trust::review::ReviewState;
 use hawker_trust::risk::LinkKind;
-use hawker_trust::sanctions::{Sanction, SanctionLevel, Standing};
+use hawker_trust::sanctions::{BlacklistKind, Sanction, SanctionLevel, Standing};
 use hmac::{Hmac, Mac};
 use serde::Serialize;
 use sha2::Sha256;
@@ -21,7 +22,6 @@ use std::sync::Arc;
 
 mod identity;
 mod risk;
-pub use risk::{link_kind, link_name};
 
 /// Why the platform refuses; each has a stable code for the API.
 #[derive(Debug, thiserror::Error)]
@@ -102,7 +102,7 @@ impl TrustRefusal {
 #[derive(Debug, Clone, Serialize)]
 pub struct StreamerStatus {
     /// `none`, `submitted`, `approved`, `rejected`.
-    pub verification: String,
+    pub verification: &'static str,
     pub rejection_reason: Option<String>,
     pub age: Option<i32>,
     pub training_passed: bool,
@@ -226,12 +226,10 @@ impl Guard {
             .sanctions_of(account)
             .await?
             .into_iter()
-            .filter_map(|r| {
-                Some(Sanction {
-                    level: SanctionLevel::parse(&r.level)?,
-                    until: r.until,
-                    lifted: r.lifted_at.is_some(),
-                })
+            .map(|r| Sanction {
+                level: r.level,
+                until: r.until,
+                lifted: r.lifted_at.is_some(),
             })
             .collect();
         Ok(Standing::of(&s, now.0))
@@ -247,7 +245,7 @@ impl Guard {
         let latest = self.store.latest_identity(account).await?;
         let standing = self.standing(account, now).await?;
         let mut st = StreamerStatus {
-            verification: latest.as_ref().map_or("none".into(), |c| c.state.clone()),
+            verification: latest.as_ref().map_or("none", |c| c.state.as_str()),
             rejection_reason: latest.as_ref().and_then(|c| c.reason.clone()),
             age: Self::age_of(&p, now),
             training_passed: p.training_passed_at.is_some(),
@@ -259,9 +257,7 @@ impl Guard {
             blocked_reason: None,
             next_step: None,
         };
-        if let Err(e) =
-            self.go_live_rule(&p, latest.as_ref().map(|c| c.state.as_str()), standing, now)
-        {
+        if let Err(e) = self.go_live_rule(&p, latest.as_ref().map(|c| c.state), standing, now) {
             st.blocked_by = Some(e.code());
             st.blocked_reason = Some(e.to_string());
             st.next_step = e.next_step();
@@ -272,7 +268,7 @@ impl Guard {
     fn go_live_rule(
         &self,
         p: &TrustProfile,
-        latest: Option<&str>,
+        latest: Option<ReviewState>,
         standing: Standing,
         now: UnixMillis,
     ) -> Result<(), TrustRefusal> {
@@ -283,7 +279,7 @@ impl Guard {
             return Ok(());
         }
         let Some(age) = Self::age_of(p, now) else {
-            return Err(if latest == Some("submitted") {
+            return Err(if latest == Some(ReviewState::Submitted) {
                 TrustRefusal::VerificationPending
             } else {
                 TrustRefusal::NotVerified
@@ -310,7 +306,7 @@ impl Guard {
         let p = self.store.trust_profile(account).await?;
         let latest = self.store.latest_identity(account).await?;
         let standing = self.standing(account, now).await?;
-        self.go_live_rule(&p, latest.as_ref().map(|c| c.state.as_str()), standing, now)
+        self.go_live_rule(&p, latest.as_ref().map(|c| c.state), standing, now)
     }
 
     /// The re-check before a broadcast: the person at the camera proves the verified identity
@@ -424,10 +420,9 @@ impl Guard {
         );
         let mut index = MinorIndex::default();
         for (account, born, mode) in self.store.minor_candidates(&cutoff).await? {
-            index.accounts.insert(
-                AccountId(account),
-                (born.as_deref().and_then(Date::parse), mode),
-            );
+            index
+                .accounts
+                .insert(account, (born.as_deref().and_then(Date::parse), mode));
         }
         let n = index.accounts.len();
         *self.minors.write() = Some(index);
@@ -474,28 +469,17 @@ impl Guard {
         let (count, amount) = self.store.org_sales_since(org, since).await?;
         let duty = self.policy.kyb_duty(count, amount);
         let ok = match duty {
-            hawker_trust::policy::KybDuty::None => true,
+            KybDuty::None => true,
             _ if self
                 .store
                 .business_profile(org)
                 .await?
-                .is_some_and(|p| p.state == "approved") =>
+                .is_some_and(|p| p.state == ReviewState::Approved) =>
             {
                 true
             }
             d => {
-                let noticed = self
-                    .store
-                    .kyb_notice(
-                        org,
-                        if d == hawker_trust::policy::KybDuty::Verify {
-                            "verify"
-                        } else {
-                            "verify_and_disclose"
-                        },
-                        now,
-                    )
-                    .await?;
+                let noticed = self.store.kyb_notice(org, d, now).await?;
                 let within = now.0 - noticed < self.policy.kyb_grace_days * 86_400_000;
                 if within {
                     tracing::warn!(org, "seller over the KYB thresholds; verification due");
@@ -550,24 +534,18 @@ impl Guard {
         if v.is_empty() || v.len() > 2_000 {
             return Ok(());
         }
-        let k = link_name(kind);
         self.store
-            .record_signal(account, k, &self.hash(k, v), now)
+            .record_signal(account, kind, &self.hash(kind.as_str(), v), now)
             .await?;
         Ok(())
     }
 
     /// Is any of these raw values on the blacklist?
     pub async fn blacklisted(&self, values: &[(LinkKind, &str)]) -> Result<bool, TrustRefusal> {
-        let hashed: Vec<(String, String)> = values
+        let hashed: Vec<(BlacklistKind, String)> = values
             .iter()
             .filter(|(_, v)| !v.trim().is_empty())
-            .map(|(k, v)| {
-                (
-                    link_name(*k).to_string(),
-                    self.hash(link_name(*k), v.trim()),
-                )
-            })
+            .map(|(k, v)| (BlacklistKind::Link(*k), self.hash(k.as_str(), v.trim())))
             .collect();
         Ok(self.store.blacklisted(&hashed).await?.is_some())
     }
@@ -589,19 +567,19 @@ impl Guard {
         }
         let id = self
             .store
-            .add_sanction(account, level.as_str(), reason, until, actor, now)
+            .add_sanction(account, level, reason, until, actor, now)
             .await?;
         if level == SanctionLevel::Closure {
             let p = self.store.trust_profile(account).await?;
             if let Some(h) = p.id_hash {
                 self.store
-                    .blacklist("identity", &h, Some(account), reason, now)
+                    .blacklist(BlacklistKind::Identity, &h, Some(account), reason, now)
                     .await?;
             }
-            for (_, kind, h) in self.store.signals_of(&[account.0]).await? {
-                if kind == "device" || kind == "payment_instrument" {
+            for (_, kind, h) in self.store.signals_of(&[account]).await? {
+                if matches!(kind, LinkKind::Device | LinkKind::PaymentInstrument) {
                     self.store
-                        .blacklist(&kind, &h, Some(account), reason, now)
+                        .blacklist(BlacklistKind::Link(kind), &h, Some(account), reason, now)
                         .await?;
                 }
             }

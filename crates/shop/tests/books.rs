@@ -13,6 +13,7 @@ use hawker_storage::ledger::LedgerStore;
 use hawker_storage::prelude::*;
 use hawker_storage::shop::{NewOrder, NewProduct, OrderItem, TransitionFields};
 use hawker_storage::{AccountStore, ChannelStore, NewAccount, NewChannel, SqlStore, Store};
+use hawker_trust::review::{RiskState, RiskVerdict};
 use std::sync::Arc;
 
 const DAY: i64 = 86_400_000;
@@ -487,10 +488,10 @@ async fn slots_pay_by_the_pin_window(store: Arc<SqlStore>) {
                 "[]",
                 &[RiskFlag {
                     order: 11,
-                    show: show.id.0,
-                    buyer: w.buyer.0,
+                    show: show.id,
+                    buyer: w.buyer,
                     why: "test".into(),
-                    state: "open".into(),
+                    state: RiskState::Open,
                 }],
                 now,
             )
@@ -514,7 +515,7 @@ async fn slots_pay_by_the_pin_window(store: Arc<SqlStore>) {
     // Ops clear the show: the slot closes on its figures.
     {
         assert!(store
-            .review_assessment(show.id, "cleared", w.host, now)
+            .review_assessment(show.id, RiskVerdict::Cleared, w.host, now)
             .await
             .unwrap());
     }
@@ -845,7 +846,7 @@ async fn risk_holds_settlement(store: Arc<SqlStore>) {
         .unwrap();
     assert_eq!(guard.assess_changed(now).await.unwrap(), 1);
     let a = store.assessment(show.id).await.unwrap().unwrap();
-    assert!(a.hold && a.state == "open", "{a:?}");
+    assert!(a.hold && a.state == RiskState::Open, "{a:?}");
     assert_eq!(store.risk_flags(show.id).await.unwrap().len(), 2);
     assert_eq!(
         guard.assess_changed(now).await.unwrap(),
@@ -877,7 +878,7 @@ async fn risk_holds_settlement(store: Arc<SqlStore>) {
     );
 
     assert!(store
-        .review_assessment(show.id, "cleared", w.buyer, later)
+        .review_assessment(show.id, RiskVerdict::Cleared, w.buyer, later)
         .await
         .unwrap());
     assert_eq!(books.release_held(show.id, later).await.unwrap(), 2);

@@ -3,10 +3,23 @@
 
 use crate::{Backend, Result, StorageError};
 use hawker_domain::Currency;
+use sqlx::any::AnyRow;
+use sqlx::Row;
 
 /// A stored value that breaks a rule: reported as corrupt, never unwrapped.
 pub(crate) fn corrupt(what: &str, detail: impl std::fmt::Display) -> StorageError {
     StorageError::Corrupt(format!("{what}: {detail}"))
+}
+
+/// Column `i`, a text holding one of an enum's names, decoded once; any other text is corrupt.
+pub(crate) fn named<T>(
+    r: &AnyRow,
+    i: usize,
+    what: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> Result<T> {
+    let s: String = r.try_get(i)?;
+    parse(&s).ok_or_else(|| corrupt(what, format!("{s:?}")))
 }
 
 pub(crate) fn currency(s: &str) -> Result<Currency> {

@@ -1312,7 +1312,11 @@ both_backends!(ledger_posts_once_and_sums_balances, |store| async move {
 });
 
 both_backends!(trust_records_round_trip, |store| async move {
-    use crate::trust::NewIdentityCheck;
+    use crate::trust::{NewComplaint, NewIdentityCheck};
+    use hawker_trust::complaints::{ComplaintReason, ComplaintState, ComplaintTarget};
+    use hawker_trust::review::{ReviewState, RiskState, RiskVerdict};
+    use hawker_trust::risk::LinkKind;
+    use hawker_trust::sanctions::{BlacklistKind, SanctionLevel};
     let s = store.as_ref();
     let li = account(s, "li@farm.example", Role::Streamer).await;
     let ops = account(s, "ops@hawker.example", Role::PlatformAdmin).await;
@@ -1334,7 +1338,7 @@ both_backends!(trust_records_round_trip, |store| async move {
         .await
         .unwrap();
     assert_eq!(
-        s.identity_checks("submitted", 10).await.unwrap(),
+        s.identity_checks(ReviewState::Submitted, 10).await.unwrap(),
         vec![c.clone()]
     );
     assert!(s
@@ -1350,10 +1354,7 @@ both_backends!(trust_records_round_trip, |store| async move {
         (p.birth_date.as_deref(), p.verified_at),
         (Some("1987-03-15"), Some(20))
     );
-    assert_eq!(
-        s.accounts_with_identity("h-li").await.unwrap(),
-        vec![li.id.0]
-    );
+    assert_eq!(s.accounts_with_identity("h-li").await.unwrap(), vec![li.id]);
     s.set_training_passed(li.id, UnixMillis(30)).await.unwrap();
     s.set_broadcast_check(li.id, UnixMillis(31)).await.unwrap();
     s.set_minor_mode(li.id, true).await.unwrap();
@@ -1361,7 +1362,7 @@ both_backends!(trust_records_round_trip, |store| async move {
     // Minor mode makes a candidate whatever the age; an adult's verified birth date does not.
     assert_eq!(
         s.minor_candidates("2008-11-26").await.unwrap(),
-        vec![(li.id.0, Some("1987-03-15".to_string()), true)]
+        vec![(li.id, Some("1987-03-15".to_string()), true)]
     );
     s.set_minor_mode(li.id, false).await.unwrap();
     assert!(s.minor_candidates("2008-11-26").await.unwrap().is_empty());
@@ -1381,7 +1382,7 @@ both_backends!(trust_records_round_trip, |store| async move {
     let w = s
         .add_sanction(
             li.id,
-            "warning",
+            SanctionLevel::Warning,
             "claims",
             None,
             Some(ops.id),
@@ -1392,7 +1393,7 @@ both_backends!(trust_records_round_trip, |store| async move {
     let cl = s
         .add_sanction(
             li.id,
-            "closure",
+            SanctionLevel::Closure,
             "fraud",
             None,
             Some(ops.id),
@@ -1402,57 +1403,86 @@ both_backends!(trust_records_round_trip, |store| async move {
         .unwrap();
     assert!(s.lift_sanction(w, UnixMillis(50)).await.unwrap());
     assert!(!s.lift_sanction(cl, UnixMillis(50)).await.unwrap());
-    assert_eq!(s.sanctions_of(li.id).await.unwrap().len(), 2);
-    s.blacklist("identity", "h-li", Some(li.id), "fraud", UnixMillis(42))
+    let levels: Vec<SanctionLevel> = s
+        .sanctions_of(li.id)
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.level)
+        .collect();
+    assert_eq!(levels, [SanctionLevel::Warning, SanctionLevel::Closure]);
+    let identity = BlacklistKind::Identity;
+    s.blacklist(identity, "h-li", Some(li.id), "fraud", UnixMillis(42))
         .await
         .unwrap();
-    s.blacklist("identity", "h-li", Some(li.id), "again", UnixMillis(43))
+    s.blacklist(identity, "h-li", Some(li.id), "again", UnixMillis(43))
         .await
         .unwrap();
     let probe = vec![
-        ("device".to_string(), "d1".to_string()),
-        ("identity".to_string(), "h-li".to_string()),
+        (BlacklistKind::Link(LinkKind::Device), "d1".to_string()),
+        (identity, "h-li".to_string()),
     ];
     assert_eq!(
         s.blacklisted(&probe).await.unwrap(),
-        Some(("identity".into(), "h-li".into()))
+        Some((identity, "h-li".into()))
     );
-    s.record_signal(li.id, "device", "d1", UnixMillis(1))
-        .await
-        .unwrap();
-    s.record_signal(li.id, "device", "d1", UnixMillis(2))
-        .await
-        .unwrap();
-    s.record_signal(ops.id, "device", "d1", UnixMillis(2))
-        .await
-        .unwrap();
-    let mut sig = s.signals_of(&[li.id.0, ops.id.0]).await.unwrap();
+    for (who, at) in [(li.id, 1), (li.id, 2), (ops.id, 2)] {
+        s.record_signal(who, LinkKind::Device, "d1", UnixMillis(at))
+            .await
+            .unwrap();
+    }
+    let mut sig = s.signals_of(&[li.id, ops.id]).await.unwrap();
     sig.sort();
-    assert_eq!(sig.len(), 2);
+    assert_eq!(
+        sig,
+        [
+            (li.id, LinkKind::Device, "d1".to_string()),
+            (ops.id, LinkKind::Device, "d1".to_string())
+        ]
+    );
+    assert_eq!(
+        s.signal_popularity(&[(LinkKind::Device, "d1".into())])
+            .await
+            .unwrap(),
+        [(LinkKind::Device, "d1".to_string(), 2)]
+    );
 
     // Complaints and guardian claims.
     let due = UnixMillis(1_000);
     let cp = s
-        .file_complaint(
-            ops.id,
-            "seller",
-            5,
-            Some(li.id),
-            None,
-            "counterfeit",
-            "fake pearls",
-            due,
-            UnixMillis(60),
-        )
+        .file_complaint(&NewComplaint {
+            reporter: ops.id,
+            target: ComplaintTarget::Seller,
+            target_id: 5,
+            subject: Some(li.id),
+            order: None,
+            reason: ComplaintReason::Counterfeit,
+            details: "fake pearls",
+            deadline: due,
+            at: UnixMillis(60),
+        })
         .await
         .unwrap();
-    assert_eq!(s.complaints("open", 10).await.unwrap(), vec![cp.clone()]);
+    assert_eq!(
+        (cp.target_kind, cp.reason, cp.state),
+        (
+            ComplaintTarget::Seller,
+            ComplaintReason::Counterfeit,
+            ComplaintState::Open
+        )
+    );
+    assert_eq!(
+        s.complaints(ComplaintState::Open, 10).await.unwrap(),
+        vec![cp.clone()]
+    );
+    let upheld = ComplaintState::Upheld;
     assert!(s
-        .resolve_complaint(cp.id, "upheld", "confirmed", ops.id, UnixMillis(70))
+        .resolve_complaint(cp.id, upheld, "confirmed", ops.id, UnixMillis(70))
         .await
         .unwrap());
+    let dismissed = ComplaintState::Dismissed;
     assert!(!s
-        .resolve_complaint(cp.id, "dismissed", "no", ops.id, UnixMillis(71))
+        .resolve_complaint(cp.id, dismissed, "no", ops.id, UnixMillis(71))
         .await
         .unwrap());
     assert_eq!(
@@ -1477,6 +1507,15 @@ both_backends!(trust_records_round_trip, |store| async move {
             .refunded_coins,
         30
     );
+    // A state no rule knows is reported as corrupt, never guessed at.
+    sqlx::query("UPDATE guardian_claims SET state = 'pondering'")
+        .execute(s.pool())
+        .await
+        .unwrap();
+    assert!(matches!(
+        s.guardian_claim(gc.id).await,
+        Err(StorageError::Corrupt(_))
+    ));
 
     // Assessments keep ops' decision when the engine runs again; nothing unknown is held.
     let ch = channel(s, "li-farm", li.id).await;
@@ -1487,16 +1526,19 @@ both_backends!(trust_records_round_trip, |store| async move {
     s.save_assessment(show.id, 9_000, true, "[]", &[], UnixMillis(100))
         .await
         .unwrap();
-    assert_eq!(s.assessment(show.id).await.unwrap().unwrap().state, "open");
+    assert_eq!(
+        s.assessment(show.id).await.unwrap().unwrap().state,
+        RiskState::Open
+    );
     assert!(s
-        .review_assessment(show.id, "cleared", ops.id, UnixMillis(110))
+        .review_assessment(show.id, RiskVerdict::Cleared, ops.id, UnixMillis(110))
         .await
         .unwrap());
     s.save_assessment(show.id, 9_500, true, "[]", &[], UnixMillis(120))
         .await
         .unwrap();
     let a = s.assessment(show.id).await.unwrap().unwrap();
-    assert_eq!((a.state.as_str(), a.score_bps), ("cleared", 9_500));
+    assert_eq!((a.state, a.score_bps), (RiskState::Cleared, 9_500));
     assert!(s.orders_held(&[1, 2, 3]).await.unwrap().is_empty());
     assert_eq!(s.buyer_spent_since(li.id, UnixMillis(0)).await.unwrap(), 0);
     assert_eq!(s.org_sales_since(1, UnixMillis(0)).await.unwrap(), (0, 0));

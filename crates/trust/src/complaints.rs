@@ -1,4 +1,5 @@
-//! Complaints from viewers against a show, a product or a seller, and what their outcome does.
+//! Complaints from viewers against a show, a product or a seller, and what their outcome does;
+//! guardians' claims for a minor's spending.
 
 use serde::{Deserialize, Serialize};
 
@@ -13,29 +14,16 @@ pub enum ComplaintReason {
     Other,
 }
 
+names!(ComplaintReason {
+    MisleadingClaim => "misleading_claim",
+    Counterfeit => "counterfeit",
+    InferiorQuality => "inferior_quality",
+    NotDelivered => "not_delivered",
+    MinorSpending => "minor_spending",
+    Other => "other",
+});
+
 impl ComplaintReason {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ComplaintReason::MisleadingClaim => "misleading_claim",
-            ComplaintReason::Counterfeit => "counterfeit",
-            ComplaintReason::InferiorQuality => "inferior_quality",
-            ComplaintReason::NotDelivered => "not_delivered",
-            ComplaintReason::MinorSpending => "minor_spending",
-            ComplaintReason::Other => "other",
-        }
-    }
-    pub fn parse(s: &str) -> Option<Self> {
-        [
-            ComplaintReason::MisleadingClaim,
-            ComplaintReason::Counterfeit,
-            ComplaintReason::InferiorQuality,
-            ComplaintReason::NotDelivered,
-            ComplaintReason::MinorSpending,
-            ComplaintReason::Other,
-        ]
-        .into_iter()
-        .find(|r| r.as_str() == s)
-    }
     /// Money at stake or fakes in circulation: decided sooner.
     pub fn urgent(self) -> bool {
         matches!(
@@ -53,20 +41,62 @@ pub enum ComplaintTarget {
     Seller,
 }
 
-impl ComplaintTarget {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ComplaintTarget::Show => "show",
-            ComplaintTarget::Product => "product",
-            ComplaintTarget::Seller => "seller",
+names!(ComplaintTarget {
+    Show => "show",
+    Product => "product",
+    Seller => "seller",
+});
+
+/// A complaint: open until ops decide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ComplaintState {
+    Open,
+    /// Its subject climbs the sanctions ladder; its order may be refunded.
+    Upheld,
+    Dismissed,
+}
+
+names!(ComplaintState {
+    Open => "open",
+    Upheld => "upheld",
+    Dismissed => "dismissed",
+});
+
+impl ComplaintState {
+    /// Ops' decision.
+    pub fn decided(uphold: bool) -> ComplaintState {
+        if uphold {
+            ComplaintState::Upheld
+        } else {
+            ComplaintState::Dismissed
         }
     }
-    pub fn parse(s: &str) -> Option<Self> {
-        match s {
-            "show" => Some(ComplaintTarget::Show),
-            "product" => Some(ComplaintTarget::Product),
-            "seller" => Some(ComplaintTarget::Seller),
-            _ => None,
+}
+
+/// A guardian's claim that a minor spent their money: open until ops decide it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum GuardianClaimState {
+    Open,
+    /// The minor's gifts were taken back and the account put in minor mode.
+    Approved,
+    Rejected,
+}
+
+names!(GuardianClaimState {
+    Open => "open",
+    Approved => "approved",
+    Rejected => "rejected",
+});
+
+impl GuardianClaimState {
+    /// Ops' decision.
+    pub fn decided(approve: bool) -> GuardianClaimState {
+        if approve {
+            GuardianClaimState::Approved
+        } else {
+            GuardianClaimState::Rejected
         }
     }
 }
@@ -105,6 +135,17 @@ mod tests {
         assert_eq!(
             ComplaintTarget::parse("seller"),
             Some(ComplaintTarget::Seller)
+        );
+        for s in ComplaintState::ALL {
+            assert_eq!(ComplaintState::parse(s.as_str()), Some(*s));
+        }
+        for s in GuardianClaimState::ALL {
+            assert_eq!(GuardianClaimState::parse(s.as_str()), Some(*s));
+        }
+        assert_eq!(ComplaintState::decided(true), ComplaintState::Upheld);
+        assert_eq!(
+            GuardianClaimState::decided(false),
+            GuardianClaimState::Rejected
         );
     }
 }

@@ -107,6 +107,12 @@ pub enum KybDuty {
     VerifyAndDisclose,
 }
 
+names!(KybDuty {
+    None => "none",
+    Verify => "verify",
+    VerifyAndDisclose => "verify_and_disclose",
+});
+
 impl TrustPolicy {
     /// DSA art. 30 / INFORM: at least `kyb_sales_count` sales **and** `kyb_sales_minor` in a
     /// year triggers verification; `kyb_disclose_minor` in a year also disclosure.

@@ -55,6 +55,13 @@ pub enum LinkKind {
     Network,
 }
 
+names!(LinkKind {
+    Device => "device",
+    PaymentInstrument => "payment_instrument",
+    ShippingAddress => "shipping_address",
+    Network => "network",
+});
+
 impl LinkKind {
     /// How much sharing it says: a payment instrument more than a network.
     pub fn weight(self) -> f64 {

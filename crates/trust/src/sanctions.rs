@@ -2,6 +2,7 @@
 //! active sanction; closure is permanent and blacklists the verified identity, devices and
 //! payment instruments, so the same person cannot come back under a new account.
 
+use crate::risk::LinkKind;
 use serde::{Deserialize, Serialize};
 
 /// Rungs in order: each includes what the ones below take away.
@@ -49,6 +50,29 @@ impl SanctionLevel {
             .into_iter()
             .find(|l| *l > self)
             .unwrap_or(SanctionLevel::Closure)
+    }
+}
+
+/// What the blacklist holds (as keyed hashes): a closed account's verified identity, and the
+/// devices and payment instruments it was seen with.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum BlacklistKind {
+    Identity,
+    Link(LinkKind),
+}
+
+impl BlacklistKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            BlacklistKind::Identity => "identity",
+            BlacklistKind::Link(k) => k.as_str(),
+        }
+    }
+    pub fn parse(s: &str) -> Option<BlacklistKind> {
+        match s {
+            "identity" => Some(BlacklistKind::Identity),
+            _ => LinkKind::parse(s).map(BlacklistKind::Link),
+        }
     }
 }
 
@@ -157,6 +181,13 @@ mod tests {
         assert_eq!(Warning.next(), FeatureLimit);
         assert_eq!(Closure.next(), Closure);
         assert_eq!(SanctionLevel::parse("stream_cut"), Some(StreamCut));
+        for k in [
+            BlacklistKind::Identity,
+            BlacklistKind::Link(LinkKind::Device),
+            BlacklistKind::Link(LinkKind::PaymentInstrument),
+        ] {
+            assert_eq!(BlacklistKind::parse(k.as_str()), Some(k));
+        }
         let now = 1_000;
         let st = Standing::of(
             &[s(Warning, None, false), s(StreamCut, Some(900), false)],

@@ -297,7 +297,7 @@ async fn a_show_is_exported_for_a_regulator() {
     .await["id"]
         .as_i64()
         .unwrap();
-    assert_eq!(entry.actor, Some(admin_id));
+    assert_eq!(entry.actor, Some(AccountId(admin_id)));
     assert_eq!(
         audit.iter().filter(|a| a.action == "show_exported").count(),
         1,

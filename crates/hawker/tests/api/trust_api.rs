@@ -830,9 +830,14 @@ async fn the_sanctions_ladder_takes_away_what_it_says() {
         let id = crook_id.as_i64().unwrap();
         async move {
             use hawker_storage::prelude::*;
-            let sig = store.signals_of(&[id]).await.unwrap();
-            (sig.iter().any(|(_, k, _)| k == "payment_instrument")
-                && sig.iter().any(|(_, k, _)| k == "device"))
+            use hawker_trust::risk::LinkKind;
+            let sig = store
+                .signals_of(&[hawker_domain::AccountId(id)])
+                .await
+                .unwrap();
+            (sig.iter()
+                .any(|(_, k, _)| *k == LinkKind::PaymentInstrument)
+                && sig.iter().any(|(_, k, _)| *k == LinkKind::Device))
             .then_some(())
         }
     })

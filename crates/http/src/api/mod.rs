@@ -19,6 +19,7 @@ mod shows;
 mod slots;
 mod trust;
 mod trust_ops;
+mod trust_views;
 mod webhooks;
 
 use crate::limits;

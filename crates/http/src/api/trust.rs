@@ -3,6 +3,7 @@
 //! seller's KYB data. What ops do is `trust_ops.rs`.
 
 use super::common::{accept_upload, invalid, staff, IMAGE_TYPES, PDF};
+use super::trust_views::{business_json, check_json, claim_json, complaint_json};
 use crate::auth::Caller;
 use crate::json::ApiJson;
 use crate::problem::{ApiError, ApiResult};
@@ -15,21 +16,11 @@ use hawker_commerce::org::OrgRole;
 use hawker_domain::{Role, UnixMillis};
 use hawker_shop::guard::IdentitySubmission;
 use hawker_shop::ComplaintFiling;
-use hawker_storage::trust::{BusinessProfile, IdentityCheck};
+use hawker_storage::trust::BusinessProfile;
+use hawker_trust::policy::KybDuty;
+use hawker_trust::review::ReviewState;
 use serde::Deserialize;
 use serde_json::{json, Value};
-
-pub(crate) fn check_json(c: &IdentityCheck) -> Value {
-    json!({
-        "id": c.id, "account": c.account, "legal_name": c.legal_name,
-        "id_number": format!("••••••••{}", c.id_last4), "birth_date": c.birth_date,
-        "phone": c.phone, "document_type": c.document_type,
-        "has_document": c.document_file.is_some(),
-        "guardian_name": c.guardian_name, "guardian_consent": c.guardian_consent,
-        "state": c.state, "reason": c.reason, "reviewer": c.reviewer,
-        "submitted_at": c.submitted_at, "reviewed_at": c.reviewed_at,
-    })
-}
 
 // ------------------------------------------------------------------------------ people
 
@@ -341,10 +332,7 @@ pub(crate) async fn file_complaint(
             },
         )
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::to_value(c).unwrap_or_default()),
-    ))
+    Ok((StatusCode::CREATED, Json(complaint_json(&c))))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -374,10 +362,7 @@ pub(crate) async fn file_guardian_claim(
         .shop
         .file_guardian_claim(me, &b.minor_email, &b.evidence)
         .await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(serde_json::to_value(c).unwrap_or_default()),
-    ))
+    Ok((StatusCode::CREATED, Json(claim_json(&c))))
 }
 
 #[derive(Debug, Deserialize, utoipa::ToSchema)]
@@ -434,7 +419,7 @@ pub(crate) async fn submit_business(
             contact: b.contact.trim().into(),
             payout_account_hash: acct.keyed_hash,
             payout_account_last4: acct.last4,
-            state: "submitted".into(),
+            state: ReviewState::Submitted,
             reason: None,
             submitted_at: UnixMillis::now().0,
             reviewed_at: None,
@@ -473,8 +458,10 @@ pub(crate) async fn business(
         .is_ok(),
         None => false,
     };
-    let disclosed = duty == hawker_trust::policy::KybDuty::VerifyAndDisclose
-        && profile.as_ref().is_some_and(|p| p.state == "approved");
+    let disclosed = duty == KybDuty::VerifyAndDisclose
+        && profile
+            .as_ref()
+            .is_some_and(|p| p.state == ReviewState::Approved);
     if !insider {
         return Ok(Json(json!({
             "org": org,
@@ -483,6 +470,6 @@ pub(crate) async fn business(
     }
     Ok(Json(json!({
         "org": org, "sales_last_year": count, "sales_last_year_minor": amount,
-        "duty": duty, "profile": profile, "disclosed": disclosed,
+        "duty": duty, "profile": profile.as_ref().map(business_json), "disclosed": disclosed,
     })))
 }

@@ -6,7 +6,10 @@
 //! evidence; every handler is parse, one service call, answer.
 
 use super::common::invalid;
-use super::trust::{check_json, documents_dir};
+use super::trust::documents_dir;
+use super::trust_views::{
+    audit_json, business_json, check_json, claim_json, complaint_json, flag_json, sanction_json,
+};
 use crate::auth::Caller;
 use crate::json::ApiJson;
 use crate::problem::{ApiError, ApiResult};
@@ -19,6 +22,8 @@ use hawker_commerce::org::OrgRole;
 use hawker_domain::{Account, AccountId, Email, Role, ShowId, UnixMillis};
 use hawker_shop::guard::IdentitySubmission;
 use hawker_shop::{ComplaintVerdict, GuardianDecision, Resolution};
+use hawker_trust::complaints::{ComplaintState, GuardianClaimState};
+use hawker_trust::review::{ReviewState, RiskVerdict};
 use hawker_trust::sanctions::SanctionLevel;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -32,6 +37,14 @@ fn ops(caller: &Caller) -> ApiResult<&Account> {
 pub(crate) struct StateQuery {
     #[serde(default)]
     state: Option<String>,
+}
+
+impl StateQuery {
+    /// The state asked for, `default` when none; `None` for a name no record has (the list
+    /// is then empty).
+    fn state<T>(&self, default: T, parse: impl Fn(&str) -> Option<T>) -> Option<T> {
+        self.state.as_deref().map_or(Some(default), parse)
+    }
 }
 
 /// `GET /api/v1/admin/trust/identity?state=submitted`: the review queue, oldest first, each
@@ -53,14 +66,13 @@ pub(crate) async fn identity_queue(
     ops(&caller)?;
     let now = hawker_trust::age::Date::from_unix_ms(UnixMillis::now().0);
     let mut out = Vec::new();
-    for c in state
-        .store
-        .identity_checks(q.state.as_deref().unwrap_or("submitted"), 200)
-        .await?
-    {
+    let Some(wanted) = q.state(ReviewState::Submitted, ReviewState::parse) else {
+        return Ok(Json(json!({ "checks": [] })));
+    };
+    for c in state.store.identity_checks(wanted, 200).await? {
         let mut v = check_json(&c);
         v["age"] = json!(hawker_trust::age::Date::parse(&c.birth_date).map(|d| d.age_on(now)));
-        let others: Vec<i64> = state
+        let others: Vec<AccountId> = state
             .store
             .accounts_with_identity(&c.id_hash)
             .await?
@@ -70,7 +82,7 @@ pub(crate) async fn identity_queue(
         v["same_identity_accounts"] = json!(others);
         v["email"] = json!(state
             .store
-            .account(AccountId(c.account))
+            .account(c.account)
             .await?
             .map(|a| a.email.as_str().to_string()));
         out.push(v);
@@ -235,10 +247,11 @@ pub(crate) async fn business_queue(
     Query(q): Query<StateQuery>,
 ) -> ApiResult<Json<Value>> {
     ops(&caller)?;
-    let list = state
-        .store
-        .business_profiles(q.state.as_deref().unwrap_or("submitted"), 200)
-        .await?;
+    let list = match q.state(ReviewState::Submitted, ReviewState::parse) {
+        Some(s) => state.store.business_profiles(s, 200).await?,
+        None => Vec::new(),
+    };
+    let list: Vec<Value> = list.iter().map(business_json).collect();
     Ok(Json(json!({ "profiles": list })))
 }
 
@@ -390,7 +403,13 @@ pub(crate) async fn account_trust(
     let id = AccountId(account);
     let now = UnixMillis::now();
     let status = g.streamer_status(id, now).await?;
-    let sanctions = state.store.sanctions_of(id).await?;
+    let sanctions: Vec<Value> = state
+        .store
+        .sanctions_of(id)
+        .await?
+        .iter()
+        .map(sanction_json)
+        .collect();
     let upheld = state
         .store
         .upheld_complaints_since(id, UnixMillis(now.0 - 90 * 86_400_000))
@@ -447,16 +466,11 @@ pub(crate) async fn lift_sanction(
         ));
     }
     // Payouts resume once nothing at suspension or above is left.
-    if state
-        .guard
-        .standing(AccountId(account), now)
-        .await?
-        .may_sell()
-    {
+    if state.guard.standing(account, now).await?.may_sell() {
         state
             .shop
             .books()
-            .unblock(hawker_money::Party::Account(account), me.id, now)
+            .unblock(hawker_money::Party::Account(account.0), me.id, now)
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "unblocking payouts failed");
@@ -493,15 +507,15 @@ pub(crate) async fn complaints(
 ) -> ApiResult<Json<Value>> {
     ops(&caller)?;
     let now = UnixMillis::now().0;
-    let list: Vec<Value> = state
-        .store
-        .complaints(q.state.as_deref().unwrap_or("open"), 200)
-        .await?
-        .into_iter()
+    let list = match q.state(ComplaintState::Open, ComplaintState::parse) {
+        Some(s) => state.store.complaints(s, 200).await?,
+        None => Vec::new(),
+    };
+    let list: Vec<Value> = list
+        .iter()
         .map(|c| {
-            let overdue = c.state == "open" && c.deadline_at < now;
-            let mut v = serde_json::to_value(c).unwrap_or_default();
-            v["overdue"] = json!(overdue);
+            let mut v = complaint_json(c);
+            v["overdue"] = json!(c.state == ComplaintState::Open && c.deadline_at < now);
             v
         })
         .collect();
@@ -554,7 +568,9 @@ pub(crate) async fn resolve_complaint(
             },
         )
         .await?;
-    Ok(Json(json!({ "sanction": sanction, "refunded": refunded })))
+    Ok(Json(
+        json!({ "sanction": sanction.map(SanctionLevel::as_str), "refunded": refunded }),
+    ))
 }
 
 /// `GET /api/v1/admin/trust/guardian-claims?state=open`
@@ -574,13 +590,12 @@ pub(crate) async fn guardian_claims(
 ) -> ApiResult<Json<Value>> {
     ops(&caller)?;
     let mut out = Vec::new();
-    for c in state
-        .store
-        .guardian_claims(q.state.as_deref().unwrap_or("open"), 200)
-        .await?
-    {
-        let gifts = state.store.gifts_of_payer(AccountId(c.minor), 500).await?;
-        let mut v = serde_json::to_value(&c).unwrap_or_default();
+    let Some(wanted) = q.state(GuardianClaimState::Open, GuardianClaimState::parse) else {
+        return Ok(Json(json!({ "claims": [] })));
+    };
+    for c in state.store.guardian_claims(wanted, 200).await? {
+        let gifts = state.store.gifts_of_payer(c.minor, 500).await?;
+        let mut v = claim_json(&c);
         v["gifts"] = json!(gifts
             .iter()
             .map(|g| json!({"id": g.id, "coins": g.gift.coins, "value_minor": g.gift.value_minor, "state": g.state, "host": g.gift.streamer.0, "at": g.gift.created_at.0}))
@@ -641,11 +656,11 @@ pub(crate) async fn risk_queue(
     ops(&caller)?;
     let mut out = Vec::new();
     for a in state.store.assessments(200).await? {
-        let show = state.store.show(ShowId(a.show)).await?;
-        let flags = state.store.risk_flags(ShowId(a.show)).await?;
+        let show = state.store.show(a.show).await?;
+        let flags = state.store.risk_flags(a.show).await?;
         out.push(json!({
             "show": a.show, "title": show.map(|s| s.title),
-            "score": a.score_bps as f64 / 10_000.0, "hold": a.hold, "state": a.state,
+            "score": a.score_bps as f64 / 10_000.0, "hold": a.hold, "state": a.state.as_str(),
             "signals": serde_json::from_str::<Value>(&a.signals).unwrap_or(Value::Null),
             "flagged_orders": flags.len(), "assessed_at": a.assessed_at,
             "reviewed_by": a.reviewed_by, "reviewed_at": a.reviewed_at,
@@ -683,9 +698,16 @@ pub(crate) async fn risk_show(
             "signals": [], "flags": [],
         })));
     };
-    let flags = state.store.risk_flags(ShowId(show)).await?;
+    let flags: Vec<Value> = state
+        .store
+        .risk_flags(ShowId(show))
+        .await?
+        .iter()
+        .map(flag_json)
+        .collect();
     Ok(Json(json!({
-        "show": show, "score": a.score_bps as f64 / 10_000.0, "hold": a.hold, "state": a.state,
+        "show": show, "score": a.score_bps as f64 / 10_000.0, "hold": a.hold,
+        "state": a.state.as_str(),
         "signals": serde_json::from_str::<Value>(&a.signals).unwrap_or(Value::Null),
         "flags": flags,
     })))
@@ -743,9 +765,8 @@ pub(crate) async fn review_risk(
 ) -> ApiResult<Json<Value>> {
     let me = ops(&caller)?;
     let g = &state.guard;
-    if b.decision != "cleared" && b.decision != "confirmed" {
-        return Err(invalid("decision: cleared or confirmed"));
-    }
+    let verdict =
+        RiskVerdict::parse(&b.decision).ok_or_else(|| invalid("decision: cleared or confirmed"))?;
     let now = UnixMillis::now();
     let s = state
         .store
@@ -754,7 +775,7 @@ pub(crate) async fn review_risk(
         .ok_or_else(|| ApiError::not_found("show"))?;
     if !state
         .store
-        .review_assessment(ShowId(show), &b.decision, me.id, now)
+        .review_assessment(ShowId(show), verdict, me.id, now)
         .await?
     {
         return Err(ApiError::not_found("assessment"));
@@ -763,7 +784,7 @@ pub(crate) async fn review_risk(
         .store
         .audit(
             Some(me.id),
-            &format!("risk_{}", b.decision),
+            &format!("risk_{}", verdict.as_str()),
             &format!("show:{show}"),
             b.note.trim(),
             now,
@@ -771,7 +792,7 @@ pub(crate) async fn review_risk(
         .await?;
     let mut released = 0;
     let mut sanction = None;
-    if b.decision == "cleared" {
+    if verdict == RiskVerdict::Cleared {
         released = state
             .shop
             .books()
@@ -817,7 +838,12 @@ pub(crate) async fn audit_log(
     caller: Caller,
 ) -> ApiResult<Json<Value>> {
     ops(&caller)?;
-    Ok(Json(
-        json!({ "entries": state.store.audit_log(500).await? }),
-    ))
+    let entries: Vec<Value> = state
+        .store
+        .audit_log(500)
+        .await?
+        .iter()
+        .map(audit_json)
+        .collect();
+    Ok(Json(json!({ "entries": entries })))
 }

@@ -46,7 +46,7 @@ impl Guard {
         }
         if self
             .store
-            .blacklisted(&[("identity".into(), id.keyed_hash.clone())])
+            .blacklisted(&[(BlacklistKind::Identity, id.keyed_hash.clone())])
             .await?
             .is_some()
         {
@@ -62,7 +62,7 @@ impl Guard {
             return Err(TrustRefusal::Blacklisted);
         }
         if let Some(c) = self.store.latest_identity(account).await? {
-            if c.state == "submitted" || c.state == "approved" {
+            if matches!(c.state, ReviewState::Submitted | ReviewState::Approved) {
                 return Err(TrustRefusal::Conflict(
                     "a verification is already under review or approved",
                 ));
@@ -117,7 +117,7 @@ impl Guard {
                 "this verification was already decided",
             ));
         }
-        self.refresh_minor(AccountId(check.account)).await?;
+        self.refresh_minor(check.account).await?;
         self.store
             .audit(
                 Some(reviewer),
@@ -148,7 +148,7 @@ impl Guard {
         now: UnixMillis,
     ) -> Result<StreamerStatus, TrustRefusal> {
         if let Some(c) = self.store.latest_identity(account).await? {
-            if c.state == "submitted" {
+            if c.state == ReviewState::Submitted {
                 self.store
                     .review_identity(
                         c.id,

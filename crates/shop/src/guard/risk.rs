@@ -2,6 +2,8 @@
 //! with its flags, and the job that re-assesses ended shows whose orders changed.
 
 use super::*;
+use hawker_commerce::order::OrderState;
+use hawker_trust::review::RiskState;
 
 impl Guard {
     /// Assesses one show from its orders, the attributes of its buyers and insiders, its chat
@@ -38,19 +40,19 @@ impl Guard {
                 insiders.insert(m.account.0);
             }
         }
-        let buyers: BTreeSet<i64> = orders.iter().map(|o| o.buyer).collect();
-        let accounts: Vec<i64> = buyers.union(&insiders).copied().collect();
+        let buyers: BTreeSet<i64> = orders.iter().map(|o| o.buyer.0).collect();
+        let accounts: Vec<AccountId> = buyers.union(&insiders).map(|a| AccountId(*a)).collect();
         let attrs: Vec<(i64, LinkKind, String)> = self
             .store
             .signals_of(&accounts)
             .await?
             .into_iter()
-            .filter_map(|(a, k, v)| Some((a, link_kind(&k)?, v)))
+            .map(|(a, k, v)| (a.0, k, v))
             .collect();
         // How common each shared value is on the whole platform (`risk::rarity`).
-        let values: Vec<(String, String)> = attrs
+        let values: Vec<(LinkKind, String)> = attrs
             .iter()
-            .map(|(_, k, v)| (link_name(*k).to_string(), v.clone()))
+            .map(|(_, k, v)| (*k, v.clone()))
             .collect::<BTreeSet<_>>()
             .into_iter()
             .collect();
@@ -59,7 +61,7 @@ impl Guard {
             .signal_popularity(&values)
             .await?
             .into_iter()
-            .filter_map(|(k, v, n)| Some(((link_kind(&k)?, v), n.max(0) as u64)))
+            .map(|(k, v, n)| ((k, v), n.max(0) as u64))
             .collect();
         let chat = self
             .store
@@ -100,15 +102,15 @@ impl Guard {
                 .iter()
                 .map(|o| ShowOrder {
                     order: o.order,
-                    buyer: o.buyer,
+                    buyer: o.buyer.0,
                     amount_minor: o.total_minor,
                     undone_at: matches!(
-                        o.state.as_str(),
-                        "cancelled"
-                            | "refunded"
-                            | "return_requested"
-                            | "return_approved"
-                            | "return_received"
+                        o.state,
+                        OrderState::Cancelled
+                            | OrderState::Refunded
+                            | OrderState::ReturnRequested
+                            | OrderState::ReturnApproved
+                            | OrderState::ReturnReceived
                     )
                     .then_some(o.updated_at),
                 })
@@ -128,10 +130,10 @@ impl Guard {
             .iter()
             .map(|f| RiskFlag {
                 order: f.order,
-                show: show.0,
-                buyer: f.buyer,
+                show,
+                buyer: AccountId(f.buyer),
                 why: f.why.clone(),
-                state: "open".into(),
+                state: RiskState::Open,
             })
             .collect();
         let signals = serde_json::to_string(&a.signals).unwrap_or_else(|_| "[]".into());
@@ -150,25 +152,6 @@ impl Guard {
             metrics::counter!("hawker_shows_held_total").increment(1);
         }
         Ok(a)
-    }
-}
-
-pub fn link_name(k: LinkKind) -> &'static str {
-    match k {
-        LinkKind::Device => "device",
-        LinkKind::PaymentInstrument => "payment_instrument",
-        LinkKind::ShippingAddress => "shipping_address",
-        LinkKind::Network => "network",
-    }
-}
-
-pub fn link_kind(s: &str) -> Option<LinkKind> {
-    match s {
-        "device" => Some(LinkKind::Device),
-        "payment_instrument" => Some(LinkKind::PaymentInstrument),
-        "shipping_address" => Some(LinkKind::ShippingAddress),
-        "network" => Some(LinkKind::Network),
-        _ => None,
     }
 }
 

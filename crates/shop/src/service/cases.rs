@@ -6,8 +6,10 @@
 use super::{invalid, Shop, ShopError};
 use hawker_commerce::org::OrgRole;
 use hawker_domain::{Account, AccountId, Email, Role, ShowId, UnixMillis};
-use hawker_storage::trust::{Complaint, GuardianClaim};
-use hawker_trust::complaints::{deadline, ComplaintReason, ComplaintTarget};
+use hawker_storage::trust::{Complaint, GuardianClaim, NewComplaint};
+use hawker_trust::complaints::{
+    deadline, ComplaintReason, ComplaintState, ComplaintTarget, GuardianClaimState,
+};
 use hawker_trust::sanctions::SanctionLevel;
 
 /// A complaint as filed: against a show, a product or a seller, perhaps about an order.
@@ -37,7 +39,7 @@ pub struct ComplaintVerdict {
 /// What a complaint's decision did.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Resolution {
-    pub sanction: Option<&'static str>,
+    pub sanction: Option<SanctionLevel>,
     pub refunded: bool,
 }
 
@@ -120,17 +122,17 @@ impl Shop {
             p.urgent_complaint_deadline_hours,
         );
         store
-            .file_complaint(
-                reporter.id,
-                target.as_str(),
-                f.target_id,
+            .file_complaint(&NewComplaint {
+                reporter: reporter.id,
+                target,
+                target_id: f.target_id,
                 subject,
-                f.order,
-                reason.as_str(),
-                f.details.trim(),
-                UnixMillis(due),
-                now,
-            )
+                order: f.order,
+                reason,
+                details: f.details.trim(),
+                deadline: UnixMillis(due),
+                at: now,
+            })
             .await
             .map_err(ShopError::Storage)
     }
@@ -169,13 +171,7 @@ impl Shop {
         let now = UnixMillis::now();
         if !self
             .store
-            .resolve_complaint(
-                id,
-                if v.uphold { "upheld" } else { "dismissed" },
-                outcome,
-                ops.id,
-                now,
-            )
+            .resolve_complaint(id, ComplaintState::decided(v.uphold), outcome, ops.id, now)
             .await
             .map_err(ShopError::Storage)?
         {
@@ -204,7 +200,6 @@ impl Shop {
         };
         if v.uphold {
             if let Some(subject) = c.subject_account {
-                let subject = AccountId(subject);
                 let level = match v.sanction.as_deref() {
                     Some(s) => SanctionLevel::parse(s)
                         .ok_or_else(|| invalid("sanction", "a ladder rung"))?,
@@ -223,7 +218,7 @@ impl Shop {
                     now,
                 )
                 .await?;
-                done.sanction = Some(level.as_str());
+                done.sanction = Some(level);
             }
             if v.refund {
                 if let Some(order) = c.order {
@@ -277,7 +272,7 @@ impl Shop {
             .await
             .map_err(ShopError::Storage)?
             .ok_or(ShopError::NotFound("claim"))?;
-        if c.state != "open" {
+        if c.state != GuardianClaimState::Open {
             return Err(ShopError::State {
                 code: "already_decided",
                 detail: "the claim was already decided".into(),
@@ -291,7 +286,7 @@ impl Shop {
         if d.approve {
             for g in self
                 .store
-                .gifts_of_payer(AccountId(c.minor), 10_000)
+                .gifts_of_payer(c.minor, 10_000)
                 .await
                 .map_err(ShopError::Storage)?
             {
@@ -303,7 +298,7 @@ impl Shop {
                     coins += r.gift.coins;
                 }
             }
-            self.guard.set_minor_mode(AccountId(c.minor), true).await?;
+            self.guard.set_minor_mode(c.minor, true).await?;
         }
         self.store
             .decide_guardian_claim(id, d.approve, d.reason.as_deref(), coins, ops.id, now)

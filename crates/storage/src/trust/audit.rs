@@ -49,7 +49,7 @@ impl AuditStore for SqlStore {
             .map(|r| {
                 Ok(AuditEntry {
                     id: r.try_get(0)?,
-                    actor: r.try_get(1)?,
+                    actor: account_opt(r, 1)?,
                     action: r.try_get(2)?,
                     subject: r.try_get(3)?,
                     detail: r.try_get(4)?,

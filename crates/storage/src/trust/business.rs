@@ -5,20 +5,24 @@ use super::*;
 #[async_trait]
 pub trait BusinessStore: Send + Sync {
     async fn submit_business(&self, b: &BusinessProfile) -> Result<()>;
-    async fn business_profile(&self, org: i64) -> Result<Option<BusinessProfile>>;
-    async fn business_profiles(&self, state: &str, limit: i64) -> Result<Vec<BusinessProfile>>;
+    async fn business_profile(&self, org: OrgId) -> Result<Option<BusinessProfile>>;
+    async fn business_profiles(
+        &self,
+        state: ReviewState,
+        limit: i64,
+    ) -> Result<Vec<BusinessProfile>>;
     async fn review_business(
         &self,
-        org: i64,
+        org: OrgId,
         approve: bool,
         reason: Option<&str>,
         reviewer: AccountId,
         at: UnixMillis,
     ) -> Result<bool>;
     /// When the organisation was first found over the KYB thresholds (recorded now if never).
-    async fn kyb_notice(&self, org: i64, duty: &str, now: UnixMillis) -> Result<i64>;
+    async fn kyb_notice(&self, org: OrgId, duty: KybDuty, now: UnixMillis) -> Result<i64>;
     /// Paid-or-later orders of an organisation since `since`: (count, sum of totals).
-    async fn org_sales_since(&self, org: i64, since: UnixMillis) -> Result<(i64, i64)>;
+    async fn org_sales_since(&self, org: OrgId, since: UnixMillis) -> Result<(i64, i64)>;
 }
 
 #[async_trait]
@@ -44,7 +48,7 @@ impl BusinessStore for SqlStore {
         Ok(())
     }
 
-    async fn business_profile(&self, org: i64) -> Result<Option<BusinessProfile>> {
+    async fn business_profile(&self, org: OrgId) -> Result<Option<BusinessProfile>> {
         let r = sqlx::query(&format!(
             "SELECT {BIZ_COLS} FROM business_profiles WHERE org_id = $1"
         ))
@@ -54,11 +58,15 @@ impl BusinessStore for SqlStore {
         r.as_ref().map(biz_from).transpose()
     }
 
-    async fn business_profiles(&self, state: &str, limit: i64) -> Result<Vec<BusinessProfile>> {
+    async fn business_profiles(
+        &self,
+        state: ReviewState,
+        limit: i64,
+    ) -> Result<Vec<BusinessProfile>> {
         let rows = sqlx::query(&format!(
             "SELECT {BIZ_COLS} FROM business_profiles WHERE state = $1 ORDER BY submitted_at LIMIT $2"
         ))
-        .bind(state)
+        .bind(state.as_str())
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
@@ -67,7 +75,7 @@ impl BusinessStore for SqlStore {
 
     async fn review_business(
         &self,
-        org: i64,
+        org: OrgId,
         approve: bool,
         reason: Option<&str>,
         reviewer: AccountId,
@@ -76,7 +84,7 @@ impl BusinessStore for SqlStore {
         let n = sqlx::query(
             "UPDATE business_profiles SET state = $1, reason = $2, reviewer_id = $3, reviewed_at = $4 WHERE org_id = $5 AND state = 'submitted'",
         )
-        .bind(if approve { "approved" } else { "rejected" })
+        .bind(ReviewState::decided(approve).as_str())
         .bind(reason)
         .bind(reviewer.0)
         .bind(at.0)
@@ -87,12 +95,12 @@ impl BusinessStore for SqlStore {
         Ok(n == 1)
     }
 
-    async fn kyb_notice(&self, org: i64, duty: &str, now: UnixMillis) -> Result<i64> {
+    async fn kyb_notice(&self, org: OrgId, duty: KybDuty, now: UnixMillis) -> Result<i64> {
         sqlx::query(
             "INSERT INTO kyb_notices (org_id, duty, noticed_at) VALUES ($1, $2, $3) ON CONFLICT (org_id) DO NOTHING",
         )
         .bind(org)
-        .bind(duty)
+        .bind(duty.as_str())
         .bind(now.0)
         .execute(self.pool())
         .await
@@ -104,7 +112,7 @@ impl BusinessStore for SqlStore {
         Ok(r.try_get(0)?)
     }
 
-    async fn org_sales_since(&self, org: i64, since: UnixMillis) -> Result<(i64, i64)> {
+    async fn org_sales_since(&self, org: OrgId, since: UnixMillis) -> Result<(i64, i64)> {
         let r = sqlx::query(
             "SELECT COUNT(*), CAST(COALESCE(SUM(total_minor), 0) AS BIGINT) FROM orders WHERE org_id = $1 AND created_at >= $2 \
              AND state NOT IN ('created', 'expired', 'cancelled', 'refunded')",

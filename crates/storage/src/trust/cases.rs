@@ -4,26 +4,15 @@ use super::*;
 
 #[async_trait]
 pub trait CaseStore: Send + Sync {
-    #[allow(clippy::too_many_arguments)]
-    async fn file_complaint(
-        &self,
-        reporter: AccountId,
-        target_kind: &str,
-        target_id: i64,
-        subject: Option<AccountId>,
-        order: Option<i64>,
-        reason: &str,
-        details: &str,
-        deadline: UnixMillis,
-        at: UnixMillis,
-    ) -> Result<Complaint>;
+    async fn file_complaint(&self, c: &NewComplaint<'_>) -> Result<Complaint>;
     async fn complaint(&self, id: i64) -> Result<Option<Complaint>>;
     /// Complaints in a state, earliest deadline first.
-    async fn complaints(&self, state: &str, limit: i64) -> Result<Vec<Complaint>>;
+    async fn complaints(&self, state: ComplaintState, limit: i64) -> Result<Vec<Complaint>>;
+    /// Decides an open complaint (`state`: upheld or dismissed). False when it was not open.
     async fn resolve_complaint(
         &self,
         id: i64,
-        state: &str,
+        state: ComplaintState,
         outcome: &str,
         actor: AccountId,
         at: UnixMillis,
@@ -38,7 +27,11 @@ pub trait CaseStore: Send + Sync {
         at: UnixMillis,
     ) -> Result<GuardianClaim>;
     async fn guardian_claim(&self, id: i64) -> Result<Option<GuardianClaim>>;
-    async fn guardian_claims(&self, state: &str, limit: i64) -> Result<Vec<GuardianClaim>>;
+    async fn guardian_claims(
+        &self,
+        state: GuardianClaimState,
+        limit: i64,
+    ) -> Result<Vec<GuardianClaim>>;
     async fn decide_guardian_claim(
         &self,
         id: i64,
@@ -54,31 +47,20 @@ pub trait CaseStore: Send + Sync {
 
 #[async_trait]
 impl CaseStore for SqlStore {
-    async fn file_complaint(
-        &self,
-        reporter: AccountId,
-        target_kind: &str,
-        target_id: i64,
-        subject: Option<AccountId>,
-        order: Option<i64>,
-        reason: &str,
-        details: &str,
-        deadline: UnixMillis,
-        at: UnixMillis,
-    ) -> Result<Complaint> {
+    async fn file_complaint(&self, c: &NewComplaint<'_>) -> Result<Complaint> {
         let r = sqlx::query(&format!(
             "INSERT INTO complaints (reporter_id, target_kind, target_id, subject_account_id, order_id, reason, details, state, deadline_at, created_at) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, 'open', $8, $9) RETURNING {COMPLAINT_COLS}"
         ))
-        .bind(reporter.0)
-        .bind(target_kind)
-        .bind(target_id)
-        .bind(subject.map(|s| s.0))
-        .bind(order)
-        .bind(reason)
-        .bind(details)
-        .bind(deadline.0)
-        .bind(at.0)
+        .bind(c.reporter.0)
+        .bind(c.target.as_str())
+        .bind(c.target_id)
+        .bind(c.subject.map(|s| s.0))
+        .bind(c.order)
+        .bind(c.reason.as_str())
+        .bind(c.details)
+        .bind(c.deadline.0)
+        .bind(c.at.0)
         .fetch_one(self.pool())
         .await
         .map_err(|e| classify(e, "complaint", "account"))?;
@@ -95,11 +77,11 @@ impl CaseStore for SqlStore {
         r.as_ref().map(complaint_from).transpose()
     }
 
-    async fn complaints(&self, state: &str, limit: i64) -> Result<Vec<Complaint>> {
+    async fn complaints(&self, state: ComplaintState, limit: i64) -> Result<Vec<Complaint>> {
         let rows = sqlx::query(&format!(
             "SELECT {COMPLAINT_COLS} FROM complaints WHERE state = $1 ORDER BY deadline_at, id LIMIT $2"
         ))
-        .bind(state)
+        .bind(state.as_str())
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
@@ -109,7 +91,7 @@ impl CaseStore for SqlStore {
     async fn resolve_complaint(
         &self,
         id: i64,
-        state: &str,
+        state: ComplaintState,
         outcome: &str,
         actor: AccountId,
         at: UnixMillis,
@@ -117,7 +99,7 @@ impl CaseStore for SqlStore {
         let n = sqlx::query(
             "UPDATE complaints SET state = $1, outcome = $2, resolved_by = $3, resolved_at = $4 WHERE id = $5 AND state = 'open'",
         )
-        .bind(state)
+        .bind(state.as_str())
         .bind(outcome)
         .bind(actor.0)
         .bind(at.0)
@@ -169,11 +151,15 @@ impl CaseStore for SqlStore {
         r.as_ref().map(claim_from).transpose()
     }
 
-    async fn guardian_claims(&self, state: &str, limit: i64) -> Result<Vec<GuardianClaim>> {
+    async fn guardian_claims(
+        &self,
+        state: GuardianClaimState,
+        limit: i64,
+    ) -> Result<Vec<GuardianClaim>> {
         let rows = sqlx::query(&format!(
             "SELECT {CLAIM_COLS} FROM guardian_claims WHERE state = $1 ORDER BY created_at, id LIMIT $2"
         ))
-        .bind(state)
+        .bind(state.as_str())
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
@@ -192,7 +178,7 @@ impl CaseStore for SqlStore {
         let n = sqlx::query(
             "UPDATE guardian_claims SET state = $1, reason = $2, refunded_coins = $3, reviewer_id = $4, reviewed_at = $5 WHERE id = $6 AND state = 'open'",
         )
-        .bind(if approve { "approved" } else { "rejected" })
+        .bind(GuardianClaimState::decided(approve).as_str())
         .bind(reason)
         .bind(refunded_coins)
         .bind(reviewer.0)

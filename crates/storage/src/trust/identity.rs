@@ -8,7 +8,7 @@ pub trait IdentityStore: Send + Sync {
     async fn identity_check(&self, id: i64) -> Result<Option<IdentityCheck>>;
     async fn latest_identity(&self, account: AccountId) -> Result<Option<IdentityCheck>>;
     /// Checks in a state, oldest first (the review queue).
-    async fn identity_checks(&self, state: &str, limit: i64) -> Result<Vec<IdentityCheck>>;
+    async fn identity_checks(&self, state: ReviewState, limit: i64) -> Result<Vec<IdentityCheck>>;
     /// Decides a submitted check; an approval also fills the account's trust profile. False
     /// when the check was not waiting for review.
     async fn review_identity(
@@ -20,11 +20,14 @@ pub trait IdentityStore: Send + Sync {
         at: UnixMillis,
     ) -> Result<bool>;
     /// Accounts whose approved identity has this hash.
-    async fn accounts_with_identity(&self, id_hash: &str) -> Result<Vec<i64>>;
+    async fn accounts_with_identity(&self, id_hash: &str) -> Result<Vec<AccountId>>;
     async fn trust_profile(&self, account: AccountId) -> Result<TrustProfile>;
     /// Accounts that may be minors: in minor mode, or verified with a date of birth after
     /// `born_after` (`YYYY-MM-DD`): (account, date of birth if verified, minor mode).
-    async fn minor_candidates(&self, born_after: &str) -> Result<Vec<(i64, Option<String>, bool)>>;
+    async fn minor_candidates(
+        &self,
+        born_after: &str,
+    ) -> Result<Vec<(AccountId, Option<String>, bool)>>;
     async fn set_training_passed(&self, account: AccountId, at: UnixMillis) -> Result<()>;
     async fn set_broadcast_check(&self, account: AccountId, at: UnixMillis) -> Result<()>;
     async fn set_minor_mode(&self, account: AccountId, on: bool) -> Result<()>;
@@ -74,11 +77,11 @@ impl IdentityStore for SqlStore {
         r.as_ref().map(check_from).transpose()
     }
 
-    async fn identity_checks(&self, state: &str, limit: i64) -> Result<Vec<IdentityCheck>> {
+    async fn identity_checks(&self, state: ReviewState, limit: i64) -> Result<Vec<IdentityCheck>> {
         let rows = sqlx::query(&format!(
             "SELECT {CHECK_COLS} FROM identity_checks WHERE state = $1 ORDER BY submitted_at, id LIMIT $2"
         ))
-        .bind(state)
+        .bind(state.as_str())
         .bind(limit)
         .fetch_all(self.pool())
         .await?;
@@ -98,7 +101,7 @@ impl IdentityStore for SqlStore {
             "UPDATE identity_checks SET state = $1, reason = $2, reviewer_id = $3, reviewed_at = $4 \
              WHERE id = $5 AND state = 'submitted' RETURNING {CHECK_COLS}"
         ))
-        .bind(if approve { "approved" } else { "rejected" })
+        .bind(ReviewState::decided(approve).as_str())
         .bind(reason)
         .bind(reviewer.0)
         .bind(at.0)
@@ -114,7 +117,7 @@ impl IdentityStore for SqlStore {
                 "INSERT INTO trust_profiles (account_id, birth_date, id_hash, guardian_consent, verified_at) VALUES ($1, $2, $3, $4, $5) \
                  ON CONFLICT (account_id) DO UPDATE SET birth_date = excluded.birth_date, id_hash = excluded.id_hash, guardian_consent = excluded.guardian_consent, verified_at = excluded.verified_at",
             )
-            .bind(c.account)
+            .bind(c.account.0)
             .bind(&c.birth_date)
             .bind(&c.id_hash)
             .bind(c.guardian_consent as i64)
@@ -126,12 +129,12 @@ impl IdentityStore for SqlStore {
         Ok(true)
     }
 
-    async fn accounts_with_identity(&self, id_hash: &str) -> Result<Vec<i64>> {
+    async fn accounts_with_identity(&self, id_hash: &str) -> Result<Vec<AccountId>> {
         let rows = sqlx::query("SELECT account_id FROM trust_profiles WHERE id_hash = $1")
             .bind(id_hash)
             .fetch_all(self.pool())
             .await?;
-        rows.iter().map(|r| Ok(r.try_get(0)?)).collect()
+        rows.iter().map(|r| Ok(AccountId(r.try_get(0)?))).collect()
     }
 
     async fn trust_profile(&self, account: AccountId) -> Result<TrustProfile> {
@@ -155,7 +158,10 @@ impl IdentityStore for SqlStore {
         })
     }
 
-    async fn minor_candidates(&self, born_after: &str) -> Result<Vec<(i64, Option<String>, bool)>> {
+    async fn minor_candidates(
+        &self,
+        born_after: &str,
+    ) -> Result<Vec<(AccountId, Option<String>, bool)>> {
         let rows = sqlx::query(
             "SELECT account_id, CASE WHEN verified_at IS NULL THEN NULL ELSE birth_date END, minor_mode FROM trust_profiles \
              WHERE minor_mode <> 0 OR (verified_at IS NOT NULL AND birth_date > $1)",
@@ -164,7 +170,13 @@ impl IdentityStore for SqlStore {
         .fetch_all(self.pool())
         .await?;
         rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get::<i64, _>(2)? != 0)))
+            .map(|r| {
+                Ok((
+                    AccountId(r.try_get(0)?),
+                    r.try_get(1)?,
+                    r.try_get::<i64, _>(2)? != 0,
+                ))
+            })
             .collect()
     }
 

@@ -25,7 +25,7 @@ pub trait RiskStore: Send + Sync {
     async fn review_assessment(
         &self,
         show: ShowId,
-        state: &str,
+        verdict: RiskVerdict,
         actor: AccountId,
         at: UnixMillis,
     ) -> Result<bool>;
@@ -50,10 +50,10 @@ impl RiskStore for SqlStore {
             .map(|r| {
                 Ok(ShowOrderRow {
                     order: r.try_get(0)?,
-                    buyer: r.try_get(1)?,
+                    buyer: AccountId(r.try_get(1)?),
                     org: r.try_get(2)?,
                     total_minor: r.try_get(3)?,
-                    state: r.try_get(4)?,
+                    state: named(r, 4, "order state", OrderState::parse)?,
                     updated_at: r.try_get(5)?,
                 })
             })
@@ -80,7 +80,14 @@ impl RiskStore for SqlStore {
         .bind(score_bps)
         .bind(hold as i64)
         .bind(signals)
-        .bind(if hold || !flags.is_empty() { "open" } else { "clear" })
+        .bind(
+            if hold || !flags.is_empty() {
+                RiskState::Open
+            } else {
+                RiskState::Clear
+            }
+            .as_str(),
+        )
         .bind(at.0)
         .execute(&mut *tx)
         .await
@@ -90,8 +97,8 @@ impl RiskStore for SqlStore {
                 "INSERT INTO risk_flags (order_id, show_id, buyer_id, why, state, flagged_at) VALUES ($1, $2, $3, $4, 'open', $5) ON CONFLICT (order_id) DO NOTHING",
             )
             .bind(f.order)
-            .bind(f.show)
-            .bind(f.buyer)
+            .bind(f.show.0)
+            .bind(f.buyer.0)
             .bind(&f.why)
             .bind(at.0)
             .execute(&mut *tx)
@@ -133,10 +140,10 @@ impl RiskStore for SqlStore {
             .map(|r| {
                 Ok(RiskFlag {
                     order: r.try_get(0)?,
-                    show: r.try_get(1)?,
-                    buyer: r.try_get(2)?,
+                    show: ShowId(r.try_get(1)?),
+                    buyer: AccountId(r.try_get(2)?),
                     why: r.try_get(3)?,
-                    state: r.try_get(4)?,
+                    state: named(r, 4, "risk flag state", RiskState::parse)?,
                 })
             })
             .collect()
@@ -145,10 +152,11 @@ impl RiskStore for SqlStore {
     async fn review_assessment(
         &self,
         show: ShowId,
-        state: &str,
+        verdict: RiskVerdict,
         actor: AccountId,
         at: UnixMillis,
     ) -> Result<bool> {
+        let state = verdict.state().as_str();
         let mut tx = self.write_tx().await?;
         let n = sqlx::query(
             "UPDATE risk_assessments SET state = $1, reviewed_by = $2, reviewed_at = $3 WHERE show_id = $4",

@@ -7,7 +7,7 @@ pub trait SanctionStore: Send + Sync {
     async fn add_sanction(
         &self,
         account: AccountId,
-        level: &str,
+        level: SanctionLevel,
         reason: &str,
         until: Option<UnixMillis>,
         actor: Option<AccountId>,
@@ -18,29 +18,35 @@ pub trait SanctionStore: Send + Sync {
     async fn lift_sanction(&self, id: i64, at: UnixMillis) -> Result<bool>;
     async fn blacklist(
         &self,
-        kind: &str,
+        kind: BlacklistKind,
         value_hash: &str,
         account: Option<AccountId>,
         reason: &str,
         at: UnixMillis,
     ) -> Result<()>;
     /// The first of `values` (kind, hash) that is blacklisted.
-    async fn blacklisted(&self, values: &[(String, String)]) -> Result<Option<(String, String)>>;
+    async fn blacklisted(
+        &self,
+        values: &[(BlacklistKind, String)],
+    ) -> Result<Option<(BlacklistKind, String)>>;
     /// Remembers that an account was seen with an attribute value (already a keyed hash).
     async fn record_signal(
         &self,
         account: AccountId,
-        kind: &str,
+        kind: LinkKind,
         value_hash: &str,
         at: UnixMillis,
     ) -> Result<()>;
     /// Every attribute value of these accounts: (account, kind, hash).
-    async fn signals_of(&self, accounts: &[i64]) -> Result<Vec<(i64, String, String)>>;
+    async fn signals_of(
+        &self,
+        accounts: &[AccountId],
+    ) -> Result<Vec<(AccountId, LinkKind, String)>>;
     /// For each (kind, value hash): how many accounts on the platform were seen with it.
     async fn signal_popularity(
         &self,
-        values: &[(String, String)],
-    ) -> Result<Vec<(String, String, i64)>>;
+        values: &[(LinkKind, String)],
+    ) -> Result<Vec<(LinkKind, String, i64)>>;
 }
 
 #[async_trait]
@@ -48,7 +54,7 @@ impl SanctionStore for SqlStore {
     async fn add_sanction(
         &self,
         account: AccountId,
-        level: &str,
+        level: SanctionLevel,
         reason: &str,
         until: Option<UnixMillis>,
         actor: Option<AccountId>,
@@ -58,7 +64,7 @@ impl SanctionStore for SqlStore {
             "INSERT INTO account_sanctions (account_id, level, reason, until_at, actor_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
         )
         .bind(account.0)
-        .bind(level)
+        .bind(level.as_str())
         .bind(reason)
         .bind(until.map(|u| u.0))
         .bind(actor.map(|a| a.0))
@@ -103,7 +109,7 @@ impl SanctionStore for SqlStore {
 
     async fn blacklist(
         &self,
-        kind: &str,
+        kind: BlacklistKind,
         value_hash: &str,
         account: Option<AccountId>,
         reason: &str,
@@ -112,7 +118,7 @@ impl SanctionStore for SqlStore {
         sqlx::query(
             "INSERT INTO blacklist (kind, value_hash, account_id, reason, created_at) VALUES ($1, $2, $3, $4, $5) ON CONFLICT (kind, value_hash) DO NOTHING",
         )
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(value_hash)
         .bind(account.map(|a| a.0))
         .bind(reason)
@@ -122,15 +128,18 @@ impl SanctionStore for SqlStore {
         Ok(())
     }
 
-    async fn blacklisted(&self, values: &[(String, String)]) -> Result<Option<(String, String)>> {
+    async fn blacklisted(
+        &self,
+        values: &[(BlacklistKind, String)],
+    ) -> Result<Option<(BlacklistKind, String)>> {
         for (k, v) in values {
             let hit = sqlx::query("SELECT 1 FROM blacklist WHERE kind = $1 AND value_hash = $2")
-                .bind(k)
+                .bind(k.as_str())
                 .bind(v)
                 .fetch_optional(self.pool())
                 .await?;
             if hit.is_some() {
-                return Ok(Some((k.clone(), v.clone())));
+                return Ok(Some((*k, v.clone())));
             }
         }
         Ok(None)
@@ -139,7 +148,7 @@ impl SanctionStore for SqlStore {
     async fn record_signal(
         &self,
         account: AccountId,
-        kind: &str,
+        kind: LinkKind,
         value_hash: &str,
         at: UnixMillis,
     ) -> Result<()> {
@@ -148,7 +157,7 @@ impl SanctionStore for SqlStore {
              ON CONFLICT (account_id, kind, value_hash) DO UPDATE SET last_seen = excluded.last_seen",
         )
         .bind(account.0)
-        .bind(kind)
+        .bind(kind.as_str())
         .bind(value_hash)
         .bind(at.0)
         .execute(self.pool())
@@ -159,8 +168,8 @@ impl SanctionStore for SqlStore {
 
     async fn signal_popularity(
         &self,
-        values: &[(String, String)],
-    ) -> Result<Vec<(String, String, i64)>> {
+        values: &[(LinkKind, String)],
+    ) -> Result<Vec<(LinkKind, String, i64)>> {
         let mut out = Vec::new();
         for chunk in values.chunks(500) {
             let sql = format!(
@@ -172,16 +181,21 @@ impl SanctionStore for SqlStore {
                 q = q.bind(v.as_str());
             }
             for r in q.fetch_all(self.pool()).await? {
-                let (k, v): (String, String) = (r.try_get(0)?, r.try_get(1)?);
-                if chunk.iter().any(|(ck, cv)| *ck == k && *cv == v) {
-                    out.push((k, v, r.try_get(2)?));
+                // A value of a kind asked about: other kinds sharing a hash are not counted.
+                let k: String = r.try_get(0)?;
+                let v: String = r.try_get(1)?;
+                if let Some((ck, _)) = chunk.iter().find(|(ck, cv)| ck.as_str() == k && *cv == v) {
+                    out.push((*ck, v, r.try_get(2)?));
                 }
             }
         }
         Ok(out)
     }
 
-    async fn signals_of(&self, accounts: &[i64]) -> Result<Vec<(i64, String, String)>> {
+    async fn signals_of(
+        &self,
+        accounts: &[AccountId],
+    ) -> Result<Vec<(AccountId, LinkKind, String)>> {
         let mut out = Vec::new();
         for chunk in accounts.chunks(500) {
             let sql = format!(
@@ -190,10 +204,14 @@ impl SanctionStore for SqlStore {
             );
             let mut q = sqlx::query(&sql);
             for a in chunk {
-                q = q.bind(*a);
+                q = q.bind(a.0);
             }
             for r in q.fetch_all(self.pool()).await? {
-                out.push((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?));
+                out.push((
+                    AccountId(r.try_get(0)?),
+                    named(&r, 1, "signal kind", LinkKind::parse)?,
+                    r.try_get(2)?,
+                ));
             }
         }
         Ok(out)
