@@ -1,13 +1,15 @@
-//! What the shop tells the live room: remaining stock of a running flash sale and real
-//! purchases. Called from the flash engine's single writer, so it never waits: each update is
-//! handed to a task, and stock updates are thinned to a few per second per sale (the last one,
-//! and a sell-out, always go through).
+//! What the shop tells the live room: remaining stock of a running flash sale, real purchases,
+//! the pinned products' cards and the paid-promotion label. Sales and purchases are told from
+//! the flash engine's single writer, so they never wait: each update is handed to a task, and
+//! stock updates are thinned to a few per second per sale (the last one, and a sell-out, always
+//! go through). Pins and labels are awaited by the shop's showcase workflow.
 
-use hawker_domain::{AccountId, Money, UnixMillis};
+use hawker_commerce::disclosure::DisclosureRules;
+use hawker_domain::{AccountId, Channel, Money, UnixMillis};
 use hawker_hub::RoomHub;
-use hawker_room::protocol::SaleState;
+use hawker_room::protocol::{PinnedProduct, SaleState};
 use hawker_room::room::StateChange;
-use hawker_shop::ShopEvents;
+use hawker_shop::{Hook, PinnedCard, ShopEvents};
 use hawker_storage::shop::{FlashSale, Order};
 use hawker_storage::Store;
 use parking_lot::Mutex;
@@ -72,7 +74,48 @@ pub async fn announce_sale(
         .map_err(|e| e.to_string())
 }
 
+/// A pinned card as the room and the pin API show it.
+pub fn pinned_product(c: &PinnedCard) -> PinnedProduct {
+    PinnedProduct {
+        product_id: c.product,
+        title: c.title.clone(),
+        price: c.price.to_string(),
+        seller: c.seller.clone(),
+        image_url: c.image.map(|id| format!("/media/images/{id}")),
+        sponsored: c.disclosure.paid_promotion,
+        paid_promotion: c.disclosure.paid_promotion,
+        label: c.disclosure.label.clone(),
+        host_used: c.disclosure.host_used,
+        attestation: c.disclosure.attestation.clone(),
+    }
+}
+
 impl ShopEvents for RoomShopEvents {
+    fn pinned(&self, channel: &Channel, cards: &[PinnedCard]) -> Hook<Result<(), String>> {
+        let (rooms, channel) = (self.rooms.clone(), channel.clone());
+        let pinned = cards.iter().map(pinned_product).collect();
+        Box::pin(async move {
+            rooms
+                .set_state(&channel, StateChange::Pinned(pinned))
+                .await
+                .map_err(|e| e.to_string())
+        })
+    }
+
+    fn paid_label(
+        &self,
+        channel: &Channel,
+        rules: &DisclosureRules,
+        title: &str,
+        seller: &str,
+    ) -> Hook<()> {
+        let (rooms, channel, rules) = (self.rooms.clone(), channel.clone(), rules.clone());
+        let (title, seller) = (title.to_string(), seller.to_string());
+        Box::pin(async move {
+            crate::paid_labels::announce(&rooms, &channel, &rules, &title, &seller).await;
+        })
+    }
+
     fn sale_remaining(&self, sale: &FlashSale, remaining: i64) {
         let now = Instant::now();
         let mut last = self.last.lock();

@@ -9,6 +9,7 @@ mod service;
 
 pub use service::{
     BuyerAction, CheckoutItem, CheckoutRequest, ComplaintFiling, ComplaintVerdict, CouponAction,
-    DrawRequest, GuardianDecision, MerchantAction, NewCoupon, NewSaleRequest, NewSlotRequest,
-    Resolution, Shop, ShopConfig, ShopError, ShopEvents, MAX_CLAIM_PHOTOS,
+    DrawRequest, EntryDisclosure, GuardianDecision, Hook, MerchantAction, NewCoupon,
+    NewSaleRequest, NewSlotRequest, PinnedCard, Resolution, Shelf, ShelfCard, ShelfEntry, Shop,
+    ShopConfig, ShopError, ShopEvents, MAX_CLAIM_PHOTOS,
 };

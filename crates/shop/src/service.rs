@@ -5,13 +5,14 @@ use crate::flash::{BuyResult, EngineError, FlashEngine, SaleListing};
 use crate::payments::{PaymentError, PaymentProvider, PaymentStatus};
 use hawker_commerce::catalog::ReturnClass;
 use hawker_commerce::coupon::{CouponContext, CouponError};
+use hawker_commerce::disclosure::DisclosureRules;
 use hawker_commerce::flash::BuyRefusal;
 use hawker_commerce::ids::OrderIdGen;
 use hawker_commerce::law::{LawProfile, ReturnRefusal};
 use hawker_commerce::order::{next_state, ActorKind, OrderError, OrderState, Transition};
 use hawker_commerce::org::OrgRole;
 use hawker_commerce::pricing::{check_reference, MisleadingReference};
-use hawker_domain::{Account, ChannelId, Money, Role, ShowId, UnixMillis};
+use hawker_domain::{Account, Channel, ChannelId, Money, Role, Show, ShowId, UnixMillis};
 use hawker_storage::shop::{
     FlashSale, FlashSaleId, NewFlashSale, NewOrder, Order, OrderId, OrderItem, PlaceError,
     TransitionFields,
@@ -30,11 +31,13 @@ mod fulfilment;
 mod gates;
 mod payments;
 mod sales;
+mod showcase;
 pub use cases::{ComplaintFiling, ComplaintVerdict, GuardianDecision, Resolution};
 pub use coupons::{CouponAction, NewCoupon};
 pub use defects::MAX_CLAIM_PHOTOS;
 pub use draws::DrawRequest;
 pub use gates::NewSlotRequest;
+pub use showcase::{EntryDisclosure, PinnedCard, Shelf, ShelfCard, ShelfEntry};
 
 #[derive(Debug, Clone)]
 pub struct ShopConfig {
@@ -49,10 +52,24 @@ pub struct ShopConfig {
     pub banned_claims: Vec<String>,
 }
 
+/// A hook's work, handed back for the shop to await.
+pub type Hook<T> = std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send>>;
+
 /// What the rest of the platform hears from the shop (the live room shows it).
 pub trait ShopEvents: Send + Sync + 'static {
     fn sale_remaining(&self, sale: &FlashSale, remaining: i64);
     fn order_paid(&self, order: &Order);
+    /// The products pinned in the channel's room now, newest first. Awaited, so the answer
+    /// to a pin follows the room's state (and two quick changes arrive in order).
+    fn pinned(&self, channel: &Channel, cards: &[PinnedCard]) -> Hook<Result<(), String>>;
+    /// The paid-promotion label, said in the channel's room now.
+    fn paid_label(
+        &self,
+        channel: &Channel,
+        rules: &DisclosureRules,
+        title: &str,
+        seller: &str,
+    ) -> Hook<()>;
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -103,6 +120,14 @@ pub enum ShopError {
     /// A prize draw the law profile does not allow (its code is the rule's).
     #[error("{detail}")]
     Draw { code: &'static str, detail: String },
+    /// A product in a regulated category shown or pinned without its seller's approved
+    /// credential for that category.
+    #[error("\"{product}\" is in the regulated category {category}: {seller} needs an approved {category} credential before it can be shown or pinned")]
+    CredentialRequired {
+        product: String,
+        category: &'static str,
+        seller: String,
+    },
     /// A step that failed for a reason the caller cannot act on (logged where it happened).
     #[error("{0}")]
     Internal(&'static str),
@@ -313,6 +338,22 @@ impl Shop {
     }
 
     /// Allowed to act for `org` with `pred`?
+    async fn show_and_channel(&self, show: ShowId) -> Result<(Show, Channel), ShopError> {
+        let s = self
+            .store
+            .show(show)
+            .await
+            .map_err(ShopError::Storage)?
+            .ok_or(ShopError::NotFound("show"))?;
+        let c = self
+            .store
+            .channel(s.channel)
+            .await
+            .map_err(ShopError::Storage)?
+            .ok_or(ShopError::NotFound("channel"))?;
+        Ok((s, c))
+    }
+
     pub async fn staff(
         &self,
         who: &Account,

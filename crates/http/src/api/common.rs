@@ -2,13 +2,12 @@
 //! field errors, organisation staff checks, uploads, the show behind a route, the request origin
 //! the risk engine links accounts by, the idempotency key and CSV downloads.
 
-use crate::auth::Caller;
 use crate::problem::{ApiError, ApiResult};
 use crate::AppState;
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use hawker_commerce::org::OrgRole;
-use hawker_domain::{Account, AccountId, Role, ShowId, UnixMillis};
+use hawker_domain::{Account, AccountId, ShowId, UnixMillis};
 use hawker_shop::guard::TrustRefusal;
 use hawker_shop::ShopError;
 use hawker_trust::risk::LinkKind;
@@ -98,6 +97,12 @@ impl From<ShopError> for ApiError {
                 StatusCode::UNPROCESSABLE_ENTITY,
                 code,
                 "The prize draw is not allowed",
+            )
+            .detail(msg),
+            ShopError::CredentialRequired { .. } => ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "credential_required",
+                "An approved credential is required",
             )
             .detail(msg),
             ShopError::Internal(_) => ApiError::internal(),
@@ -200,24 +205,6 @@ pub(crate) async fn show_and_channel(
         .await?
         .ok_or_else(|| ApiError::not_found("channel"))?;
     Ok((s, c))
-}
-
-/// Host, a moderator with the pin right, or a platform admin.
-pub(crate) async fn may_pin(
-    state: &AppState,
-    caller: &Caller,
-    c: &hawker_domain::Channel,
-) -> ApiResult<()> {
-    let me = caller.require()?;
-    if me.id == c.owner || me.role == Role::PlatformAdmin {
-        return Ok(());
-    }
-    match state.store.moderator_rights(c.id, me.id).await? {
-        Some(r) if r.pin => Ok(()),
-        _ => Err(ApiError::forbidden(
-            "the host and moderators with the pin right manage the shelf",
-        )),
-    }
 }
 
 pub(crate) fn idempotency(header: IdempotencyKey, body: Option<String>) -> Option<String> {

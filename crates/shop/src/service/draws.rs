@@ -3,8 +3,8 @@
 
 use super::{invalid, Shop, ShopError};
 use hawker_commerce::draw::{self, DrawTerms, EntryRoute};
+use hawker_domain::UnixMillis;
 use hawker_domain::{Account, AccountId, Channel, Currency, Money, Role, ShowId, ShowState};
-use hawker_domain::{Show, UnixMillis};
 use hawker_storage::disclosure::{Draw, DrawResult, DrawState, EntryOutcome, NewDraw};
 
 /// A draw as the host asks for it.
@@ -52,22 +52,6 @@ fn closed(detail: String) -> ShopError {
 }
 
 impl Shop {
-    async fn show_and_channel(&self, show: ShowId) -> Result<(Show, Channel), ShopError> {
-        let s = self
-            .store
-            .show(show)
-            .await
-            .map_err(ShopError::Storage)?
-            .ok_or(ShopError::NotFound("show"))?;
-        let c = self
-            .store
-            .channel(s.channel)
-            .await
-            .map_err(ShopError::Storage)?
-            .ok_or(ShopError::NotFound("channel"))?;
-        Ok((s, c))
-    }
-
     async fn draw_or_404(&self, id: i64) -> Result<Draw, ShopError> {
         self.store
             .draw(id)

@@ -133,18 +133,7 @@ impl Shop {
                 "guaranteed_gmv_minor above 0; return_cap_bps at most 10000".into(),
             ));
         }
-        let sh = self
-            .store
-            .show(show)
-            .await
-            .map_err(ShopError::Storage)?
-            .ok_or(ShopError::NotFound("show"))?;
-        let c = self
-            .store
-            .channel(sh.channel)
-            .await
-            .map_err(ShopError::Storage)?
-            .ok_or(ShopError::NotFound("channel"))?;
+        let (sh, c) = self.show_and_channel(show).await?;
         // A host under a feature limit (or worse) takes no paid slots.
         let standing = self.guard.standing(c.owner, UnixMillis::now()).await?;
         if !standing.full_features() {
