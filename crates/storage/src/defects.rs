@@ -2,7 +2,7 @@
 //! one transaction: a claim cannot exist without its order held out of completion, and an
 //! order cannot be refunded on a claim that did not move.
 
-use crate::shop::{actor_str, OrderId, OrgId};
+use crate::shop::{step_order, OrderId, OrderStep, OrgId, TransitionFields};
 use crate::sql::corrupt;
 use crate::{Result, SqlStore, StorageError};
 use async_trait::async_trait;
@@ -128,42 +128,34 @@ fn claim_from(r: &AnyRow) -> Result<DefectClaim> {
     })
 }
 
-/// The order's step inside the claim's transaction: compare-and-set on its state, and its
-/// history line. No stock moves: a defect refund leaves the goods with the buyer, and goods
-/// that come back go through the return steps, which restock.
+/// The order's step inside the claim's transaction. No stock moves: a defect refund leaves the
+/// goods with the buyer, and goods that come back go through the return steps, which restock.
 async fn move_order(
     tx: &mut sqlx::Transaction<'_, sqlx::Any>,
     order: OrderId,
     m: &OrderMove,
-    return_reason: Option<&str>,
+    return_reason: Option<String>,
     now: UnixMillis,
 ) -> Result<()> {
-    let r = sqlx::query(
-        "UPDATE orders SET state = $1, updated_at = $2, return_reason = COALESCE($3, return_reason) WHERE id = $4 AND state = $5",
+    let fields = TransitionFields {
+        return_reason,
+        ..Default::default()
+    };
+    step_order(
+        tx,
+        &OrderStep {
+            id: order,
+            from: m.from,
+            to: m.to,
+            actor: m.actor,
+            actor_id: Some(m.actor_id),
+            note: &m.note,
+            fields: &fields,
+            restock: false,
+            now,
+        },
     )
-    .bind(m.to.as_str())
-    .bind(now.0)
-    .bind(return_reason)
-    .bind(order)
-    .bind(m.from.as_str())
-    .execute(&mut **tx)
-    .await?;
-    if r.rows_affected() == 0 {
-        return Err(StorageError::Conflict {
-            entity: "order state",
-        });
-    }
-    sqlx::query("INSERT INTO order_events (order_id, from_state, to_state, actor_kind, actor_id, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-        .bind(order)
-        .bind(m.from.as_str())
-        .bind(m.to.as_str())
-        .bind(actor_str(m.actor))
-        .bind(m.actor_id.0)
-        .bind(&m.note)
-        .bind(now.0)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    .await
 }
 
 impl SqlStore {
@@ -206,7 +198,7 @@ impl DefectStore for SqlStore {
                 actor_id: new.buyer,
                 note: "defect claimed".into(),
             },
-            Some(&reason),
+            Some(reason),
             new.now,
         )
         .await?;

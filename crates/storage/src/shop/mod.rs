@@ -25,6 +25,7 @@ mod showcase;
 pub use catalog::CatalogStore;
 pub use coupons::CouponStore;
 pub use orders::OrderStore;
+pub(crate) use orders::{step_order, OrderStep};
 pub use orgs::OrgStore;
 pub use payments::PaymentStore;
 pub use sales::FlashSaleStore;

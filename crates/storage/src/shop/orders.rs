@@ -233,62 +233,21 @@ impl OrderStore for SqlStore {
     ) -> Result<()> {
         self.materialise_order(id).await?;
         let mut tx = self.write_tx().await?;
-        let r = sqlx::query(
-            "UPDATE orders SET state = $1, updated_at = $2, carrier = COALESCE($3, carrier), tracking = COALESCE($4, tracking), \
-             delivered_at = COALESCE($5, delivered_at), return_reason = COALESCE($6, return_reason) WHERE id = $7 AND state = $8",
+        step_order(
+            &mut tx,
+            &OrderStep {
+                id,
+                from,
+                to,
+                actor,
+                actor_id,
+                note,
+                fields,
+                restock: true,
+                now,
+            },
         )
-        .bind(to.as_str())
-        .bind(now.0)
-        .bind(fields.carrier.as_deref())
-        .bind(fields.tracking.as_deref())
-        .bind(fields.delivered_at.map(|t| t.0))
-        .bind(fields.return_reason.as_deref())
-        .bind(id)
-        .bind(from.as_str())
-        .execute(&mut *tx)
         .await?;
-        if r.rows_affected() == 0 {
-            return Err(StorageError::Conflict {
-                entity: "order state",
-            });
-        }
-        sqlx::query("INSERT INTO order_events (order_id, from_state, to_state, actor_kind, actor_id, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
-            .bind(id)
-            .bind(from.as_str())
-            .bind(to.as_str())
-            .bind(actor_str(actor))
-            .bind(actor_id.map(|a| a.0))
-            .bind(note)
-            .bind(now.0)
-            .execute(&mut *tx)
-            .await?;
-        if from.holds_stock() && !to.holds_stock() {
-            // An ordinary order's items go back on the store's shelf; a flash sale's stock
-            // is its own and the sale engine releases it.
-            sqlx::query(
-                "UPDATE stock SET quantity = quantity + (SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id \
-                 WHERE i.order_id = $1 AND i.sku_id = stock.sku_id AND o.flash_sale_id IS NULL) \
-                 WHERE store_id = (SELECT store_id FROM orders WHERE id = $1) AND sku_id IN (SELECT sku_id FROM order_items WHERE order_id = $1)",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-        }
-        if matches!(to, OrderState::Cancelled | OrderState::Expired) {
-            // An order that never went through gives its coupon back: the campaign's budget
-            // and the buyer's use (the order row keeps its discount and coupon for the record).
-            sqlx::query(
-                "UPDATE coupons SET spent_minor = spent_minor - (SELECT COALESCE(SUM(r.amount_minor), 0) FROM coupon_redemptions r WHERE r.order_id = $1 AND r.coupon_id = coupons.id) \
-                 WHERE id IN (SELECT coupon_id FROM coupon_redemptions WHERE order_id = $1)",
-            )
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
-            sqlx::query("DELETE FROM coupon_redemptions WHERE order_id = $1")
-                .bind(id)
-                .execute(&mut *tx)
-                .await?;
-        }
         tx.commit().await?;
         Ok(())
     }
@@ -308,4 +267,87 @@ impl OrderStore for SqlStore {
             .await?;
         rows.iter().map(order_from).collect()
     }
+}
+
+/// One step of an order, taken inside a caller's transaction.
+pub(crate) struct OrderStep<'a> {
+    pub id: OrderId,
+    pub from: OrderState,
+    pub to: OrderState,
+    pub actor: ActorKind,
+    pub actor_id: Option<AccountId>,
+    pub note: &'a str,
+    pub fields: &'a TransitionFields,
+    /// Leaving the states that hold stock puts an ordinary order's items back on the store's
+    /// shelf. A defect claim's steps do not: a defect refund leaves the goods with the buyer,
+    /// and goods that come back go through the return steps, which restock.
+    pub restock: bool,
+    pub now: UnixMillis,
+}
+
+/// An order's step: compare-and-set on its state (`Conflict` when it is not in `from`), the
+/// fields the step sets, its history line, the stock it gives back (see `restock`), and the
+/// coupon of an order that never went through.
+pub(crate) async fn step_order(
+    tx: &mut sqlx::Transaction<'_, sqlx::Any>,
+    s: &OrderStep<'_>,
+) -> Result<()> {
+    let f = s.fields;
+    let r = sqlx::query(
+        "UPDATE orders SET state = $1, updated_at = $2, carrier = COALESCE($3, carrier), tracking = COALESCE($4, tracking), \
+         delivered_at = COALESCE($5, delivered_at), return_reason = COALESCE($6, return_reason) WHERE id = $7 AND state = $8",
+    )
+    .bind(s.to.as_str())
+    .bind(s.now.0)
+    .bind(f.carrier.as_deref())
+    .bind(f.tracking.as_deref())
+    .bind(f.delivered_at.map(|t| t.0))
+    .bind(f.return_reason.as_deref())
+    .bind(s.id)
+    .bind(s.from.as_str())
+    .execute(&mut **tx)
+    .await?;
+    if r.rows_affected() == 0 {
+        return Err(StorageError::Conflict {
+            entity: "order state",
+        });
+    }
+    sqlx::query("INSERT INTO order_events (order_id, from_state, to_state, actor_kind, actor_id, note, at) VALUES ($1, $2, $3, $4, $5, $6, $7)")
+        .bind(s.id)
+        .bind(s.from.as_str())
+        .bind(s.to.as_str())
+        .bind(actor_str(s.actor))
+        .bind(s.actor_id.map(|a| a.0))
+        .bind(s.note)
+        .bind(s.now.0)
+        .execute(&mut **tx)
+        .await?;
+    if s.restock && s.from.holds_stock() && !s.to.holds_stock() {
+        // An ordinary order's items go back on the store's shelf; a flash sale's stock
+        // is its own and the sale engine releases it.
+        sqlx::query(
+            "UPDATE stock SET quantity = quantity + (SELECT COALESCE(SUM(i.quantity), 0) FROM order_items i JOIN orders o ON o.id = i.order_id \
+             WHERE i.order_id = $1 AND i.sku_id = stock.sku_id AND o.flash_sale_id IS NULL) \
+             WHERE store_id = (SELECT store_id FROM orders WHERE id = $1) AND sku_id IN (SELECT sku_id FROM order_items WHERE order_id = $1)",
+        )
+        .bind(s.id)
+        .execute(&mut **tx)
+        .await?;
+    }
+    if matches!(s.to, OrderState::Cancelled | OrderState::Expired) {
+        // An order that never went through gives its coupon back: the campaign's budget
+        // and the buyer's use (the order row keeps its discount and coupon for the record).
+        sqlx::query(
+            "UPDATE coupons SET spent_minor = spent_minor - (SELECT COALESCE(SUM(r.amount_minor), 0) FROM coupon_redemptions r WHERE r.order_id = $1 AND r.coupon_id = coupons.id) \
+             WHERE id IN (SELECT coupon_id FROM coupon_redemptions WHERE order_id = $1)",
+        )
+        .bind(s.id)
+        .execute(&mut **tx)
+        .await?;
+        sqlx::query("DELETE FROM coupon_redemptions WHERE order_id = $1")
+            .bind(s.id)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
 }
