@@ -137,7 +137,9 @@ impl Webhooks {
         if !self.config.allow_private_targets {
             // Refused now, with the reason, rather than failing every delivery later. Each
             // delivery checks again (a name can come to resolve elsewhere).
-            if let Some(ip) = internal_address_of(&url).await {
+            // Unresolvable now: the deliveries retry and check then.
+            let addrs = resolve(&url).await.map(|(_, a)| a).unwrap_or_default();
+            if let Some(ip) = first_internal(&addrs) {
                 return Err(invalid(
                     "url",
                     format!(
@@ -412,25 +414,13 @@ impl Webhooks {
 
     async fn post(&self, s: &Subscription, d: &Delivery, now: UnixMillis) -> Result<i64, Fault> {
         let url = url::Url::parse(&s.url).map_err(|e| Fault::Final(format!("url: {e}")))?;
-        let host = url
-            .host_str()
-            .ok_or_else(|| Fault::Final("url has no host".into()))?
-            .to_string();
-        let port = url.port_or_known_default().unwrap_or(443);
         // Resolved once and pinned, so the address checked is the address called (a name
         // that resolves elsewhere on the second look cannot reach an internal service).
-        let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
-            .await
-            .map_err(|e| Fault::Retry(format!("resolve {host}: {e}")))?
-            .collect();
-        if addrs.is_empty() {
-            return Err(Fault::Retry(format!("{host} has no address")));
-        }
+        let (host, addrs) = resolve(&url).await?;
         if !self.config.allow_private_targets {
-            if let Some(a) = addrs.iter().find(|a| internal(a.ip())) {
+            if let Some(ip) = first_internal(&addrs) {
                 return Err(Fault::Final(format!(
-                    "{} is an internal address; webhooks go to public ones",
-                    a.ip()
+                    "{ip} is an internal address; webhooks go to public ones"
                 )));
             }
         }
@@ -512,14 +502,31 @@ fn internal(ip: IpAddr) -> bool {
     }
 }
 
-/// The first internal address the URL's host resolves to, if any (none when it does not
-/// resolve now: the deliveries will retry and check again).
-async fn internal_address_of(url: &url::Url) -> Option<IpAddr> {
-    let host = url.host_str()?;
+/// The URL's host (an IPv6 literal without its brackets) and every address it resolves to
+/// now: what a subscription is checked against and a delivery is pinned to. No host can never
+/// work; a failed or empty lookup may work later.
+async fn resolve(url: &url::Url) -> Result<(String, Vec<SocketAddr>), Fault> {
+    let host = url
+        .host_str()
+        .ok_or_else(|| Fault::Final("url has no host".into()))?;
+    let host = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_string();
     let port = url.port_or_known_default().unwrap_or(443);
-    let host = host.trim_start_matches('[').trim_end_matches(']');
-    let addrs = tokio::net::lookup_host((host, port)).await.ok()?;
-    addrs.map(|a| a.ip()).find(|ip| internal(*ip))
+    let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), port))
+        .await
+        .map_err(|e| Fault::Retry(format!("resolve {host}: {e}")))?
+        .collect();
+    if addrs.is_empty() {
+        return Err(Fault::Retry(format!("{host} has no address")));
+    }
+    Ok((host, addrs))
+}
+
+/// The first of these addresses that is internal, if any.
+fn first_internal(addrs: &[SocketAddr]) -> Option<IpAddr> {
+    addrs.iter().map(|a| a.ip()).find(|ip| internal(*ip))
 }
 
 fn check_url(raw: &str) -> Result<url::Url, WebhookError> {
@@ -590,6 +597,20 @@ mod tests {
         for ip in ["93.184.216.34", "2606:2800:220:1::1", "8.8.8.8"] {
             assert!(!internal(ip.parse().unwrap()), "{ip}");
         }
+    }
+
+    #[tokio::test]
+    async fn one_resolution_for_the_check_and_the_call() {
+        let url = url::Url::parse("https://[::1]:8443/hooks").unwrap();
+        let Ok((host, addrs)) = resolve(&url).await else {
+            panic!("an address literal resolves without DNS");
+        };
+        assert_eq!((host.as_str(), addrs.len()), ("::1", 1));
+        assert_eq!(addrs[0].port(), 8443);
+        assert_eq!(first_internal(&addrs), Some("::1".parse().unwrap()));
+        let url = url::Url::parse("https://93.184.216.34/hooks").unwrap();
+        let (_, addrs) = resolve(&url).await.ok().unwrap();
+        assert_eq!((addrs[0].port(), first_internal(&addrs)), (443, None));
     }
 
     #[test]
