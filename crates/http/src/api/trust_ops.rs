@@ -8,7 +8,8 @@
 use super::common::invalid;
 use super::trust::documents_dir;
 use super::trust_views::{
-    audit_json, business_json, check_json, claim_json, complaint_json, flag_json, sanction_json,
+    all, assessment_json, audit_json, business_json, check_json, claim_json, complaint_json,
+    flag_json, sanction_json,
 };
 use crate::auth::Caller;
 use crate::json::ApiJson;
@@ -251,8 +252,7 @@ pub(crate) async fn business_queue(
         Some(s) => state.store.business_profiles(s, 200).await?,
         None => Vec::new(),
     };
-    let list: Vec<Value> = list.iter().map(business_json).collect();
-    Ok(Json(json!({ "profiles": list })))
+    Ok(Json(json!({ "profiles": all(&list, business_json) })))
 }
 
 /// `POST /api/v1/admin/trust/business/{org}/review`
@@ -403,13 +403,7 @@ pub(crate) async fn account_trust(
     let id = AccountId(account);
     let now = UnixMillis::now();
     let status = g.streamer_status(id, now).await?;
-    let sanctions: Vec<Value> = state
-        .store
-        .sanctions_of(id)
-        .await?
-        .iter()
-        .map(sanction_json)
-        .collect();
+    let sanctions = all(&state.store.sanctions_of(id).await?, sanction_json);
     let upheld = state
         .store
         .upheld_complaints_since(id, UnixMillis(now.0 - 90 * 86_400_000))
@@ -656,15 +650,13 @@ pub(crate) async fn risk_queue(
     ops(&caller)?;
     let mut out = Vec::new();
     for a in state.store.assessments(200).await? {
-        let show = state.store.show(a.show).await?;
-        let flags = state.store.risk_flags(a.show).await?;
-        out.push(json!({
-            "show": a.show, "title": show.map(|s| s.title),
-            "score": a.score_bps as f64 / 10_000.0, "hold": a.hold, "state": a.state.as_str(),
-            "signals": serde_json::from_str::<Value>(&a.signals).unwrap_or(Value::Null),
-            "flagged_orders": flags.len(), "assessed_at": a.assessed_at,
-            "reviewed_by": a.reviewed_by, "reviewed_at": a.reviewed_at,
-        }));
+        let mut v = assessment_json(&a);
+        v["title"] = json!(state.store.show(a.show).await?.map(|s| s.title));
+        v["flagged_orders"] = json!(state.store.risk_flags(a.show).await?.len());
+        v["assessed_at"] = json!(a.assessed_at);
+        v["reviewed_by"] = json!(a.reviewed_by);
+        v["reviewed_at"] = json!(a.reviewed_at);
+        out.push(v);
     }
     Ok(Json(json!({ "shows": out })))
 }
@@ -698,19 +690,9 @@ pub(crate) async fn risk_show(
             "signals": [], "flags": [],
         })));
     };
-    let flags: Vec<Value> = state
-        .store
-        .risk_flags(ShowId(show))
-        .await?
-        .iter()
-        .map(flag_json)
-        .collect();
-    Ok(Json(json!({
-        "show": show, "score": a.score_bps as f64 / 10_000.0, "hold": a.hold,
-        "state": a.state.as_str(),
-        "signals": serde_json::from_str::<Value>(&a.signals).unwrap_or(Value::Null),
-        "flags": flags,
-    })))
+    let mut v = assessment_json(&a);
+    v["flags"] = all(&state.store.risk_flags(ShowId(show)).await?, flag_json);
+    Ok(Json(v))
 }
 
 /// `POST /api/v1/admin/trust/risk/{show}/assess`: run the engine now.
@@ -838,12 +820,6 @@ pub(crate) async fn audit_log(
     caller: Caller,
 ) -> ApiResult<Json<Value>> {
     ops(&caller)?;
-    let entries: Vec<Value> = state
-        .store
-        .audit_log(500)
-        .await?
-        .iter()
-        .map(audit_json)
-        .collect();
-    Ok(Json(json!({ "entries": entries })))
+    let entries = state.store.audit_log(500).await?;
+    Ok(Json(json!({ "entries": all(&entries, audit_json) })))
 }

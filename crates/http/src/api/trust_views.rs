@@ -3,7 +3,8 @@
 //! numbers, payout accounts) and document file names never leave the server.
 
 use hawker_storage::trust::{
-    AuditEntry, BusinessProfile, Complaint, GuardianClaim, IdentityCheck, RiskFlag, SanctionRecord,
+    AuditEntry, BusinessProfile, Complaint, GuardianClaim, IdentityCheck, RiskAssessmentRow,
+    RiskFlag, SanctionRecord,
 };
 use serde_json::{json, Value};
 
@@ -54,6 +55,21 @@ pub(crate) fn claim_json(c: &GuardianClaim) -> Value {
         "id": c.id, "claimant": c.claimant, "minor": c.minor, "evidence": c.evidence,
         "state": c.state.as_str(), "reason": c.reason, "refunded_coins": c.refunded_coins,
         "reviewer": c.reviewer, "created_at": c.created_at, "reviewed_at": c.reviewed_at,
+    })
+}
+
+/// Records as a JSON array, each through its view.
+pub(crate) fn all<T>(rows: &[T], view: impl Fn(&T) -> Value) -> Value {
+    Value::Array(rows.iter().map(view).collect())
+}
+
+/// A show's risk assessment: its score, whether it is held, ops' state and the signals with
+/// their evidence.
+pub(crate) fn assessment_json(a: &RiskAssessmentRow) -> Value {
+    json!({
+        "show": a.show, "score": a.score_bps as f64 / 10_000.0, "hold": a.hold,
+        "state": a.state.as_str(),
+        "signals": serde_json::from_str::<Value>(&a.signals).unwrap_or(Value::Null),
     })
 }
 
