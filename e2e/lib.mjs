@@ -4,10 +4,12 @@ import { chromium } from 'playwright-core';
 
 export const CHROMIUM = process.env.HAWKER_CHROMIUM || '/usr/bin/chromium';
 
-export async function launch() {
+/** `extra`: more Chromium flags (the WebRTC tests add the fake camera's). */
+export async function launch(extra = []) {
   return chromium.launch({
     executablePath: CHROMIUM,
     args: [
+      ...extra,
       '--no-sandbox',
       '--disable-gpu',
       '--disable-quic',

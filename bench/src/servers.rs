@@ -70,6 +70,8 @@ impl Hawker {
                 &format!("127.0.0.1:{hp}"),
                 "--rtmp",
                 &format!("127.0.0.1:{rp}"),
+                "--webrtc",
+                &format!("127.0.0.1:{}", free_port()),
             ])
             .env("RUST_LOG", "warn")
             .envs(env.iter().copied())

@@ -3,6 +3,7 @@
 //!
 //! ```text
 //!  RTMP socket ─▶ rtmp_server (one task per publisher)
+//!  WHIP (hawker-rtc) ─▶ Ingest (the same key check and life cycle, frames pushed in)
 //!                    │ authorise key ─▶ PublishAuthority (the app: storage, shows)
 //!                    ▼
 //!               LiveStream (per channel) ── Packager ─▶ LiveWindow ─▶ LL-HLS readers (HTTP)
@@ -15,6 +16,7 @@
 //! EXT-X-DISCONTINUITY), otherwise the show ends and its recording is finalised.
 
 mod authority;
+mod ingest;
 mod live;
 pub mod publisher;
 mod recorder;
@@ -23,6 +25,7 @@ mod rtmp_server;
 mod stats;
 
 pub use authority::{PublishAuthority, PublishGrant, Refusal, ShowEnd};
+pub use ingest::Ingest;
 pub use live::{FeedItem, FeedStart, LiveStream, PlaylistError, StreamStatus};
 pub use recorder::{finalize_abandoned_recording, RecordingSummary};
 pub use registry::{BroadcastConfig, Broadcaster};

@@ -24,6 +24,7 @@ pub struct Running {
     pub admin_token_file: PathBuf,
     pub store: Arc<SqlStore>,
     pub broadcaster: Broadcaster,
+    pub rtc: hawker_rtc::RtcServer,
     pub rooms: hawker_hub::RoomHub,
     pub shop: Arc<hawker_shop::Shop>,
     pub guard: Arc<hawker_shop::guard::Guard>,
@@ -119,6 +120,8 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         keeper,
     );
     let rtmp = broadcaster.listen().await?;
+    let rtc = hawker_rtc::RtcServer::start(cfg.webrtc.settings(&cfg.media), broadcaster.clone())
+        .map_err(|e| anyhow::anyhow!("cannot use UDP {} for WebRTC: {e}", cfg.webrtc.udp))?;
 
     let listener = tokio::net::TcpListener::bind(cfg.server.http)
         .await
@@ -149,6 +152,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         shop.clone(),
         guard.clone(),
         hooks.clone(),
+        rtc.clone(),
         HttpSettings {
             public_url: public_url.clone(),
             rtmp_url: rtmp_url.clone(),
@@ -210,6 +214,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         admin_token_file,
         store,
         broadcaster,
+        rtc,
         rooms,
         shop,
         guard,
@@ -290,6 +295,7 @@ impl Running {
     /// shows ended; then HTTP drains (players get ENDLIST and feed `ended` first).
     pub async fn shutdown(self) {
         tracing::info!("shutting down");
+        self.rtc.shutdown();
         self.broadcaster.shutdown().await;
         self.stop_jobs.cancel();
         self.rooms.shutdown();

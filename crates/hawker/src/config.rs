@@ -27,6 +27,8 @@ pub struct Config {
     pub trust: TrustConfig,
     /// Outbound webhooks to sellers' systems.
     pub webhooks: WebhooksConfig,
+    /// WebRTC: WHIP publishing and WHEP playback on one UDP port.
+    pub webrtc: WebRtcConfig,
     pub log: LogConfig,
 }
 
@@ -328,6 +330,43 @@ impl Default for AudienceConfig {
     }
 }
 
+/// WebRTC (`hawker_rtc`): every session on one UDP port, as self-hosters forward one port.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WebRtcConfig {
+    /// The UDP address sessions use (ICE, DTLS, SRTP all on it).
+    pub udp: SocketAddr,
+    /// The addresses clients reach `udp`'s port at (the public address behind NAT); empty:
+    /// the bound address, or loopback and the outbound interface's when bound to all.
+    pub public_ips: Vec<std::net::IpAddr>,
+    /// STUN/TURN servers handed to clients (`Link: rel="ice-server"`), e.g.
+    /// `{ url = "turn:turn.example.org:3478", username = "u", credential = "p" }` (coturn).
+    pub ice_servers: Vec<hawker_rtc::IceServer>,
+}
+
+impl Default for WebRtcConfig {
+    fn default() -> Self {
+        let d = hawker_rtc::RtcSettings::default();
+        WebRtcConfig {
+            udp: d.udp,
+            public_ips: d.public_ips,
+            ice_servers: d.ice_servers,
+        }
+    }
+}
+
+impl WebRtcConfig {
+    /// The service's settings; publishers are asked for keyframes at the segment target.
+    pub fn settings(&self, media: &MediaConfig) -> hawker_rtc::RtcSettings {
+        hawker_rtc::RtcSettings {
+            udp: self.udp,
+            public_ips: self.public_ips.clone(),
+            ice_servers: self.ice_servers.clone(),
+            keyframe_every: std::time::Duration::from_millis(media.segment_target_ms as u64),
+        }
+    }
+}
+
 /// Outbound webhooks (`hawker_hooks`): retries for a day with growing gaps.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -394,6 +433,7 @@ impl Default for Config {
             money: Default::default(),
             trust: Default::default(),
             webhooks: WebhooksConfig::default(),
+            webrtc: WebRtcConfig::default(),
             log: LogConfig::default(),
         }
     }
@@ -453,6 +493,7 @@ pub struct Overrides {
     pub data: Option<PathBuf>,
     pub http: Option<SocketAddr>,
     pub rtmp: Option<SocketAddr>,
+    pub webrtc: Option<SocketAddr>,
 }
 
 impl Config {
@@ -476,6 +517,9 @@ impl Config {
         }
         if let Some(a) = o.rtmp {
             c.server.rtmp = a;
+        }
+        if let Some(a) = o.webrtc {
+            c.webrtc.udp = a;
         }
         c.validate()?;
         Ok(c)

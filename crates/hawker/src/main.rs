@@ -37,6 +37,9 @@ struct ServerFlags {
     /// RTMP listen address [default: 127.0.0.1:1935].
     #[arg(long)]
     rtmp: Option<SocketAddr>,
+    /// WebRTC (WHIP/WHEP) UDP address [default: 0.0.0.0:8189].
+    #[arg(long)]
+    webrtc: Option<SocketAddr>,
 }
 
 #[derive(Args, Clone)]
@@ -203,6 +206,7 @@ fn load(flags: &ServerFlags) -> anyhow::Result<Config> {
             data: flags.data.clone(),
             http: flags.http,
             rtmp: flags.rtmp,
+            webrtc: flags.webrtc,
         },
     )
 }

@@ -1,6 +1,7 @@
 import { api, h, me, when, renderHeader, listenForNotifications } from './app.js';
 import { LivePlayer } from './player.js';
 import { RoomClient } from './room.js';
+import { whipPublish } from './webrtc.js';
 
 renderHeader();
 listenForNotifications();
@@ -56,9 +57,11 @@ function select(c) {
     room.ws.onclose = null; // switching channels: do not reconnect the old room
     room.ws.close();
   }
+  $('chat').replaceChildren();
   room = new RoomClient(c.slug, {
     welcome: (f) => showAudience(f.counters),
     counters: showAudience,
+    batch: (f) => f.items.filter((i) => i.k === 'comment').forEach(showComment),
   });
   loadShows();
   loadModerators();
@@ -66,6 +69,13 @@ function select(c) {
 }
 
 let room = null;
+function showComment(c) {
+  const list = $('chat');
+  list.append(h('li', {}, h('strong', {}, c.author.name), ' ', c.text));
+  while (list.children.length > 100) list.firstElementChild.remove();
+  list.scrollTop = list.scrollHeight;
+}
+
 function showAudience(c) {
   const rows = [];
   const add = (k, v) => rows.push(h('span', { class: 'k' }, k), h('span', {}, String(v)));
@@ -293,3 +303,107 @@ $('recheck').addEventListener('submit', async (ev) => {
 });
 
 trustPanel();
+
+// ---- Going live from this browser (WHIP): camera and microphone, checks, go live, end. ----
+let camera = null; // the local MediaStream
+let live = null; // the WHIP session
+let sentBefore = null; // { bytes, frames, at } of the last stats sample
+
+async function listDevices() {
+  const devices = await navigator.mediaDevices.enumerateDevices();
+  const fill = (sel, kind) => {
+    const list = devices.filter((d) => d.kind === kind);
+    $(sel).replaceChildren(...list.map((d, i) => h('option', { value: d.deviceId }, d.label || `${kind === 'videoinput' ? 'Camera' : 'Microphone'} ${i + 1}`)));
+  };
+  fill('cam', 'videoinput');
+  fill('mic', 'audioinput');
+}
+
+async function cameraOn() {
+  $('live-error').textContent = '';
+  if (camera) camera.getTracks().forEach((t) => t.stop());
+  const cam = $('cam').value;
+  const mic = $('mic').value;
+  try {
+    camera = await navigator.mediaDevices.getUserMedia({
+      video: { deviceId: cam ? { exact: cam } : undefined, width: { ideal: 1280 }, height: { ideal: 720 }, frameRate: { ideal: 30 } },
+      audio: { deviceId: mic ? { exact: mic } : undefined },
+    });
+  } catch (e) {
+    $('live-error').textContent = `The camera or microphone cannot be used: ${e.message}`;
+    return;
+  }
+  $('camera').srcObject = camera;
+  await listDevices();
+  $('go-live').disabled = !current;
+  showChecks();
+}
+
+function showChecks(stats) {
+  const rows = [];
+  const add = (k, v) => rows.push(h('span', { class: 'k' }, k), h('span', {}, v));
+  const v = camera && camera.getVideoTracks()[0];
+  const settings = v ? v.getSettings() : {};
+  add('Camera', v ? `${settings.width || '?'}×${settings.height || '?'} at ${Math.round(settings.frameRate || 0)} fps` : 'Off');
+  add('Microphone', camera && camera.getAudioTracks().length ? 'On' : 'Off');
+  if (stats) {
+    add('Sending', `${stats.kbps} kbit/s, ${stats.fps} fps`);
+    add('Connection', stats.state);
+  }
+  $('checks').replaceChildren(...rows);
+}
+
+async function goLive() {
+  if (!current || !camera) return;
+  $('live-error').textContent = '';
+  $('go-live').disabled = true;
+  try {
+    live = await whipPublish(current.whip_url, current.stream_key, camera);
+  } catch (e) {
+    $('live-error').textContent = `Could not go live: ${e.message}`;
+    $('go-live').disabled = false;
+    return;
+  }
+  $('go-live').hidden = true;
+  $('stop-live').hidden = false;
+  sentBefore = null;
+}
+
+async function endLive() {
+  if (live) await live.stop();
+  live = null;
+  $('go-live').hidden = false;
+  $('go-live').disabled = !camera;
+  $('stop-live').hidden = true;
+  showChecks();
+}
+
+/** Bitrate and frame rate actually sent, from the sender's statistics. */
+async function sampleSending() {
+  if (!live) return;
+  let bytes = 0;
+  let frames = 0;
+  (await live.pc.getStats()).forEach((r) => {
+    if (r.type === 'outbound-rtp') {
+      bytes += r.bytesSent || 0;
+      if (r.kind === 'video') frames += r.framesSent || r.framesEncoded || 0;
+    }
+  });
+  const now = performance.now();
+  let stats = { kbps: 0, fps: 0, state: live.pc.connectionState };
+  if (sentBefore) {
+    const s = (now - sentBefore.at) / 1000;
+    stats = { ...stats, kbps: Math.round(((bytes - sentBefore.bytes) * 8) / 1000 / s), fps: Math.round((frames - sentBefore.frames) / s) };
+  }
+  sentBefore = { bytes, frames, at: now };
+  showChecks(stats);
+}
+
+if (navigator.mediaDevices && window.RTCPeerConnection) {
+  $('camera-on').addEventListener('click', cameraOn);
+  $('go-live').addEventListener('click', goLive);
+  $('stop-live').addEventListener('click', endLive);
+  setInterval(sampleSending, 1000);
+} else {
+  $('browser-live').hidden = true; // no camera API (plain HTTP on a phone): the encoder panel stays
+}

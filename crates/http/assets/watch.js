@@ -1,6 +1,7 @@
 import { api, h, me, renderHeader } from './app.js';
 import { LivePlayer } from './player.js';
 import { RoomClient } from './room.js';
+import { whepPlay } from './webrtc.js';
 import { updateShop } from './shop.js';
 
 const slug = decodeURIComponent(location.pathname.split('/')[2] || '');
@@ -37,7 +38,46 @@ const player = new LivePlayer(video, {
   onStatus,
 });
 window.__hawkerPlayer = player; // tests and the curious read player.stats()
-player.start();
+
+// A show published over WebRTC plays over WebRTC (WHEP, well under a second behind); when
+// that cannot start or its connection fails, the LL-HLS player takes over by itself.
+let whep = null;
+async function startPlayback() {
+  let c = null;
+  try {
+    c = await api(`/api/v1/channels/${encodeURIComponent(slug)}`);
+  } catch {
+    /* loadInfo reports it */
+  }
+  if (c && c.webrtc && window.RTCPeerConnection) {
+    try {
+      whep = await whepPlay(c.whep_url, video);
+      window.__hawkerWhep = whep;
+      onStatus('live');
+      const give_up = setTimeout(() => fallBack('no media'), 8000);
+      whep.pc.addEventListener('connectionstatechange', () => {
+        const st = whep && whep.pc.connectionState;
+        if (st === 'connected') clearTimeout(give_up);
+        if (st === 'failed' || st === 'closed') fallBack(st);
+      });
+      return;
+    } catch (e) {
+      window.__hawkerWhepError = e.message; // not playable over WebRTC now: LL-HLS
+    }
+  }
+  player.start();
+}
+
+function fallBack() {
+  if (!whep) return;
+  const w = whep;
+  whep = null;
+  window.__hawkerWhep = null;
+  w.stop();
+  video.srcObject = null;
+  player.start();
+}
+startPlayback();
 
 video.addEventListener('playing', () => {
   $('center').textContent = '';

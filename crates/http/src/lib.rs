@@ -23,6 +23,7 @@ pub mod paid_labels;
 pub mod problem;
 mod room;
 pub mod shop_events;
+mod webrtc;
 mod ws;
 
 use axum::Router;
@@ -77,6 +78,8 @@ pub struct AppInner {
     pub guard: Arc<hawker_shop::guard::Guard>,
     /// Outbound webhooks: subscriptions, the delivery log, redelivery.
     pub hooks: Arc<hawker_hooks::Webhooks>,
+    /// WebRTC: WHIP publishing and WHEP playback.
+    pub rtc: hawker_rtc::RtcServer,
     pub(crate) sessions: Arc<auth::SessionCache>,
     limits: Arc<limits::Limits>,
     ready: ReadyCheck,
@@ -98,6 +101,7 @@ impl AppState {
         shop: Arc<hawker_shop::Shop>,
         guard: Arc<hawker_shop::guard::Guard>,
         hooks: Arc<hawker_hooks::Webhooks>,
+        rtc: hawker_rtc::RtcServer,
         settings: HttpSettings,
         ready: ReadyCheck,
     ) -> Self {
@@ -110,6 +114,7 @@ impl AppState {
             shop,
             guard,
             hooks,
+            rtc,
             sessions: Arc::new(auth::SessionCache::new()),
             ready,
         }))
@@ -126,6 +131,7 @@ fn router_with(state: AppState, log: access::AccessLog) -> Router {
     Router::new()
         .merge(pages::routes())
         .merge(api::routes(state.clone()))
+        .merge(webrtc::routes(state.clone()))
         .merge(hls::routes())
         .merge(feed::routes())
         .merge(room::routes())

@@ -87,6 +87,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("app.js", "text/javascript; charset=utf-8"),
     asset!("player.js", "text/javascript; charset=utf-8"),
     asset!("room.js", "text/javascript; charset=utf-8"),
+    asset!("webrtc.js", "text/javascript; charset=utf-8"),
     asset!("vod.js", "text/javascript; charset=utf-8"),
     asset!("home.js", "text/javascript; charset=utf-8"),
     asset!("watch.js", "text/javascript; charset=utf-8"),

@@ -349,10 +349,19 @@ pub fn hevc_sps_dimensions(sps_nal: &[u8]) -> Result<(u32, u32), CodecError> {
     }
 }
 
-/// An AAC track's configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AudioCodecKind {
+    /// From RTMP: an `mp4a` sample entry with the AudioSpecificConfig in `esds`.
+    Aac,
+    /// From WebRTC: an `Opus` sample entry with `dOps` (Opus in ISO BMFF, §4.3).
+    Opus,
+}
+
+/// An audio track's configuration.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AudioConfig {
-    /// The AudioSpecificConfig, copied into the `esds` box.
+    pub kind: AudioCodecKind,
+    /// The AudioSpecificConfig, copied into the `esds` box (AAC; empty for Opus).
     pub asc: Bytes,
     pub object_type: u8,
     pub sample_rate: u32,
@@ -393,6 +402,7 @@ impl AudioConfig {
             });
         }
         Ok(AudioConfig {
+            kind: AudioCodecKind::Aac,
             codec_string: format!("mp4a.40.{object_type}"),
             asc,
             object_type: object_type as u8,
@@ -403,10 +413,36 @@ impl AudioConfig {
         })
     }
 
-    /// PCM samples per AAC frame (1024 for AAC-LC; HE-AAC signals 2048 at the output rate but
-    /// the core rate in the ASC keeps 1024 correct for timing).
+    /// Opus as WebRTC carries it: 48 kHz on the wire whatever the encoder's input rate.
+    pub fn opus(channels: u8) -> Self {
+        AudioConfig {
+            kind: AudioCodecKind::Opus,
+            asc: Bytes::new(),
+            object_type: 0,
+            sample_rate: 48_000,
+            channels: channels.clamp(1, 2),
+            codec_string: "opus".into(),
+        }
+    }
+
+    /// PCM samples per frame when a packet does not say: 1024 for AAC (HE-AAC signals 2048
+    /// at the output rate but the core rate in the ASC keeps 1024 correct for timing), 960
+    /// (20 ms) for Opus, what browsers and OBS send.
     pub fn samples_per_frame(&self) -> u32 {
-        1024
+        match self.kind {
+            AudioCodecKind::Aac => 1024,
+            AudioCodecKind::Opus => 960,
+        }
+    }
+
+    /// PCM samples in this frame: Opus packets say in their TOC byte.
+    pub fn frame_samples(&self, frame: &[u8]) -> u32 {
+        match self.kind {
+            AudioCodecKind::Aac => 1024,
+            AudioCodecKind::Opus => {
+                crate::annexb::opus_packet_samples(frame).unwrap_or(self.samples_per_frame())
+            }
+        }
     }
 }
 

@@ -1,7 +1,7 @@
 //! Fragmented MP4 (ISO/IEC 14496-12) as CMAF uses it: an init segment (`ftyp`+`moov`) and
 //! media fragments (`moof`+`mdat`). Only what a live packager writes; nothing here parses MP4.
 
-use crate::codec::{AudioConfig, VideoCodecKind, VideoConfig};
+use crate::codec::{AudioCodecKind, AudioConfig, VideoCodecKind, VideoConfig};
 use bytes::{BufMut, Bytes, BytesMut};
 
 /// Video timescale: 90 kHz, the MPEG convention; FLV's millisecond timestamps map exactly.
@@ -220,7 +220,11 @@ fn audio_trak(o: &mut BytesMut, a: &AudioConfig) {
     boxed(o, b"trak", |o| {
         tkhd(o, AUDIO_TRACK_ID, true, 0, 0);
         mdia(o, a.sample_rate, b"soun", "Hawker audio", |o| {
-            boxed(o, b"mp4a", |o| {
+            let entry = match a.kind {
+                AudioCodecKind::Aac => b"mp4a",
+                AudioCodecKind::Opus => b"Opus",
+            };
+            boxed(o, entry, |o| {
                 o.put_bytes(0, 6);
                 o.put_u16(1);
                 o.put_bytes(0, 8);
@@ -233,6 +237,19 @@ fn audio_trak(o: &mut BytesMut, a: &AudioConfig) {
                 } else {
                     0
                 });
+                if a.kind == AudioCodecKind::Opus {
+                    // OpusSpecificBox ("Encapsulation of Opus in ISO BMFF" §4.3.2): mapping
+                    // family 0 (mono or stereo); pre-skip 312, libopus's and WebRTC's.
+                    boxed(o, b"dOps", |o| {
+                        o.put_u8(0); // version
+                        o.put_u8(a.channels);
+                        o.put_u16(312);
+                        o.put_u32(a.sample_rate);
+                        o.put_i16(0); // output gain
+                        o.put_u8(0); // channel mapping family
+                    });
+                    return;
+                }
                 full_box(o, b"esds", 0, 0, |o| {
                     let mut dsi = BytesMut::new();
                     descriptor(&mut dsi, 0x05, &a.asc);

@@ -14,6 +14,8 @@ fn layer(name: &str) -> Option<u8> {
         // Services; the books sit below the shop, which posts through them.
         "hawker-books" => 30,
         "hawker-broadcast" | "hawker-hub" | "hawker-shop" | "hawker-hooks" => 31,
+        // WebRTC publishes through the broadcaster's go-live rules.
+        "hawker-rtc" => 32,
         "hawker-http" => 40,
         "hawker" => 50,
         _ => return None,

@@ -24,3 +24,4 @@ mod shop_api;
 mod show_export;
 mod trust_api;
 mod webhooks;
+mod webrtc;

@@ -32,6 +32,12 @@ pub(crate) struct ChannelCreated {
     title: String,
     stream_key: String,
     rtmp_url: String,
+    /// WHIP endpoint (RFC 9725): POST an SDP offer with the stream key as `Bearer`.
+    whip_url: String,
+    /// WHEP endpoint: sub-second playback while the channel publishes over WebRTC.
+    whep_url: String,
+    /// Go live from a browser (camera and microphone), no app.
+    studio_url: String,
     hls_url: String,
     watch_url: String,
 }
@@ -43,6 +49,9 @@ fn created(state: &AppState, c: &Channel) -> ChannelCreated {
         title: c.title.clone(),
         stream_key: c.stream_key.expose().to_string(),
         rtmp_url: state.settings.rtmp_url.clone(),
+        whip_url: format!("{base}/whip/{}", c.slug),
+        whep_url: format!("{base}/whep/{}", c.slug),
+        studio_url: format!("{base}/studio?channel={}", c.slug),
         hls_url: format!("{base}/live/{}/index.m3u8", c.slug),
         watch_url: format!("{base}/c/{}", c.slug),
     }
@@ -130,6 +139,9 @@ pub(crate) struct ChannelView {
     hls_url: String,
     /// The show on air or in its grace period.
     current_show: Option<ShowView>,
+    /// Live from a WebRTC publisher: `whep_url` plays it with sub-second delay.
+    webrtc: bool,
+    whep_url: String,
     /// The host is virtual (an AI): shown as `host_label` wherever the channel is.
     virtual_host: bool,
     host_label: Option<&'static str>,
@@ -158,6 +170,8 @@ async fn channel_view(state: &AppState, c: &Channel) -> ApiResult<ChannelView> {
         watch_url: format!("{base}/c/{}", c.slug),
         hls_url: format!("{base}/live/{}/index.m3u8", c.slug),
         current_show,
+        webrtc: state.rtc.publishing(c.slug.as_str()),
+        whep_url: format!("{base}/whep/{}", c.slug),
         virtual_host,
         host_label: virtual_host.then_some(hawker_commerce::disclosure::VIRTUAL_HOST_LABEL),
     })

@@ -1,4 +1,5 @@
-//! The CMAF packager: FLV frames in, fMP4 out, without re-encoding.
+//! The CMAF packager: FLV frames (RTMP) or access units (WebRTC, through `annexb`) in, fMP4
+//! out, without re-encoding.
 //!
 //! Every video frame becomes its own CMAF chunk (`moof`+`mdat`) the moment it arrives, carrying
 //! the audio frames that arrived since the previous one. A chunk that starts a new part or
@@ -273,7 +274,7 @@ impl Packager {
             return;
         };
         let rate = cfg.sample_rate as u64;
-        let frame = cfg.samples_per_frame() as u64;
+        let frame = cfg.frame_samples(&data) as u64;
         let active_has_audio = self.active.as_ref().is_some_and(|t| t.audio.is_some());
         let audio_only = self.video_cfg.is_none()
             && (self.expect.video == Some(false)
@@ -370,12 +371,13 @@ impl Packager {
         if self.pending_audio.is_empty() {
             return;
         }
-        let (rate, frame) = self.audio_cfg.as_ref().map_or((48_000, 1024), |c| {
-            (c.sample_rate as u64, c.samples_per_frame() as u64)
-        });
         let audio = std::mem::take(&mut self.pending_audio);
+        let (last_dt, last) = &audio[audio.len() - 1];
+        let (rate, frame) = self.audio_cfg.as_ref().map_or((48_000, 1024), |c| {
+            (c.sample_rate as u64, c.frame_samples(last) as u64)
+        });
         let first90 = audio[0].0 * VIDEO_TIMESCALE as u64 / rate;
-        let end90 = (audio[audio.len() - 1].0 + frame) * VIDEO_TIMESCALE as u64 / rate;
+        let end90 = (last_dt + frame) * VIDEO_TIMESCALE as u64 / rate;
         let bytes = self.fragment(None, &audio);
         self.emit(bytes, Boundary::None, false, first90, end90, arrived_ms);
     }
@@ -386,14 +388,11 @@ impl Packager {
         audio: &[(u64, Bytes)],
     ) -> Bytes {
         self.sequence = self.sequence.wrapping_add(1);
-        let frame = self
-            .audio_cfg
-            .as_ref()
-            .map_or(1024, |c| c.samples_per_frame());
+        let cfg = self.audio_cfg.as_ref();
         let audio_samples: Vec<Sample> = audio
             .iter()
             .map(|(_, d)| Sample {
-                duration: frame,
+                duration: cfg.map_or(1024, |c| c.frame_samples(d)),
                 size: d.len() as u32,
                 flags: fmp4::FLAGS_SYNC,
                 composition_offset: 0,

@@ -193,3 +193,40 @@ fn audio_only_streams_are_packaged() {
     assert_eq!(segs, 3);
     let _ = VideoCodecKind::Avc;
 }
+
+/// WebRTC's Opus: an `Opus`/`dOps` sample entry, the codec string `opus`, and each sample as
+/// long as its TOC byte says (here 20 ms packets, 960 samples at 48 kHz).
+#[test]
+fn opus_audio_from_webrtc() {
+    let mut p = Packager::new(PackagerConfig::default());
+    p.video_config(tests_support::avc_320x240());
+    p.audio_config(crate::codec::AudioConfig::opus(2));
+    let mut out = Vec::new();
+    for i in 0..90u32 {
+        let t = i * 1000 / 30;
+        for a in (i * 50 / 30)..((i + 1) * 50 / 30) {
+            p.push_audio(a * 20, Bytes::from_static(&[0xfc, 1, 2]), 0);
+        }
+        p.push_video(t, 0, i % 30 == 0, Bytes::from(vec![0u8; 50]), 0);
+        while let Some(e) = p.poll_event() {
+            out.push(e);
+        }
+    }
+    let init = out
+        .iter()
+        .find_map(|e| match e {
+            PackagerEvent::Init(i) => Some(i),
+            _ => None,
+        })
+        .unwrap();
+    assert_eq!(init.tracks.codecs(), "avc1.64000D,opus");
+    let has = |needle: &[u8]| init.bytes.windows(4).any(|w| w == needle);
+    assert!(has(b"Opus") && has(b"dOps") && !has(b"esds"));
+    // trun sample durations of the audio track: all 960.
+    let c = chunks(&out);
+    let audio_run = c.iter().find(|c| c.bytes.len() > 200).unwrap();
+    assert!(audio_run
+        .bytes
+        .windows(4)
+        .any(|w| w == 960u32.to_be_bytes()));
+}

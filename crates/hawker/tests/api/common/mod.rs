@@ -22,6 +22,7 @@ pub fn test_config(data: &Path) -> Config {
     };
     cfg.server.http = "127.0.0.1:0".parse().unwrap();
     cfg.server.rtmp = "127.0.0.1:0".parse().unwrap();
+    cfg.webrtc.udp = "127.0.0.1:0".parse().unwrap();
     cfg.media.grace_secs = 1;
     // Tests of other features publish without a real-name check; the trust tests turn the
     // gate back on.
@@ -231,6 +232,8 @@ pub fn spawn_server(data: &Path, http_port: u16, env: &[(&str, &str)]) -> Server
             &format!("127.0.0.1:{http_port}"),
             "--rtmp",
             &format!("127.0.0.1:{rtmp}"),
+            "--webrtc",
+            &format!("127.0.0.1:{}", free_port()),
         ])
         .env("RUST_LOG", "info")
         .envs(env.iter().copied())

@@ -1,0 +1,187 @@
+//! One WebRTC session's setup, without I/O: the str0m configuration both directions share
+//! (H.264 and Opus only, in the order we prefer), answering an offer, and the checks that
+//! the offer can carry a show.
+
+use std::net::SocketAddr;
+use std::time::Instant;
+use str0m::change::SdpOffer;
+use str0m::media::{Direction, MediaKind, Mid};
+use str0m::{Candidate, Rtc, RtcConfig};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("the offer is not valid SDP: {0}")]
+    BadOffer(String),
+    #[error("the offer cannot be answered: {0}")]
+    Unanswerable(String),
+    #[error("the offer carries no {0} this server takes (H.264 video, Opus audio)")]
+    NoCodec(&'static str),
+    #[error("the offer must {0}")]
+    WrongDirection(&'static str),
+}
+
+/// What a session does with media.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// WHIP: the client sends, the server receives.
+    Ingest,
+    /// WHEP: the server sends, the client receives.
+    Playback,
+}
+
+/// The codecs, in the order answers list them (browsers send with the first): H.264 High,
+/// Constrained High (Safari and hardware encoders; not in str0m's defaults), Main, Constrained
+/// Baseline, Baseline; then Opus. No VP8/VP9/AV1: the live pipeline packages H.264 without
+/// re-encoding, and a browser that offers VP8 first would otherwise send VP8.
+fn config() -> RtcConfig {
+    let mut cfg = RtcConfig::new()
+        .set_ice_lite(true)
+        .clear_codecs()
+        .set_stats_interval(None);
+    {
+        let codecs = cfg.codec_config();
+        for (pt, rtx, profile) in [
+            (102u8, 103u8, 0x64001f_u32),
+            (104, 105, 0x640c1f),
+            (106, 107, 0x4d001f),
+            (108, 109, 0x42e01f),
+            (110, 111, 0x42001f),
+        ] {
+            codecs.add_h264(pt.into(), Some(rtx.into()), true, profile);
+        }
+    }
+    cfg.enable_opus(true, false)
+}
+
+/// Answers `offer_sdp` for `side`, with a host candidate per advertised address. Returns the
+/// session, its answer, and the offer's video and audio sections.
+pub fn answer(
+    offer_sdp: &str,
+    side: Side,
+    candidates: &[SocketAddr],
+    now: Instant,
+) -> Result<Answered, SessionError> {
+    let offer =
+        SdpOffer::from_sdp_string(offer_sdp).map_err(|e| SessionError::BadOffer(e.to_string()))?;
+    let mids: Vec<Mid> = offer.media_lines.iter().map(|l| l.mid()).collect();
+    let mut rtc = config().build(now);
+    for c in candidates {
+        match Candidate::host(*c, "udp") {
+            Ok(c) => {
+                rtc.add_local_candidate(c);
+            }
+            Err(e) => tracing::warn!(address = %c, error = %e, "not a usable ICE address"),
+        }
+    }
+    let answer = rtc
+        .sdp_api()
+        .accept_offer(offer)
+        .map_err(|e| SessionError::Unanswerable(e.to_string()))?;
+    let (mut video, mut audio) = (None, None);
+    for mid in mids {
+        let Some(m) = rtc.media(mid) else { continue }; // a data channel
+        if m.disabled() || m.remote_pts().is_empty() {
+            continue;
+        }
+        let ok = match side {
+            Side::Ingest => m.direction().is_receiving(),
+            Side::Playback => m.direction().is_sending(),
+        };
+        if !ok {
+            continue;
+        }
+        match m.kind() {
+            MediaKind::Video if video.is_none() => video = Some(mid),
+            MediaKind::Audio if audio.is_none() => audio = Some(mid),
+            _ => {}
+        }
+    }
+    if video.is_none() && audio.is_none() {
+        return Err(match side {
+            Side::Ingest if has_direction(&rtc_directions(offer_sdp), Direction::RecvOnly) => {
+                SessionError::WrongDirection("send media (sendonly or sendrecv) to publish")
+            }
+            Side::Playback if has_direction(&rtc_directions(offer_sdp), Direction::SendOnly) => {
+                SessionError::WrongDirection("receive media (recvonly) to play")
+            }
+            _ => SessionError::NoCodec("media section"),
+        });
+    }
+    if side == Side::Ingest && video.is_none() {
+        return Err(SessionError::NoCodec("H.264 video"));
+    }
+    Ok(Answered {
+        rtc,
+        answer: answer.to_sdp_string(),
+        video,
+        audio,
+    })
+}
+
+fn rtc_directions(sdp: &str) -> Vec<Direction> {
+    sdp.lines()
+        .filter_map(|l| match l.trim_end_matches('\r') {
+            "a=sendonly" => Some(Direction::SendOnly),
+            "a=recvonly" => Some(Direction::RecvOnly),
+            "a=sendrecv" => Some(Direction::SendRecv),
+            _ => None,
+        })
+        .collect()
+}
+
+fn has_direction(all: &[Direction], d: Direction) -> bool {
+    !all.is_empty() && all.iter().all(|x| *x == d)
+}
+
+pub struct Answered {
+    pub rtc: Rtc,
+    pub answer: String,
+    pub video: Option<Mid>,
+    pub audio: Option<Mid>,
+}
+
+/// A track's RTP clock mapped onto the publisher's millisecond timeline. RTP clocks start at
+/// random values per track; both are anchored on the first frame's arrival, so audio and video
+/// line up to within the network's jitter at the start, and then follow the sender's clock.
+#[derive(Debug, Default)]
+pub struct TrackClock {
+    offset_ms: Option<i64>,
+}
+
+impl TrackClock {
+    /// `rtp` ticks at `rate` Hz (extended, never wrapping), arrived at `arrival_ms` on the
+    /// session's clock → the frame's time on the timeline, as FLV's 32-bit wrapping clock.
+    pub fn map(&mut self, rtp: u64, rate: u32, arrival_ms: i64) -> u32 {
+        let ms = (rtp as i128 * 1000 / rate.max(1) as i128) as i64;
+        let offset = *self.offset_ms.get_or_insert(arrival_ms - ms);
+        (ms + offset) as u32
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clocks_start_at_arrival_and_follow_the_sender() {
+        let mut video = TrackClock::default();
+        let mut audio = TrackClock::default();
+        assert_eq!(video.map(3_000_000_000, 90_000, 100), 100);
+        assert_eq!(audio.map(77_000, 48_000, 105), 105);
+        // 1 s later on each sender clock, whatever the arrival jitter.
+        assert_eq!(video.map(3_000_090_000, 90_000, 1_180), 1_100);
+        assert_eq!(audio.map(125_000, 48_000, 1_090), 1_105);
+    }
+
+    #[test]
+    fn garbage_offers_are_refused_not_panicked_on() {
+        for offer in [
+            "",
+            "v=0",
+            "hello\r\n",
+            "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n",
+        ] {
+            assert!(answer(offer, Side::Ingest, &[], Instant::now()).is_err());
+        }
+    }
+}

@@ -1,0 +1,74 @@
+// Going live from a phone's browser over WHIP, and watching over WHEP, in real Chromium with
+// its fake camera and microphone. The streamer (a 390×844 page) opens the studio, turns the
+// camera on, goes live; the checks show what is sent. A viewer (a desktop page) opens the
+// watch page, which plays over WebRTC: its frames advance. Then the script prints `live` and
+// waits for a line on stdin (the Rust test decodes the LL-HLS output meanwhile), ends the show
+// from the studio and exits. Any console error, null/NaN or sideways scroll fails it.
+// Usage: node webrtc.mjs http://host email password slug
+import { createInterface } from 'node:readline';
+import { launch, check, layoutProblems, grabFrame, difference } from './lib.mjs';
+
+const [origin, email, password, slug] = process.argv.slice(2);
+const errors = [];
+const browser = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
+
+async function pageFor(who, viewport, login) {
+  const ctx = await browser.newContext({ viewport, permissions: ['camera', 'microphone'] });
+  if (login) {
+    const r = await ctx.request.post(`${origin}/api/v1/sessions`, { data: { email, password } });
+    check(r.ok(), `${who} logs in (${r.status()})`);
+  }
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(15000);
+  page.on('pageerror', (e) => errors.push(`${who}: exception: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`${who}: console: ${m.text()}`);
+  });
+  return page;
+}
+
+const studio = await pageFor('studio', { width: 390, height: 844 }, true);
+await studio.goto(`${origin}/studio?channel=${slug}`);
+await studio.click('#camera-on');
+await studio.waitForFunction(() => !document.querySelector('#go-live').disabled);
+await studio.click('#go-live');
+await studio.waitForSelector('#stop-live:not([hidden])').catch(async () => {
+  check(false, `going live failed: ${await studio.textContent('#live-error')}`);
+});
+// The checks show real sending figures once the connection is up.
+await studio.waitForFunction(() => /Sending\s*[1-9]\d* kbit\/s, [1-9]\d* fps/.test(document.querySelector('#checks').innerText), null, { timeout: 20000 })
+  .catch(async () => check(false, `studio checks never showed sending: ${await studio.textContent('#checks')}`));
+let problems = await layoutProblems(studio);
+check(problems.length === 0, `studio (phone): ${problems.join('; ')}`);
+
+// The viewer plays over WHEP once the channel says it is live over WebRTC.
+const viewer = await pageFor('viewer', { width: 1280, height: 800 }, false);
+await viewer.goto(`${origin}/c/${slug}`);
+await viewer.waitForFunction(() => window.__hawkerWhep && document.querySelector('#video').srcObject, null, { timeout: 15000 })
+  .catch(() => check(false, 'the watch page did not play over WHEP'));
+await viewer.waitForFunction(() => {
+  const v = document.querySelector('#video');
+  return v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0.5;
+}, null, { timeout: 15000 }).catch(() => check(false, 'WHEP video never played'));
+const a = await grabFrame(viewer, '#video');
+const t0 = await viewer.evaluate(() => document.querySelector('#video').currentTime);
+await viewer.waitForTimeout(1500);
+const b = await grabFrame(viewer, '#video');
+const t1 = await viewer.evaluate(() => document.querySelector('#video').currentTime);
+check(t1 - t0 > 1, `WHEP playback advances (${t0} → ${t1})`);
+check(difference(a, b) > 0.5, 'WHEP frames change (the fake camera moves)');
+const frames = await viewer.evaluate(() => document.querySelector('#video').getVideoPlaybackQuality().totalVideoFrames);
+check(frames > 20, `WHEP decoded frames: ${frames}`);
+problems = await layoutProblems(viewer);
+check(problems.length === 0, `watch (WHEP): ${problems.join('; ')}`);
+console.log(`whep frames ${frames}`);
+
+console.log('live');
+const lines = createInterface({ input: process.stdin });
+for await (const _ of lines) break;
+
+await studio.click('#stop-live');
+await studio.waitForSelector('#go-live:not([hidden])');
+check(errors.length === 0, errors.join('\n'));
+await browser.close();
+console.log('ok');
