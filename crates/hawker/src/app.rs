@@ -117,11 +117,12 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
             idle_timeout: Duration::from_secs(m.idle_timeout_secs),
             ingest_threads: m.ingest_threads,
         },
-        keeper,
+        keeper.clone(),
     );
     let rtmp = broadcaster.listen().await?;
     let rtc = hawker_rtc::RtcServer::start(cfg.webrtc.settings(&cfg.media), broadcaster.clone())
         .map_err(|e| anyhow::anyhow!("cannot use UDP {} for WebRTC: {e}", cfg.webrtc.udp))?;
+    let co_hosts = hawker_rtc::cohost::CoHosts::new(rtc.clone(), keeper);
 
     let listener = tokio::net::TcpListener::bind(cfg.server.http)
         .await
@@ -153,6 +154,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         guard.clone(),
         hooks.clone(),
         rtc.clone(),
+        co_hosts,
         HttpSettings {
             public_url: public_url.clone(),
             rtmp_url: rtmp_url.clone(),

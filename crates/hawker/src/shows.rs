@@ -202,3 +202,34 @@ impl PublishAuthority for ShowKeeper {
         }
     }
 }
+
+/// A co-host passes the go-live rules a streamer does, and wears the room's `co_host` badge.
+#[async_trait::async_trait]
+impl hawker_rtc::cohost::CoHostRules for ShowKeeper {
+    async fn may_co_host(&self, account: i64) -> Result<(), String> {
+        let id = hawker_domain::AccountId(account);
+        match self.store.account(id).await {
+            Ok(Some(a)) if a.role.may_broadcast() => {}
+            Ok(_) => return Err("co-hosts need a streamer account".into()),
+            Err(e) => return Err(format!("storage: {e}")),
+        }
+        self.guard
+            .may_go_live(id, UnixMillis::now())
+            .await
+            .map_err(|e| match e.next_step() {
+                Some(next) => format!("{} ({}); next: {next}", e, e.code()),
+                None => format!("{} ({})", e, e.code()),
+            })
+    }
+
+    async fn announce(&self, slug: &str, guest: Option<i64>) {
+        let Ok(slug) = hawker_domain::Slug::parse(slug) else {
+            return;
+        };
+        if let Ok(Some(channel)) = self.store.channel_by_slug(&slug).await {
+            self.rooms
+                .set_co_host(channel.id, channel.owner, guest)
+                .await;
+        }
+    }
+}

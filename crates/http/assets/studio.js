@@ -1,7 +1,7 @@
 import { api, h, me, when, renderHeader, listenForNotifications } from './app.js';
 import { LivePlayer } from './player.js';
 import { RoomClient } from './room.js';
-import { whipPublish } from './webrtc.js';
+import { whipPublish, joinCall } from './webrtc.js';
 
 renderHeader();
 listenForNotifications();
@@ -358,7 +358,7 @@ async function goLive() {
   $('live-error').textContent = '';
   $('go-live').disabled = true;
   try {
-    live = await whipPublish(current.whip_url, current.stream_key, camera);
+    live = await whipPublish(current.whip_url, current.stream_key, composite());
   } catch (e) {
     $('live-error').textContent = `Could not go live: ${e.message}`;
     $('go-live').disabled = false;
@@ -406,4 +406,126 @@ if (navigator.mediaDevices && window.RTCPeerConnection) {
   setInterval(sampleSending, 1000);
 } else {
   $('browser-live').hidden = true; // no camera API (plain HTTP on a phone): the encoder panel stays
+}
+
+// ---- What goes out: one picture (the host, and the co-host beside them once they joined)
+// and one sound (both voices), composed here, so every output carries both. ----
+let mix = null;
+
+function fit(g, v, x, y, w, h) {
+  if (!v.videoWidth) return;
+  const s = Math.max(w / v.videoWidth, h / v.videoHeight);
+  const sw = w / s;
+  const sh = h / s;
+  g.drawImage(v, (v.videoWidth - sw) / 2, (v.videoHeight - sh) / 2, sw, sh, x, y, w, h);
+}
+
+function composite() {
+  if (mix) return mix.stream;
+  const canvas = document.createElement('canvas');
+  canvas.width = 1280;
+  canvas.height = 720;
+  const g = canvas.getContext('2d');
+  const host = $('camera');
+  const guest = $('guest');
+  const draw = () => {
+    g.fillStyle = '#000';
+    g.fillRect(0, 0, canvas.width, canvas.height);
+    if (guest.srcObject && guest.videoWidth > 0) {
+      fit(g, host, 0, 0, 640, 720);
+      fit(g, guest, 640, 0, 640, 720);
+    } else {
+      fit(g, host, 0, 0, 1280, 720);
+    }
+  };
+  const ctx = new AudioContext();
+  const dest = ctx.createMediaStreamDestination();
+  if (camera && camera.getAudioTracks().length) ctx.createMediaStreamSource(camera).connect(dest);
+  mix = {
+    stream: new MediaStream([...canvas.captureStream(30).getVideoTracks(), ...dest.stream.getAudioTracks()]),
+    ctx,
+    dest,
+    timer: setInterval(draw, 1000 / 30),
+    guestAudio: null,
+  };
+  window.__hawkerComposite = canvas; // tests look at what goes out
+  return mix.stream;
+}
+
+function mixGuestAudio(stream) {
+  if (!mix || mix.guestAudio || stream.getAudioTracks().length === 0) return;
+  mix.guestAudio = mix.ctx.createMediaStreamSource(stream);
+  mix.guestAudio.connect(mix.dest);
+}
+
+// ---- Co-hosting: invite, the call with the guest, drop. ----
+let invite = null;
+let call = null;
+
+async function inviteCoHost() {
+  $('co-host-error').textContent = '';
+  try {
+    invite = await api(`/api/v1/channels/${current.slug}/co-host`, { method: 'POST' });
+  } catch (e) {
+    $('co-host-error').textContent = e.problem?.detail || e.message;
+    return;
+  }
+  showInvite();
+}
+
+function showInvite() {
+  $('co-host-link-row').hidden = !invite;
+  $('co-host-link').textContent = invite ? invite.join_url : '';
+  $('co-host-drop').hidden = !invite;
+  const rows = [h('span', { class: 'k' }, 'Guest')];
+  if (!invite) rows.push(h('span', {}, 'None'));
+  else if (!invite.guest) rows.push(h('span', {}, 'Invited, not joined yet'));
+  else rows.push(h('span', {}, `${invite.guest.display_name} ${invite.guest_connected ? '(in the call)' : '(joining…)'}`));
+  $('co-host-status').replaceChildren(...rows);
+}
+
+async function pollCoHost() {
+  if (!current || !invite) return;
+  try {
+    invite = await api(`/api/v1/channels/${current.slug}/co-host`);
+  } catch {
+    invite = null;
+  }
+  showInvite();
+  if (invite && invite.guest && camera && !call) {
+    try {
+      call = await joinCall(invite.call_url, camera, $('guest'));
+      $('guest-stage').hidden = false;
+      $('guest').addEventListener('loadedmetadata', () => mixGuestAudio($('guest').srcObject), { once: true });
+    } catch (e) {
+      $('co-host-error').textContent = `The call could not start: ${e.message}`;
+    }
+  }
+  if (!invite && call) endCall();
+}
+
+function endCall() {
+  if (call) call.stop();
+  call = null;
+  $('guest').srcObject = null;
+  $('guest-stage').hidden = true;
+  if (mix && mix.guestAudio) {
+    mix.guestAudio.disconnect();
+    mix.guestAudio = null;
+  }
+}
+
+async function dropCoHost() {
+  await api(`/api/v1/channels/${current.slug}/co-host`, { method: 'DELETE' }).catch(() => {});
+  invite = null;
+  endCall();
+  showInvite();
+}
+
+if (window.RTCPeerConnection) {
+  $('co-host-invite').addEventListener('click', inviteCoHost);
+  $('co-host-drop').addEventListener('click', dropCoHost);
+  setInterval(pollCoHost, 1500);
+} else {
+  $('co-host').hidden = true;
 }

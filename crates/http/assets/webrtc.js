@@ -98,3 +98,27 @@ export async function whepPlay(url, video) {
     throw e;
   }
 }
+
+/** Joins a call (co-hosting) at `url` sending `stream`; the other party's media plays in
+ *  `video`. */
+export async function joinCall(url, stream, video) {
+  const pc = new RTCPeerConnection({ bundlePolicy: 'max-bundle' });
+  const remote = new MediaStream();
+  for (const track of stream.getTracks()) {
+    const t = pc.addTransceiver(track, { direction: 'sendrecv', streams: [stream] });
+    if (track.kind === 'video') {
+      const codecs = h264First('send');
+      if (codecs) t.setCodecPreferences?.(codecs);
+    }
+  }
+  pc.ontrack = (ev) => {
+    remote.addTrack(ev.track);
+    if (video.srcObject !== remote) video.srcObject = remote;
+  };
+  try {
+    return session(pc, await exchange(pc, url, {}));
+  } catch (e) {
+    pc.close();
+    throw e;
+  }
+}

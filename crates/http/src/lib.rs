@@ -80,6 +80,8 @@ pub struct AppInner {
     pub hooks: Arc<hawker_hooks::Webhooks>,
     /// WebRTC: WHIP publishing and WHEP playback.
     pub rtc: hawker_rtc::RtcServer,
+    /// Co-host invites and the calls behind them.
+    pub co_hosts: Arc<hawker_rtc::cohost::CoHosts>,
     pub(crate) sessions: Arc<auth::SessionCache>,
     limits: Arc<limits::Limits>,
     ready: ReadyCheck,
@@ -102,6 +104,7 @@ impl AppState {
         guard: Arc<hawker_shop::guard::Guard>,
         hooks: Arc<hawker_hooks::Webhooks>,
         rtc: hawker_rtc::RtcServer,
+        co_hosts: Arc<hawker_rtc::cohost::CoHosts>,
         settings: HttpSettings,
         ready: ReadyCheck,
     ) -> Self {
@@ -115,6 +118,7 @@ impl AppState {
             guard,
             hooks,
             rtc,
+            co_hosts,
             sessions: Arc::new(auth::SessionCache::new()),
             ready,
         }))

@@ -15,6 +15,7 @@ pub(crate) fn routes() -> Router<AppState> {
         .route("/c/{slug}", get(watch))
         .route("/replay/{show}", get(replay))
         .route("/studio", get(|| async { page(STUDIO) }))
+        .route("/studio/co-host/{token}", get(|| async { page(COHOST) }))
         .route("/orders", get(|| async { page(ORDERS) }))
         .route("/earnings", get(|| async { page(EARNINGS) }))
         .route("/ops", get(|| async { page(OPS) }))
@@ -30,6 +31,7 @@ const HOME: &str = include_str!("../assets/home.html");
 const WATCH: &str = include_str!("../assets/watch.html");
 const REPLAY: &str = include_str!("../assets/replay.html");
 const STUDIO: &str = include_str!("../assets/studio.html");
+const COHOST: &str = include_str!("../assets/cohost.html");
 const AUTH: &str = include_str!("../assets/auth.html");
 const ORDERS: &str = include_str!("../assets/orders.html");
 const EARNINGS: &str = include_str!("../assets/earnings.html");
@@ -88,6 +90,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("player.js", "text/javascript; charset=utf-8"),
     asset!("room.js", "text/javascript; charset=utf-8"),
     asset!("webrtc.js", "text/javascript; charset=utf-8"),
+    asset!("cohost.js", "text/javascript; charset=utf-8"),
     asset!("vod.js", "text/javascript; charset=utf-8"),
     asset!("home.js", "text/javascript; charset=utf-8"),
     asset!("watch.js", "text/javascript; charset=utf-8"),

@@ -6,6 +6,7 @@
 //!  PATCH  /whip/{slug}/{session}  If-Match, application/trickle-ice-sdpfrag → 204 | 200 (restart)
 //!  DELETE /whip/{slug}/{session}  → 200, the show waits out its grace period
 //!  POST   /whep/{slug}            application/sdp (recvonly) → 201 …; PATCH and DELETE as WHIP
+//!  POST   /call/{call}            a party's sendrecv offer (logged in, a party of the call) → 201
 //! ```
 
 use crate::limits;
@@ -18,7 +19,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{patch, post};
 use axum::Router;
 use hawker_broadcast::Refusal;
-use hawker_rtc::{Created, IceServer, Patched, RtcFailure};
+use hawker_rtc::{Created, IceServer, Patched, RtcFailure, Side};
 use std::net::SocketAddr;
 
 pub(crate) fn routes(state: AppState) -> Router<AppState> {
@@ -29,6 +30,11 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             patch(whip_patch).delete(whip_delete),
         )
         .route("/whep/{slug}", post(whep_play))
+        .route("/call/{call}", post(call_join))
+        .route(
+            "/call/{call}/{session}",
+            patch(call_patch).delete(call_delete),
+        )
         .route(
             "/whep/{slug}/{session}",
             patch(whep_patch).delete(whep_delete),
@@ -105,6 +111,49 @@ async fn whep_play(
     Ok(created_response(&state, "whep", &slug, created))
 }
 
+/// A call (co-hosting): the caller must be its host or the guest who accepted.
+async fn call_join(
+    State(state): State<AppState>,
+    Path(call): Path<String>,
+    caller: crate::auth::Caller,
+    headers: HeaderMap,
+    offer: String,
+) -> Result<Response, ApiError> {
+    content_type_is(&headers, SDP)?;
+    let me = caller.require()?;
+    state
+        .co_hosts
+        .may_join(&call, me.id.0)
+        .map_err(crate::api::co_host_problem)?;
+    let created = state
+        .rtc
+        .join_call(&call, me.id.0, &offer)
+        .await
+        .map_err(failure)?;
+    Ok(created_response(&state, "call", &call, created))
+}
+
+async fn call_patch(
+    State(state): State<AppState>,
+    Path((call, session)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: String,
+) -> Result<Response, ApiError> {
+    patch_session(state, Side::Call, call, session, headers, body).await
+}
+
+async fn call_delete(
+    State(state): State<AppState>,
+    Path((call, session)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    state
+        .rtc
+        .close(Side::Call, &call, &session)
+        .await
+        .map_err(failure)?;
+    Ok(StatusCode::OK)
+}
+
 fn created_response(state: &AppState, kind: &str, slug: &str, c: Created) -> Response {
     let mut r = (StatusCode::CREATED, c.answer).into_response();
     let h = r.headers_mut();
@@ -141,7 +190,7 @@ fn link(s: &IceServer) -> String {
 
 async fn patch_session(
     state: AppState,
-    publish: bool,
+    side: Side,
     slug: String,
     session: String,
     headers: HeaderMap,
@@ -151,7 +200,7 @@ async fn patch_session(
     let if_match = headers.get(header::IF_MATCH).and_then(|v| v.to_str().ok());
     match state
         .rtc
-        .patch(publish, &slug, &session, if_match, &body)
+        .patch(side, &slug, &session, if_match, &body)
         .await
         .map_err(failure)?
     {
@@ -174,7 +223,7 @@ async fn whip_patch(
     headers: HeaderMap,
     body: String,
 ) -> Result<Response, ApiError> {
-    patch_session(state, true, slug, session, headers, body).await
+    patch_session(state, Side::Ingest, slug, session, headers, body).await
 }
 
 async fn whep_patch(
@@ -183,7 +232,7 @@ async fn whep_patch(
     headers: HeaderMap,
     body: String,
 ) -> Result<Response, ApiError> {
-    patch_session(state, false, slug, session, headers, body).await
+    patch_session(state, Side::Playback, slug, session, headers, body).await
 }
 
 async fn whip_delete(
@@ -192,7 +241,7 @@ async fn whip_delete(
 ) -> Result<StatusCode, ApiError> {
     state
         .rtc
-        .close(true, &slug, &session)
+        .close(Side::Ingest, &slug, &session)
         .await
         .map_err(failure)?;
     Ok(StatusCode::OK)
@@ -204,7 +253,7 @@ async fn whep_delete(
 ) -> Result<StatusCode, ApiError> {
     state
         .rtc
-        .close(false, &slug, &session)
+        .close(Side::Playback, &slug, &session)
         .await
         .map_err(failure)?;
     Ok(StatusCode::OK)

@@ -10,7 +10,8 @@ use crate::outbox::Outbox;
 use bytes::Bytes;
 use futures::StreamExt;
 use hawker_domain::{
-    Account, Channel, ChannelId, ModeratorRights, SanctionKind, ShowId, ShowState, UnixMillis,
+    Account, AccountId, Channel, ChannelId, ModeratorRights, SanctionKind, ShowId, ShowState,
+    UnixMillis,
 };
 use hawker_room::moderation::{KeywordFilter, Sanctions};
 use hawker_room::protocol::{Badge, ClientMsg, Host, Member, RoomState, ServerFrame, ShowPhase};
@@ -117,6 +118,8 @@ struct Inner {
     store: Arc<dyn Store>,
     rooms: tokio::sync::Mutex<HashMap<ChannelId, mpsc::UnboundedSender<RoomCmd>>>,
     accounts: Mutex<HashMap<i64, AccountConns>>,
+    /// Each channel's co-host now (this node's calls; see `hawker_rtc::cohost`).
+    co_hosts: Mutex<HashMap<ChannelId, i64>>,
     next_conn: AtomicU64,
     records: mpsc::UnboundedSender<(ChannelId, Option<ShowId>, Record)>,
     shutdown: CancellationToken,
@@ -182,6 +185,7 @@ impl RoomHub {
                 rooms: tokio::sync::Mutex::new(HashMap::new()),
                 accounts: Mutex::new(HashMap::new()),
                 playback: Mutex::new(HashMap::new()),
+                co_hosts: Mutex::new(HashMap::new()),
                 next_conn: AtomicU64::new(1),
                 records,
                 shutdown: CancellationToken::new(),
@@ -395,21 +399,10 @@ impl RoomHub {
         visitor: Visitor,
         resume: Option<(String, u64)>,
     ) -> Result<Connection, HubError> {
-        let store = &self.inner.store;
-        let mut badges = Vec::new();
-        let mut permissions = None;
-        if let Some(a) = &visitor.account {
-            if a.id == channel.owner {
-                badges.push(Badge::Host);
-                permissions = Some(ModeratorRights::ALL);
-            } else if let Some(r) = store.moderator_rights(channel.id, a.id).await? {
-                badges.push(Badge::Moderator);
-                permissions = Some(r);
-            }
-            if store.followed_channels(a.id).await?.contains(&channel.id) {
-                badges.push(Badge::Follower);
-            }
-        }
+        let (badges, permissions) = match &visitor.account {
+            Some(a) => self.standing(channel.id, channel.owner, a.id).await?,
+            None => (Vec::new(), None),
+        };
         let member = Member {
             account: visitor.account.as_ref().map(|a| a.id.0),
             name: visitor.account.as_ref().map_or_else(
@@ -562,6 +555,48 @@ impl RoomHub {
                 virtual_host,
             })
             .collect())
+    }
+
+    /// An account's badges and moderator rights in a channel's room.
+    async fn standing(
+        &self,
+        channel: ChannelId,
+        owner: AccountId,
+        account: AccountId,
+    ) -> Result<(Vec<Badge>, Option<ModeratorRights>), HubError> {
+        let store = &self.inner.store;
+        let mut badges = Vec::new();
+        let mut permissions = None;
+        if account == owner {
+            badges.push(Badge::Host);
+            permissions = Some(ModeratorRights::ALL);
+        } else if let Some(r) = store.moderator_rights(channel, account).await? {
+            badges.push(Badge::Moderator);
+            permissions = Some(r);
+        }
+        if self.inner.co_hosts.lock().get(&channel) == Some(&account.0) {
+            badges.push(Badge::CoHost);
+        }
+        if store.followed_channels(account).await?.contains(&channel) {
+            badges.push(Badge::Follower);
+        }
+        Ok((badges, permissions))
+    }
+
+    /// `guest` co-hosts `channel` now (None: nobody): their badge changes in the room at once.
+    pub async fn set_co_host(&self, channel: ChannelId, owner: AccountId, guest: Option<i64>) {
+        let before = {
+            let mut all = self.inner.co_hosts.lock();
+            match guest {
+                Some(g) => all.insert(channel, g),
+                None => all.remove(&channel),
+            }
+        };
+        for account in before.into_iter().chain(guest) {
+            if let Ok((badges, _)) = self.standing(channel, owner, AccountId(account)).await {
+                self.member_changed(channel, account, badges).await;
+            }
+        }
     }
 
     pub async fn member_changed(&self, channel: ChannelId, account: i64, badges: Vec<Badge>) {

@@ -13,6 +13,7 @@
 //! `sdpfrag` (the PATCH bodies); `switch` owns the socket and the sessions; `server` is the
 //! API the HTTP layer calls.
 
+pub mod cohost;
 mod sdpfrag;
 mod server;
 mod session;
@@ -20,4 +21,4 @@ mod switch;
 
 pub use sdpfrag::{FragError, SdpFrag};
 pub use server::{Created, IceServer, Patched, RtcFailure, RtcServer, RtcSettings};
-pub use session::SessionError;
+pub use session::{SessionError, Side};

@@ -95,7 +95,10 @@ pub enum Patched {
 
 pub(crate) struct SessionInfo {
     side: Side,
+    /// The channel (WHIP, WHEP) or the call.
     slug: String,
+    /// In a call: whose session this is.
+    party: Option<i64>,
     etag: String,
     /// The offer as last answered, for an ICE restart to change and answer again.
     offer: String,
@@ -260,6 +263,69 @@ impl RtcServer {
         Ok(created)
     }
 
+    /// A call: `party` (an account the caller has checked may be in `call`) joins with a
+    /// sendrecv offer and hears the call's other parties.
+    pub async fn join_call(
+        &self,
+        call: &str,
+        party: i64,
+        offer: &str,
+    ) -> Result<Created, RtcFailure> {
+        let answered = session::answer(offer, Side::Call, &self.inner.candidates, Instant::now())?;
+        // One session per party: joining again (a reload) replaces the earlier one.
+        self.close_party(call, party).await;
+        let (id, created) = self.register(Side::Call, call, offer, &answered.answer);
+        if let Some(s) = self.inner.sessions.lock().get_mut(&id) {
+            s.party = Some(party);
+        }
+        self.send(Command::Join {
+            id,
+            call: call.to_string(),
+            rtc: Box::new(answered.rtc),
+            video: answered.video,
+            audio: answered.audio,
+        })
+        .inspect_err(|_| {
+            self.inner.sessions.lock().remove(&id);
+        })?;
+        Ok(created)
+    }
+
+    /// Ends `party`'s sessions in `call` now (the host drops a co-host); how many ended.
+    pub async fn close_party(&self, call: &str, party: i64) -> usize {
+        let ids: Vec<SessionId> = self
+            .inner
+            .sessions
+            .lock()
+            .iter()
+            .filter(|(_, s)| s.side == Side::Call && s.slug == call && s.party == Some(party))
+            .map(|(id, _)| *id)
+            .collect();
+        let mut closed = 0;
+        for id in ids {
+            let (done, wait) = oneshot::channel();
+            if self.send(Command::Close { id, done }).is_ok() && wait.await.unwrap_or(false) {
+                closed += 1;
+            }
+        }
+        closed
+    }
+
+    /// Parties with a session in `call` now.
+    pub fn parties(&self, call: &str) -> Vec<i64> {
+        let mut v: Vec<i64> = self
+            .inner
+            .sessions
+            .lock()
+            .values()
+            .filter(|s| s.side == Side::Call && s.slug == call)
+            .filter_map(|s| s.party)
+            .collect();
+        v.sort_unstable();
+        v.dedup();
+        v
+    }
+
     fn register(&self, side: Side, slug: &str, offer: &str, answer: &str) -> (SessionId, Created) {
         let id: SessionId = rand::thread_rng().gen();
         let etag = new_etag();
@@ -269,6 +335,7 @@ impl RtcServer {
             SessionInfo {
                 side,
                 slug: slug.to_string(),
+                party: None,
                 etag: etag.clone(),
                 offer: offer.to_string(),
                 remote_ufrag,
@@ -297,17 +364,12 @@ impl RtcServer {
     /// for a restart, as RFC 9725 §4.3.2 has it.
     pub async fn patch(
         &self,
-        publish: bool,
+        side: Side,
         slug: &str,
         session: &str,
         if_match: Option<&str>,
         body: &str,
     ) -> Result<Patched, RtcFailure> {
-        let side = if publish {
-            Side::Ingest
-        } else {
-            Side::Playback
-        };
         let id = self.lookup(side, slug, session)?;
         let frag = SdpFrag::parse(body)?;
         let (etag, current_ufrag, offer) = {
@@ -371,12 +433,7 @@ impl RtcServer {
     }
 
     /// DELETE: the session ends; a publisher's show waits out its grace period.
-    pub async fn close(&self, publish: bool, slug: &str, session: &str) -> Result<(), RtcFailure> {
-        let side = if publish {
-            Side::Ingest
-        } else {
-            Side::Playback
-        };
+    pub async fn close(&self, side: Side, slug: &str, session: &str) -> Result<(), RtcFailure> {
         let id = self.lookup(side, slug, session)?;
         let (done, wait) = oneshot::channel();
         self.send(Command::Close { id, done })?;

@@ -27,6 +27,8 @@ pub enum Side {
     Ingest,
     /// WHEP: the server sends, the client receives.
     Playback,
+    /// A call (a co-host with the host, a buyer with a seller): each party sends and receives.
+    Call,
 }
 
 /// The codecs, in the order answers list them (browsers send with the first): H.264 High,
@@ -86,6 +88,7 @@ pub fn answer(
         let ok = match side {
             Side::Ingest => m.direction().is_receiving(),
             Side::Playback => m.direction().is_sending(),
+            Side::Call => m.direction().is_sending() && m.direction().is_receiving(),
         };
         if !ok {
             continue;
@@ -103,6 +106,9 @@ pub fn answer(
             }
             Side::Playback if has_direction(&rtc_directions(offer_sdp), Direction::SendOnly) => {
                 SessionError::WrongDirection("receive media (recvonly) to play")
+            }
+            Side::Call if !rtc_directions(offer_sdp).contains(&Direction::SendRecv) => {
+                SessionError::WrongDirection("send and receive media (sendrecv) in a call")
             }
             _ => SessionError::NoCodec("media section"),
         });

@@ -54,6 +54,13 @@ pub(crate) enum Command {
         video: Option<Mid>,
         audio: Option<Mid>,
     },
+    Join {
+        id: SessionId,
+        call: String,
+        rtc: Box<Rtc>,
+        video: Option<Mid>,
+        audio: Option<Mid>,
+    },
     /// Trickled candidates from a PATCH (`candidate:…` strings).
     Candidates {
         id: SessionId,
@@ -80,6 +87,16 @@ pub(crate) enum Command {
 enum Role {
     Publisher(Box<Publisher>),
     Subscriber(Subscriber),
+    /// In a call: receives the other parties' frames as a subscriber does, and its own frames
+    /// go to them (never into a show: a host publishes a call's composite itself).
+    Party(Party),
+}
+
+struct Party {
+    call: String,
+    sink: Subscriber,
+    want_keyframe: bool,
+    last_pli: Option<Instant>,
 }
 
 struct Publisher {
@@ -114,10 +131,12 @@ struct Peer {
 }
 
 impl Peer {
+    /// The channel (publisher, subscriber) or call (party) the session belongs to.
     fn slug(&self) -> &str {
         match &self.role {
             Role::Publisher(p) => p.ingest.slug(),
             Role::Subscriber(s) => &s.slug,
+            Role::Party(p) => &p.call,
         }
     }
 }
@@ -262,6 +281,10 @@ impl Switch {
         let Some(i) = self.index(id) else {
             return false;
         };
+        // Say goodbye (DTLS close_notify, RTCP BYE) so the client knows at once.
+        if self.peers[i].rtc.close().is_ok() {
+            self.drain(i);
+        }
         let mut peer = self.peers.swap_remove(i);
         peer.rtc.disconnect();
         self.by_source.retain(|_, v| *v != id);
@@ -269,6 +292,7 @@ impl Switch {
         match peer.role {
             Role::Publisher(_) => metrics::gauge!("hawker_webrtc_publishers").decrement(1.0),
             Role::Subscriber(_) => metrics::gauge!("hawker_webrtc_subscribers").decrement(1.0),
+            Role::Party(_) => metrics::gauge!("hawker_webrtc_call_parties").decrement(1.0),
         }
         true // the Ingest, if any, ends its publish as it drops here
     }
@@ -317,6 +341,31 @@ impl Switch {
                         video,
                         audio,
                         started: false,
+                    }),
+                    now,
+                );
+            }
+            Command::Join {
+                id,
+                call,
+                rtc,
+                video,
+                audio,
+            } => {
+                metrics::gauge!("hawker_webrtc_call_parties").increment(1.0);
+                self.add(
+                    id,
+                    *rtc,
+                    Role::Party(Party {
+                        call: call.clone(),
+                        sink: Subscriber {
+                            slug: call,
+                            video,
+                            audio,
+                            started: false,
+                        },
+                        want_keyframe: true,
+                        last_pli: None,
                     }),
                     now,
                 );
@@ -428,18 +477,27 @@ impl Switch {
             return;
         }
         let epoch = self.epoch;
-        let Role::Publisher(p) = &mut self.peers[i].role else {
-            return;
+        // Who hears this session: a publisher's channel subscribers, a party's fellow parties.
+        let (scope, to_parties) = match &mut self.peers[i].role {
+            Role::Publisher(p) => {
+                for d in &frames {
+                    ingest(p, d, epoch);
+                }
+                (p.ingest.slug().to_string(), false)
+            }
+            Role::Party(p) => (p.call.clone(), true),
+            Role::Subscriber(_) => return,
         };
-        for d in &frames {
-            ingest(p, d, epoch);
-        }
-        let slug = p.ingest.slug().to_string();
         for j in 0..self.peers.len() {
             if j == i || !self.peers[j].connected {
                 continue;
             }
-            if !matches!(&self.peers[j].role, Role::Subscriber(s) if s.slug == slug) {
+            let hears = match &self.peers[j].role {
+                Role::Subscriber(s) => !to_parties && s.slug == scope,
+                Role::Party(p) => to_parties && p.call == scope,
+                Role::Publisher(_) => false,
+            };
+            if !hears {
                 continue;
             }
             let mut failed = false;
@@ -487,12 +545,14 @@ impl Switch {
         events
     }
 
-    fn want_keyframe(&mut self, slug: &str) {
+    /// Whoever sends video into `scope` (a channel's publisher, a call's parties) owes a
+    /// keyframe.
+    fn want_keyframe(&mut self, scope: &str) {
         for p in &mut self.peers {
-            if let Role::Publisher(x) = &mut p.role {
-                if x.ingest.slug() == slug {
-                    x.want_keyframe = true;
-                }
+            match &mut p.role {
+                Role::Publisher(x) if x.ingest.slug() == scope => x.want_keyframe = true,
+                Role::Party(x) if x.call == scope => x.want_keyframe = true,
+                _ => {}
             }
         }
         self.ask_keyframes(Instant::now());
@@ -503,17 +563,19 @@ impl Switch {
     fn ask_keyframes(&mut self, now: Instant) {
         for i in 0..self.peers.len() {
             let peer = &mut self.peers[i];
-            let Role::Publisher(p) = &mut peer.role else {
-                continue;
+            let (video, want, last) = match &mut peer.role {
+                Role::Publisher(p) => (p.video, &mut p.want_keyframe, &mut p.last_pli),
+                Role::Party(p) => (p.sink.video, &mut p.want_keyframe, &mut p.last_pli),
+                Role::Subscriber(_) => continue,
             };
-            let due = p.want_keyframe && p.last_pli.is_none_or(|t| now - t >= PLI_EVERY);
-            let (Some(mid), true, true) = (p.video, due, peer.connected) else {
+            let due = *want && last.is_none_or(|t| now - t >= PLI_EVERY);
+            let (Some(mid), true, true) = (video, due, peer.connected) else {
                 continue;
             };
             if let Some(mut w) = peer.rtc.writer(mid) {
                 if w.request_keyframe(None, KeyframeRequestKind::Pli).is_ok() {
-                    p.want_keyframe = false;
-                    p.last_pli = Some(now);
+                    *want = false;
+                    *last = Some(now);
                 }
             }
             self.drain(i);
@@ -562,8 +624,10 @@ fn ingest(p: &mut Publisher, d: &MediaData, epoch: Instant) {
 /// A publisher's frame to one subscriber, unchanged (str0m maps the payload type and
 /// repacketises). Video waits for a keyframe.
 fn forward(peer: &mut Peer, d: &MediaData) -> Result<(), RtcError> {
-    let Role::Subscriber(s) = &mut peer.role else {
-        return Ok(());
+    let s = match &mut peer.role {
+        Role::Subscriber(s) => s,
+        Role::Party(p) => &mut p.sink,
+        Role::Publisher(_) => return Ok(()),
     };
     let mid = match d.params.spec().codec {
         Codec::H264 => {

@@ -239,45 +239,110 @@ async fn whip_and_whep_signalling_refuses_bad_input_and_follows_rfc_9725() {
 async fn chromium_goes_live_over_whip_plays_over_whep_and_ll_hls_carries_opus() {
     let s = start().await;
     let (_, ch) = streamer_channel(&s.base, "rtc-live").await;
-    let e2e = workspace_root().join("e2e");
-    let mut node = Command::new("node")
-        .args([
-            "webrtc.mjs",
+    let node = LiveScript::start(
+        "webrtc.mjs",
+        &[
             &s.base,
             "rtc-live@streamers.example",
             "correct horse battery",
             "rtc-live",
-        ])
-        .current_dir(&e2e)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("node must be installed");
-    let stdout = node.stdout.take().unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            let _ = tx.send(line);
-        }
-    });
-    let mut seen = Vec::new();
-    loop {
-        match rx.recv_timeout(Duration::from_secs(90)) {
-            Ok(l) if l == "live" => break,
-            Ok(l) => seen.push(l),
-            Err(_) => {
-                let out = node.wait_with_output().unwrap();
-                panic!(
-                    "webrtc.mjs never went live: {seen:?}\n{}",
-                    String::from_utf8_lossy(&out.stderr)
-                );
+        ],
+    );
+    let streams = probe_live(ch["hls_url"].as_str().unwrap().to_string()).await;
+    let seen = node.finish();
+    println!("webrtc.mjs: {seen:?}; LL-HLS streams {streams:?}");
+    // 4 s of 30 fps video and 50 Opus packets a second, give or take the edges.
+    assert!(
+        frames(&streams, "h264") > 30 && frames(&streams, "opus") > 50,
+        "{streams}"
+    );
+}
+
+fn frames(probe: &str, codec: &str) -> u64 {
+    probe
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("{codec},")))
+        .and_then(|n| n.split(',').next_back()?.trim().parse::<u64>().ok())
+        .unwrap_or(0)
+}
+
+/// A browser script that goes live, prints `live`, and waits for a line on stdin to finish.
+struct LiveScript {
+    child: std::process::Child,
+    lines: std::sync::mpsc::Receiver<String>,
+    seen: Vec<String>,
+    script: &'static str,
+}
+
+impl LiveScript {
+    fn start(script: &'static str, args: &[&str]) -> Self {
+        let mut child = Command::new("node")
+            .arg(script)
+            .args(args)
+            .current_dir(workspace_root().join("e2e"))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("node must be installed");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, lines) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        let mut me = LiveScript {
+            child,
+            lines,
+            seen: Vec::new(),
+            script,
+        };
+        loop {
+            match me.lines.recv_timeout(Duration::from_secs(120)) {
+                Ok(l) if l == "live" => return me,
+                Ok(l) => me.seen.push(l),
+                Err(_) => {
+                    let out = me.child.wait_with_output().unwrap();
+                    panic!(
+                        "{script} never went live: {:?}\n{}",
+                        me.seen,
+                        String::from_utf8_lossy(&out.stderr)
+                    );
+                }
             }
         }
     }
-    let hls = ch["hls_url"].as_str().unwrap().to_string();
-    // Four seconds of the live playlist, every frame decoded (a live playlist has no end).
-    let streams = tokio::task::spawn_blocking(move || {
+
+    /// Lets the script finish; its printed lines.
+    fn finish(mut self) -> Vec<String> {
+        self.child
+            .stdin
+            .take()
+            .unwrap()
+            .write_all(b"stop\n")
+            .unwrap();
+        let out = self.child.wait_with_output().unwrap();
+        self.seen.extend(
+            String::from_utf8_lossy(&out.stdout)
+                .lines()
+                .map(String::from),
+        );
+        assert!(
+            out.status.success(),
+            "{}: {:?}\n{}",
+            self.script,
+            self.seen,
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.seen
+    }
+}
+
+/// Four seconds of a live playlist, every frame decoded (a live playlist has no end):
+/// `codec,width,frames` per stream.
+async fn probe_live(hls: String) -> String {
+    tokio::task::spawn_blocking(move || {
         let out = Command::new("ffprobe")
             .args([
                 "-v",
@@ -286,7 +351,7 @@ async fn chromium_goes_live_over_whip_plays_over_whep_and_ll_hls_carries_opus() 
                 "%+4",
                 "-count_frames",
                 "-show_entries",
-                "stream=codec_name,nb_read_frames",
+                "stream=codec_name,width,nb_read_frames",
                 "-of",
                 "csv=p=0",
                 &hls,
@@ -296,22 +361,46 @@ async fn chromium_goes_live_over_whip_plays_over_whep_and_ll_hls_carries_opus() 
         String::from_utf8_lossy(&out.stdout).into_owned()
     })
     .await
-    .unwrap();
-    node.stdin.take().unwrap().write_all(b"stop\n").unwrap();
-    let out = node.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "webrtc.mjs: {seen:?}\n{}",
-        String::from_utf8_lossy(&out.stderr)
+    .unwrap()
+}
+
+/// A host goes live from the studio, invites a co-host who joins from another browser; both
+/// see each other; LL-HLS carries the host's 1280×720 composite of both, with sound.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_co_host_joins_by_link_and_the_show_carries_both() {
+    let s = start().await;
+    let (host, ch) = streamer_channel(&s.base, "rtc-duo").await;
+    let guest = browser();
+    sign_up(&guest, &s.base, "guest@streamers.example", "streamer").await;
+    let node = LiveScript::start(
+        "cohost.mjs",
+        &[
+            &s.base,
+            "rtc-duo@streamers.example",
+            "guest@streamers.example",
+            "correct horse battery",
+            "rtc-duo",
+        ],
     );
-    println!("webrtc.mjs: {seen:?}; LL-HLS streams {streams:?}");
-    let frames = |codec: &str| {
-        streams
-            .lines()
-            .find_map(|l| l.strip_prefix(&format!("{codec},")))
-            .and_then(|n| n.trim().parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    // 4 s of 30 fps video and 50 Opus packets a second, give or take the edges.
-    assert!(frames("h264") > 30 && frames("opus") > 50, "{streams}");
+    let streams = probe_live(ch["hls_url"].as_str().unwrap().to_string()).await;
+    // The host's view of the invite: the guest accepted and is in the call.
+    let invite: Value = json_ok(
+        host.get(format!("{}/api/v1/channels/rtc-duo/co-host", s.base))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(invite["guest_connected"], true, "{invite}");
+    assert_eq!(invite["guest"]["display_name"], "Test Person", "{invite}");
+    let seen = node.finish();
+    println!("cohost.mjs: {seen:?}; LL-HLS {streams:?}");
+    assert!(
+        streams.contains("h264,1280,"),
+        "the composite goes out: {streams}"
+    );
+    assert!(
+        frames(&streams, "h264") > 30 && frames(&streams, "opus") > 50,
+        "{streams}"
+    );
 }

@@ -2,6 +2,8 @@
 
 mod accounts;
 mod catalog;
+mod cohost;
+pub(crate) use cohost::co_host_problem;
 pub(crate) mod channels;
 pub(crate) mod common;
 mod defects;
@@ -288,6 +290,17 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
         .route(
             "/api/v1/admin/defect-claims/{id}/decide",
             post(defects::decide),
+        )
+        // Co-hosting: the invite link, accepting it, dropping the guest.
+        .route(
+            "/api/v1/channels/{slug}/co-host",
+            get(cohost::current)
+                .post(cohost::invite)
+                .delete(cohost::drop_guest),
+        )
+        .route(
+            "/api/v1/co-host-invites/{token}/accept",
+            post(cohost::accept),
         )
         // Outbound webhooks: subscriptions, the delivery log, redelivery.
         .route(
