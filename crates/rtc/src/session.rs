@@ -179,6 +179,60 @@ mod tests {
         assert_eq!(audio.map(125_000, 48_000, 1_090), 1_105);
     }
 
+    /// An offer shaped as OBS 30's WHIP output makes one (libdatachannel): no candidates, ICE
+    /// credentials at session level, `a=group:LS`, Opus PT 111 in mid 0, H.264 PT 96 in mid 1,
+    /// the profile the encoder was set to.
+    fn obs_offer(profile: &str) -> String {
+        let fp = (0..32)
+            .map(|i| format!("{:02X}", i * 7 % 256))
+            .collect::<Vec<_>>()
+            .join(":");
+        format!(
+            "v=0\r\no=rtc 3128862395 0 IN IP4 127.0.0.1\r\ns=-\r\nt=0 0\r\n\
+             a=group:BUNDLE 0 1\r\na=group:LS 0 1\r\na=msid-semantic:WMS *\r\na=setup:actpass\r\n\
+             a=ice-ufrag:kH0z\r\na=ice-pwd:rSgRk9YlyZ8lHxwmLqBpo4\r\na=ice-options:ice2,trickle\r\n\
+             a=fingerprint:sha-256 {fp}\r\n\
+             m=audio 9 UDP/TLS/RTP/SAVPF 111\r\nc=IN IP4 0.0.0.0\r\na=mid:0\r\na=sendonly\r\n\
+             a=ssrc:1234 cname:obs\r\na=ssrc:1234 msid:obs obs-audio\r\na=rtcp-mux\r\n\
+             a=rtpmap:111 opus/48000/2\r\na=fmtp:111 minptime=10;maxaveragebitrate=96000;stereo=1;sprop-stereo=1;useinbandfec=1\r\n\
+             m=video 9 UDP/TLS/RTP/SAVPF 96\r\nc=IN IP4 0.0.0.0\r\na=mid:1\r\na=sendonly\r\n\
+             a=ssrc:1235 cname:obs\r\na=ssrc:1235 msid:obs obs-video\r\na=rtcp-mux\r\n\
+             a=rtpmap:96 H264/90000\r\na=rtcp-fb:96 nack\r\na=rtcp-fb:96 nack pli\r\na=rtcp-fb:96 goog-remb\r\n\
+             a=fmtp:96 profile-level-id={profile};packetization-mode=1;level-asymmetry-allowed=1\r\n"
+        )
+    }
+
+    #[test]
+    fn obs_whip_offers_are_answered_with_its_payload_types() {
+        let here = ["127.0.0.1:8189".parse().unwrap()];
+        // Baseline, High and Constrained High (Apple and hardware encoders).
+        for profile in ["42e01f", "64001f", "640c1f", "4d0029"] {
+            let a = answer(&obs_offer(profile), Side::Ingest, &here, Instant::now())
+                .unwrap_or_else(|e| panic!("{profile}: {e}"));
+            assert!(a.video.is_some() && a.audio.is_some(), "{profile}");
+            assert!(
+                a.answer.contains("a=rtpmap:96 H264/90000"),
+                "{profile}: {}",
+                a.answer
+            );
+            assert!(
+                a.answer.contains("a=rtpmap:111 opus/48000/2"),
+                "{}",
+                a.answer
+            );
+            assert!(
+                a.answer.contains("a=ice-lite") && a.answer.contains("127.0.0.1 8189 typ host")
+            );
+            assert!(a.answer.contains("a=setup:passive"), "{}", a.answer);
+        }
+        // OBS with only AV1 or HEVC: refused with a reason, not answered with nothing.
+        let av1 = obs_offer("42e01f").replace("H264/90000", "AV1/90000");
+        assert!(matches!(
+            answer(&av1, Side::Ingest, &here, Instant::now()),
+            Err(SessionError::NoCodec(_))
+        ));
+    }
+
     #[test]
     fn garbage_offers_are_refused_not_panicked_on() {
         for offer in [

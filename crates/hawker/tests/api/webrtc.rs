@@ -256,6 +256,30 @@ async fn chromium_goes_live_over_whip_plays_over_whep_and_ll_hls_carries_opus() 
         frames(&streams, "h264") > 30 && frames(&streams, "opus") > 50,
         "{streams}"
     );
+
+    // The show ends after its grace period; its recording (the replay's source) carries both.
+    let b = s.base.clone();
+    let show = wait_until(
+        "the WebRTC show ended with its recording",
+        Duration::from_secs(30),
+        || {
+            let url = format!("{b}/api/v1/channels/rtc-live/shows");
+            async move {
+                let v = poll_json(&reqwest::Client::new(), url).await?;
+                let s = v.as_array()?.first()?.clone();
+                (s["state"] == "ended" && s["replay_url"].is_string()).then_some(s)
+            }
+        },
+    )
+    .await;
+    let vod = format!("{}/vod/{}/index.m3u8", s.base, show["id"]);
+    let (video, audio) = tokio::task::spawn_blocking(move || ffprobe_frames(&vod))
+        .await
+        .unwrap();
+    assert!(
+        video > 30 && audio > 50,
+        "recording frames: video {video}, audio {audio}"
+    );
 }
 
 fn frames(probe: &str, codec: &str) -> u64 {
