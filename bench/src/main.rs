@@ -101,9 +101,11 @@ enum Cmd {
         #[arg(long)]
         first_only: bool,
     },
-    /// Glass-to-glass delay of the viewer page in headless Chromium: ffmpeg paints the wall
-    /// clock into each frame at capture, the page reads it back at presentation.
+    /// Glass-to-glass delay of the viewer page in headless Chromium, MSE and WebRTC in one
+    /// run: ffmpeg (RTMP) and a publisher page (WHIP) paint the wall clock into each frame at
+    /// capture, the watch page reads it back at presentation.
     Glass {
+        /// Measured seconds per path.
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },

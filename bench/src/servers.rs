@@ -153,6 +153,13 @@ impl Hawker {
 
     /// Creates a channel with the admin token; returns its stream key.
     pub async fn create_channel(&self, slug: &str) -> anyhow::Result<String> {
+        let v = self.create_channel_json(slug).await?;
+        Ok(v["stream_key"].as_str().context("stream_key")?.to_string())
+    }
+
+    /// Creates a channel with the admin token; returns what the owner gets (`stream_key`,
+    /// `whip_url`, `whep_url`, …).
+    pub async fn create_channel_json(&self, slug: &str) -> anyhow::Result<serde_json::Value> {
         let v: serde_json::Value = reqwest::Client::new()
             .post(format!("{}/api/v1/channels", self.http))
             .bearer_auth(&self.token)
@@ -162,7 +169,7 @@ impl Hawker {
             .error_for_status()?
             .json()
             .await?;
-        Ok(v["stream_key"].as_str().context("stream_key")?.to_string())
+        Ok(v)
     }
 }
 
