@@ -13,6 +13,7 @@ pub mod draw;
 pub mod flash;
 pub mod ids;
 pub mod law;
+pub mod lead;
 pub mod order;
 pub mod org;
 pub mod pricing;

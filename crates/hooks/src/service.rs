@@ -32,6 +32,12 @@ pub const TOPICS: &[&str] = &[
     "order.refunded",
     "show.live",
     "show.ended",
+    "lead.requested",
+    "lead.accepted",
+    "lead.ended",
+    "lead.declined",
+    "lead.cancelled",
+    "lead.missed",
 ];
 
 /// At most this many subscriptions per organisation.
@@ -342,6 +348,25 @@ impl Webhooks {
                     }})
                 }
                 None => json!({ "order": { "id": e.subject.to_string(), "deleted": true } }),
+            }
+        } else if e.topic.starts_with("lead.") {
+            match self.store.lead(e.subject).await? {
+                Some(l) => json!({ "lead": {
+                    "id": l.id,
+                    "state": l.state.as_str(),
+                    "previous_state": e.from_state,
+                    "product": l.product,
+                    "buyer": l.buyer.0,
+                    "staff": l.staff.map(|a| a.0),
+                    "channel": l.channel.map(|c| c.0),
+                    "outcome": l.outcome,
+                    "buyer_consents_recording": l.buyer_consents_recording,
+                    "staff_consents_recording": l.staff_consents_recording,
+                    "created_at": l.created_at.0,
+                    "answered_at": l.answered_at.map(|t| t.0),
+                    "ended_at": l.ended_at.map(|t| t.0),
+                }}),
+                None => json!({ "lead": { "id": e.subject, "deleted": true } }),
             }
         } else {
             match self.store.show(ShowId(e.subject)).await? {

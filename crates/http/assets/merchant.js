@@ -3,6 +3,7 @@
 import { api, h, me, renderHeader, when } from './app.js';
 import { loadWebhooks } from './webhooks.js';
 import { loadClaims } from './claims.js';
+import { loadLeads } from './leads.js';
 
 renderHeader();
 const $ = (id) => document.getElementById(id);
@@ -66,7 +67,7 @@ async function loadOrg() {
   $('sale-sku').replaceChildren(...products.flatMap((p) => p.skus.map((s) => h('option', { value: s.id }, `${p.title} — ${s.label} (${s.price})`))));
   orders.offset = 0;
   resetCouponForm();
-  await Promise.all([loadShow(), loadOrders(), loadCredentials(), loadCoupons(), loadWebhooks(org()), loadClaims(org())]);
+  await Promise.all([loadShow(), loadOrders(), loadCredentials(), loadCoupons(), loadWebhooks(org()), loadClaims(org()), loadLeads(org(), products)]);
 }
 
 async function loadShow() {

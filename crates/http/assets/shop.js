@@ -1,6 +1,7 @@
 // Buying without leaving the stream: the pinned product card, the flash-sale banner and the
 // checkout overlay (SKU → quantity → address → return notice → pay → confirmation).
 import { api, h, me } from './app.js';
+import { joinCall } from './webrtc.js';
 
 const $ = (id) => document.getElementById(id);
 let current = { pinned: [], sale: null };
@@ -52,8 +53,103 @@ function renderPinned(card, p) {
       p.attestation ? h('div', { class: 'meta attest pin-more', id: 'pin-attestation' }, p.attestation) : null),
     h('div', { class: 'pin-actions' },
       h('button', { id: 'buy-pinned', onclick: () => openCheckout(p.product_id) }, 'Buy'),
+      consultable.get(p.product_id)
+        ? h('button', { id: 'talk-pinned', class: 'secondary', onclick: () => openConsult(p.product_id) }, 'Talk to the seller')
+        : null,
       toggle),
   ].filter(Boolean));
+  // Whether the seller takes video consults on it: asked once per product.
+  if (!consultable.has(p.product_id)) {
+    consultable.set(p.product_id, false);
+    api(`/api/v1/products/${p.product_id}`)
+      .then((full) => {
+        consultable.set(p.product_id, Boolean(full.consultable));
+        if (full.consultable) renderPinned(card, p);
+      })
+      .catch(() => {});
+  }
+}
+
+const consultable = new Map(); // product id → the seller takes video consults on it
+
+/** *Talk to the seller*: the consent notice, the request, waiting for the seller's staff, the
+ *  call (your camera and theirs), hanging up. */
+async function openConsult(productId) {
+  const d = dialog();
+  if (await needLogin(d)) return;
+  const form = h('form', { class: 'stack', id: 'consult-form' },
+    h('h2', {}, 'Talk to the seller'),
+    h('p', {}, 'You start a video call with the seller\'s staff: they see and hear you, you see and hear them. The call is not recorded.'),
+    h('label', { class: 'notice' }, h('input', { type: 'checkbox', name: 'consent', id: 'consult-consent', required: true }),
+      ' I agree to a video call with the seller\'s staff'),
+    errorLine(),
+    h('div', { class: 'row' }, h('button', { id: 'consult-request' }, 'Call the seller'),
+      h('button', { type: 'button', class: 'link', onclick: () => d.close() }, 'Cancel')));
+  form.addEventListener('submit', async (e) => {
+    e.preventDefault();
+    let lead;
+    try {
+      lead = await api(`/api/v1/products/${productId}/consults`, {
+        method: 'POST',
+        body: { consent: form.elements.consent.checked, channel: window.__hawkerSlug || undefined },
+      });
+    } catch (err) {
+      showError(d, err.problem ? new Error(err.problem.detail || err.problem.title) : err);
+      return;
+    }
+    consultCall(d, lead);
+  });
+  d.replaceChildren(form);
+  d.showModal();
+}
+
+async function consultCall(d, lead) {
+  const status = h('p', { id: 'consult-status' }, 'Waiting for the seller\'s staff to answer…');
+  const them = h('video', { id: 'consult-them', playsinline: true, autoplay: true });
+  const mine = h('video', { id: 'consult-me', playsinline: true, autoplay: true, muted: true });
+  let session = null;
+  let camera = null;
+  let timer = null;
+  const hangUp = async () => {
+    clearInterval(timer);
+    await api(`/api/v1/leads/${lead.id}/end`, { method: 'POST', body: {} }).catch(() => {});
+    if (session && session.close) session.close(); // ending the consult closed the call
+    if (camera) camera.getTracks().forEach((t) => t.stop());
+    window.__hawkerConsult = null;
+    d.close();
+  };
+  d.replaceChildren(h('div', { class: 'stack' },
+    h('h2', {}, 'Talk to the seller'), status,
+    h('div', { class: 'stage' }, them), h('div', { class: 'stage' }, mine),
+    h('button', { id: 'consult-hang-up', onclick: hangUp }, 'Hang up')));
+  timer = setInterval(async () => {
+    let now;
+    try {
+      now = await api(`/api/v1/leads/${lead.id}`);
+    } catch {
+      return;
+    }
+    if (now.state === 'accepted' && !session) {
+      session = 'joining';
+      status.textContent = 'Connecting…';
+      try {
+        camera = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+        mine.srcObject = camera;
+        session = await joinCall(now.call_url, camera, them);
+        window.__hawkerConsult = session;
+        status.textContent = 'In a call with the seller.';
+      } catch (e) {
+        status.textContent = `The call could not start: ${e.message}`;
+      }
+    } else if (['declined', 'missed', 'cancelled', 'ended'].includes(now.state)) {
+      clearInterval(timer);
+      status.textContent = now.state === 'declined' ? 'The seller cannot take the call now.' : 'The call has ended.';
+      if (session && session.close) session.close();
+      if (camera) camera.getTracks().forEach((t) => t.stop());
+      session = null;
+      window.__hawkerConsult = null;
+    }
+  }, 1500);
 }
 
 function renderSale() {

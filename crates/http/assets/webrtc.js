@@ -47,6 +47,10 @@ function session(pc, resource) {
       await fetch(resource, { method: 'DELETE' }).catch(() => {});
       pc.close();
     },
+    /** Only here: the server ended the session itself (a consult's end closes its call). */
+    close() {
+      pc.close();
+    },
   };
 }
 

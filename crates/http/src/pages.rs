@@ -91,6 +91,7 @@ const ASSETS: &[(&str, &str, &str)] = &[
     asset!("room.js", "text/javascript; charset=utf-8"),
     asset!("webrtc.js", "text/javascript; charset=utf-8"),
     asset!("cohost.js", "text/javascript; charset=utf-8"),
+    asset!("leads.js", "text/javascript; charset=utf-8"),
     asset!("vod.js", "text/javascript; charset=utf-8"),
     asset!("home.js", "text/javascript; charset=utf-8"),
     asset!("watch.js", "text/javascript; charset=utf-8"),

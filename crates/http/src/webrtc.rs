@@ -111,7 +111,8 @@ async fn whep_play(
     Ok(created_response(&state, "whep", &slug, created))
 }
 
-/// A call (co-hosting): the caller must be its host or the guest who accepted.
+/// A call: a co-host call (its host or the guest who accepted) or a consult (its buyer or
+/// the staff member who accepted it).
 async fn call_join(
     State(state): State<AppState>,
     Path(call): Path<String>,
@@ -121,10 +122,14 @@ async fn call_join(
 ) -> Result<Response, ApiError> {
     content_type_is(&headers, SDP)?;
     let me = caller.require()?;
-    state
-        .co_hosts
-        .may_join(&call, me.id.0)
-        .map_err(crate::api::co_host_problem)?;
+    if call.starts_with("consult-") {
+        state.shop.may_join_consult(me, &call).await?;
+    } else {
+        state
+            .co_hosts
+            .may_join(&call, me.id.0)
+            .map_err(crate::api::co_host_problem)?;
+    }
     let created = state
         .rtc
         .join_call(&call, me.id.0, &offer)

@@ -29,6 +29,7 @@ mod defects;
 mod draws;
 mod fulfilment;
 mod gates;
+mod leads;
 mod payments;
 mod sales;
 mod showcase;
@@ -294,8 +295,8 @@ impl Shop {
             .map(|m| m.role))
     }
 
-    /// Runs the shop's timers until `cancel`: expiry every second, reconciliation every
-    /// 15 s, completion hourly.
+    /// Runs the shop's timers until `cancel`: expiry every second, reconciliation and missed
+    /// consults every 15 s, completion hourly.
     pub fn spawn_jobs(self: &Arc<Self>, cancel: tokio_util::sync::CancellationToken) {
         let me = self.clone();
         tokio::spawn(async move {
@@ -313,6 +314,10 @@ impl Shop {
                 if tick.is_multiple_of(15) {
                     if let Err(e) = me.reconcile(Duration::from_secs(30)).await {
                         tracing::warn!(error = %e, "payment reconciliation failed");
+                    }
+                    // Consult requests nobody answered in time become missed leads.
+                    if let Err(e) = me.expire_consults(UnixMillis::now()).await {
+                        tracing::warn!(error = %e, "consult expiry failed");
                     }
                 }
                 // The ledger follows the orders (paid, refunded, settled), on the schedule's

@@ -10,6 +10,7 @@ pub mod defects;
 pub mod disclosure;
 pub mod gifts;
 mod journal;
+pub mod leads;
 pub mod ledger;
 pub mod retention;
 mod room;
@@ -175,6 +176,7 @@ pub use room::{
 };
 
 pub use defects::DefectStore;
+pub use leads::{Lead, LeadStep, LeadStore, NewLead};
 pub use retention::RetentionStore;
 pub use shop::{
     CatalogStore, CouponStore, FlashSaleStore, OrderStore, OrgStore, PaymentStore, ShopStore,
@@ -191,6 +193,7 @@ pub mod prelude {
     pub use crate::defects::DefectStore;
     pub use crate::disclosure::DisclosureStore;
     pub use crate::gifts::GiftStore;
+    pub use crate::leads::LeadStore;
     pub use crate::ledger::LedgerStore;
     pub use crate::slots::SlotStore;
     pub use crate::terms::TermsStore;
@@ -219,6 +222,7 @@ pub trait Store:
     + retention::RetentionStore
     + webhooks::WebhookStore
     + defects::DefectStore
+    + leads::LeadStore
 {
 }
 

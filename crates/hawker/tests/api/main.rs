@@ -9,6 +9,7 @@ mod common;
 mod backup;
 mod browser;
 mod cli;
+mod consult;
 mod crash;
 mod defects;
 mod disclosure_api;

@@ -334,6 +334,8 @@ pub(crate) struct ProductView {
     #[schema(value_type = String)]
     currency: Currency,
     sponsored: bool,
+    /// The seller takes 1:1 video consults about it (*Talk to the seller*).
+    consultable: bool,
     /// The seller of record: who actually sells this, whoever hosts the show.
     pub(crate) seller: SellerView,
     pub(crate) skus: Vec<SkuView>,
@@ -387,6 +389,7 @@ pub(crate) async fn product_view(
         return_notice: p.return_class.buyer_notice(),
         currency: p.currency,
         sponsored: p.sponsored,
+        consultable: state.shop.consultable(p.id).await?,
         seller: SellerView {
             org: org.id,
             name: org.name,

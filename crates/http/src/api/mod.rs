@@ -10,6 +10,7 @@ mod defects;
 mod disclosure;
 mod export;
 mod gifts;
+mod leads;
 mod money;
 mod openapi;
 mod orders;
@@ -291,6 +292,19 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             "/api/v1/admin/defect-claims/{id}/decide",
             post(defects::decide),
         )
+        // 1:1 video consults and their leads.
+        .route(
+            "/api/v1/products/{id}/consultable",
+            put(leads::set_consultable),
+        )
+        .route("/api/v1/products/{id}/consults", post(leads::request))
+        .route("/api/v1/leads/{id}", get(leads::get_one))
+        .route("/api/v1/leads/{id}/accept", post(leads::accept))
+        .route("/api/v1/leads/{id}/decline", post(leads::decline))
+        .route("/api/v1/leads/{id}/end", post(leads::end))
+        .route("/api/v1/leads/{id}/outcome", put(leads::note_outcome))
+        .route("/api/v1/orgs/{id}/leads", get(leads::of_org))
+        .route("/api/v1/me/leads", get(leads::mine))
         // Co-hosting: the invite link, accepting it, dropping the guest.
         .route(
             "/api/v1/channels/{slug}/co-host",

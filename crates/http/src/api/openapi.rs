@@ -10,8 +10,8 @@
 //! as `application/problem+json`.
 
 use super::{
-    accounts, catalog, channels, cohost, defects, disclosure, export, gifts, money, orders, replay,
-    room, sales, showcase, shows, slots, trust, trust_ops, webhooks,
+    accounts, catalog, channels, cohost, defects, disclosure, export, gifts, leads, money, orders,
+    replay, room, sales, showcase, shows, slots, trust, trust_ops, webhooks,
 };
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
@@ -160,6 +160,15 @@ use utoipa::{Modify, OpenApi};
         disclosure::enter_draw,
         disclosure::run_draw,
         disclosure::cancel_draw,
+        leads::set_consultable,
+        leads::request,
+        leads::get_one,
+        leads::accept,
+        leads::decline,
+        leads::end,
+        leads::note_outcome,
+        leads::of_org,
+        leads::mine,
         cohost::invite,
         cohost::current,
         cohost::drop_guest,
