@@ -6,38 +6,13 @@
 // ends the show. No console errors, no null/NaN, no sideways scroll.
 // Usage: node cohost.mjs http://host host-email guest-email password slug
 import { createInterface } from 'node:readline';
-import { launch, check, layoutProblems } from './lib.mjs';
+import { launch, check, layoutProblems, mediaPage, plays } from './lib.mjs';
 
 const [origin, hostEmail, guestEmail, password, slug] = process.argv.slice(2);
 const errors = [];
 const browser = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
 
-async function pageFor(who, email, viewport) {
-  const ctx = await browser.newContext({ viewport, permissions: ['camera', 'microphone'] });
-  const r = await ctx.request.post(`${origin}/api/v1/sessions`, { data: { email, password } });
-  check(r.ok(), `${who} logs in (${r.status()})`);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(20000);
-  page.on('pageerror', (e) => errors.push(`${who}: exception: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${who}: console: ${m.text()}`);
-  });
-  return page;
-}
-
-/** The video `sel` shows frames and its clock advances. */
-async function plays(page, sel, what) {
-  await page.waitForFunction((s) => {
-    const v = document.querySelector(s);
-    return v && v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0.3;
-  }, sel, { timeout: 20000 }).catch(() => check(false, `${what} never played`));
-  const t0 = await page.evaluate((s) => document.querySelector(s).currentTime, sel);
-  await page.waitForTimeout(1200);
-  const t1 = await page.evaluate((s) => document.querySelector(s).currentTime, sel);
-  check(t1 - t0 > 0.8, `${what} advances (${t0} → ${t1})`);
-}
-
-const host = await pageFor('host', hostEmail, { width: 390, height: 844 });
+const host = await mediaPage(browser, origin, 'host', hostEmail, password, { width: 390, height: 844 }, errors);
 await host.goto(`${origin}/studio?channel=${slug}`);
 await host.click('#camera-on');
 await host.waitForFunction(() => !document.querySelector('#go-live').disabled);
@@ -48,7 +23,7 @@ await host.waitForSelector('#co-host-link-row:not([hidden])');
 const link = (await host.textContent('#co-host-link')).trim();
 check(link.startsWith(`${origin}/studio/co-host/`), `invite link: ${link}`);
 
-const guest = await pageFor('guest', guestEmail, { width: 1280, height: 800 });
+const guest = await mediaPage(browser, origin, 'guest', guestEmail, password, { width: 1280, height: 800 }, errors);
 await guest.goto(link);
 await guest.click('#join');
 await plays(guest, '#host', 'the host, on the guest\'s page');

@@ -4,37 +4,13 @@
 // advance; the dealer ends the call with a note of what came of it; the viewer's dialog says
 // the call ended. No console errors, no null/NaN, no sideways scroll.
 // Usage: node consult.mjs http://host watch-url viewer-email dealer-email password outcome
-import { launch, check, layoutProblems } from './lib.mjs';
+import { launch, check, layoutProblems, mediaPage, plays } from './lib.mjs';
 
 const [origin, watchUrl, viewerEmail, dealerEmail, password, outcome] = process.argv.slice(2);
 const errors = [];
 const browser = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
 
-async function pageFor(who, email, viewport) {
-  const ctx = await browser.newContext({ viewport, permissions: ['camera', 'microphone'] });
-  const r = await ctx.request.post(`${origin}/api/v1/sessions`, { data: { email, password } });
-  check(r.ok(), `${who} logs in (${r.status()})`);
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(20000);
-  page.on('pageerror', (e) => errors.push(`${who}: exception: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${who}: console: ${m.text()}`);
-  });
-  return page;
-}
-
-async function plays(page, sel, what) {
-  await page.waitForFunction((s) => {
-    const v = document.querySelector(s);
-    return v && v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0.3;
-  }, sel, { timeout: 20000 }).catch(() => check(false, `${what} never played`));
-  const t0 = await page.evaluate((s) => document.querySelector(s).currentTime, sel);
-  await page.waitForTimeout(1200);
-  const t1 = await page.evaluate((s) => document.querySelector(s).currentTime, sel);
-  check(t1 - t0 > 0.8, `${what} advances (${t0} → ${t1})`);
-}
-
-const viewer = await pageFor('viewer', viewerEmail, { width: 390, height: 844 });
+const viewer = await mediaPage(browser, origin, 'viewer', viewerEmail, password, { width: 390, height: 844 }, errors);
 await viewer.goto(watchUrl);
 await viewer.waitForSelector('#talk-pinned', { timeout: 20000 }).catch(() => check(false, 'no Talk to the seller on the pinned car'));
 await viewer.click('#talk-pinned');
@@ -43,7 +19,7 @@ await viewer.check('#consult-consent');
 await viewer.click('#consult-request');
 await viewer.waitForSelector('#consult-status');
 
-const dealer = await pageFor('dealer', dealerEmail, { width: 1280, height: 800 });
+const dealer = await mediaPage(browser, origin, 'dealer', dealerEmail, password, { width: 1280, height: 800 }, errors);
 await dealer.goto(`${origin}/shop`);
 await dealer.waitForSelector('#leads-panel:not([hidden]) .accept-lead', { timeout: 20000 })
   .catch(() => check(false, 'the dealer never saw the consult request'));

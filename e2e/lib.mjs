@@ -74,3 +74,32 @@ export async function layoutProblems(page) {
   }
   return problems;
 }
+
+/** A logged-in page of a context of its own that may use the (fake) camera and microphone;
+ *  its exceptions and console errors go to `errors`. */
+export async function mediaPage(browser, origin, who, email, password, viewport, errors) {
+  const ctx = await browser.newContext({ viewport, permissions: ['camera', 'microphone'] });
+  if (email) {
+    const r = await ctx.request.post(`${origin}/api/v1/sessions`, { data: { email, password } });
+    check(r.ok(), `${who} logs in (${r.status()})`);
+  }
+  const page = await ctx.newPage();
+  page.setDefaultTimeout(20000);
+  page.on('pageerror', (e) => errors.push(`${who}: exception: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error') errors.push(`${who}: console: ${m.text()}`);
+  });
+  return page;
+}
+
+/** The video `sel` on `page` shows frames and its clock advances. */
+export async function plays(page, sel, what) {
+  await page.waitForFunction((s) => {
+    const v = document.querySelector(s);
+    return v && v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0.3;
+  }, sel, { timeout: 20000 }).catch(() => check(false, `${what} never played`));
+  const t0 = await page.evaluate((s) => document.querySelector(s).currentTime, sel);
+  await page.waitForTimeout(1200);
+  const t1 = await page.evaluate((s) => document.querySelector(s).currentTime, sel);
+  check(t1 - t0 > 0.8, `${what} advances (${t0} → ${t1})`);
+}

@@ -6,28 +6,13 @@
 // from the studio and exits. Any console error, null/NaN or sideways scroll fails it.
 // Usage: node webrtc.mjs http://host email password slug
 import { createInterface } from 'node:readline';
-import { launch, check, layoutProblems, grabFrame, difference } from './lib.mjs';
+import { launch, check, layoutProblems, grabFrame, difference, mediaPage } from './lib.mjs';
 
 const [origin, email, password, slug] = process.argv.slice(2);
 const errors = [];
 const browser = await launch(['--use-fake-device-for-media-stream', '--use-fake-ui-for-media-stream']);
 
-async function pageFor(who, viewport, login) {
-  const ctx = await browser.newContext({ viewport, permissions: ['camera', 'microphone'] });
-  if (login) {
-    const r = await ctx.request.post(`${origin}/api/v1/sessions`, { data: { email, password } });
-    check(r.ok(), `${who} logs in (${r.status()})`);
-  }
-  const page = await ctx.newPage();
-  page.setDefaultTimeout(15000);
-  page.on('pageerror', (e) => errors.push(`${who}: exception: ${e.message}`));
-  page.on('console', (m) => {
-    if (m.type() === 'error') errors.push(`${who}: console: ${m.text()}`);
-  });
-  return page;
-}
-
-const studio = await pageFor('studio', { width: 390, height: 844 }, true);
+const studio = await mediaPage(browser, origin, 'studio', email, password, { width: 390, height: 844 }, errors);
 await studio.goto(`${origin}/studio?channel=${slug}`);
 await studio.click('#camera-on');
 await studio.waitForFunction(() => !document.querySelector('#go-live').disabled);
@@ -42,7 +27,7 @@ let problems = await layoutProblems(studio);
 check(problems.length === 0, `studio (phone): ${problems.join('; ')}`);
 
 // The viewer plays over WHEP once the channel says it is live over WebRTC.
-const viewer = await pageFor('viewer', { width: 1280, height: 800 }, false);
+const viewer = await mediaPage(browser, origin, 'viewer', null, null, { width: 1280, height: 800 }, errors);
 await viewer.goto(`${origin}/c/${slug}`);
 await viewer.waitForFunction(() => window.__hawkerWhep && document.querySelector('#video').srcObject, null, { timeout: 15000 })
   .catch(() => check(false, 'the watch page did not play over WHEP'));
