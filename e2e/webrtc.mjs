@@ -46,6 +46,13 @@ const frames = await viewer.evaluate(() => document.querySelector('#video').getV
 check(frames > 20, `WHEP decoded frames: ${frames}`);
 problems = await layoutProblems(viewer);
 check(problems.length === 0, `watch (WHEP): ${problems.join('; ')}`);
+// The WHEP player counts as a viewer while media flows to it (and nobody else plays).
+const counted = await viewer.waitForFunction(async (s) => {
+  const shows = await (await fetch('/api/v1/shows')).json();
+  const mine = shows.find((x) => x.channel === s);
+  return mine && mine.viewers >= 1;
+}, slug, { timeout: 15000, polling: 1000 }).then(() => true, () => false);
+check(counted, 'the WHEP viewer is counted in the live show\'s viewers');
 console.log(`whep frames ${frames}`);
 
 console.log('live');

@@ -120,8 +120,17 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         keeper.clone(),
     );
     let rtmp = broadcaster.listen().await?;
-    let rtc = hawker_rtc::RtcServer::start(cfg.webrtc.settings(&cfg.media), broadcaster.clone())
-        .map_err(|e| anyhow::anyhow!("cannot use UDP {} for WebRTC: {e}", cfg.webrtc.udp))?;
+    // WHEP viewers count in the room as LL-HLS players do: while media flows to them.
+    let witness = Arc::new(hawker_http::webrtc::RoomWitness {
+        rooms: rooms.clone(),
+        live: broadcaster.clone(),
+    });
+    let rtc = hawker_rtc::RtcServer::start(
+        cfg.webrtc.settings(&cfg.media),
+        broadcaster.clone(),
+        witness,
+    )
+    .map_err(|e| anyhow::anyhow!("cannot use UDP {} for WebRTC: {e}", cfg.webrtc.udp))?;
     let co_hosts = hawker_rtc::cohost::CoHosts::new(rtc.clone(), keeper);
 
     let listener = tokio::net::TcpListener::bind(cfg.server.http)

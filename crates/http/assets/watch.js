@@ -42,6 +42,10 @@ window.__hawkerPlayer = player; // tests and the curious read player.stats()
 // A show published over WebRTC plays over WebRTC (WHEP, well under a second behind); when
 // that cannot start or its connection fails, the LL-HLS player takes over by itself.
 let whep = null;
+let gotPlaybackToken;
+const playbackToken = new Promise((r) => {
+  gotPlaybackToken = r;
+});
 async function startPlayback() {
   let c = null;
   try {
@@ -51,7 +55,9 @@ async function startPlayback() {
   }
   if (c && c.webrtc && window.RTCPeerConnection) {
     try {
-      whep = await whepPlay(c.whep_url, video);
+      // The room's playback token makes this player count as a viewer while media flows.
+      const pt = await Promise.race([playbackToken, new Promise((r) => setTimeout(() => r(null), 3000))]);
+      whep = await whepPlay(pt ? `${c.whep_url}?pt=${encodeURIComponent(pt)}` : c.whep_url, video);
       window.__hawkerWhep = whep;
       onStatus('live');
       const give_up = setTimeout(() => fallBack('no media'), 8000);
@@ -212,6 +218,7 @@ function toast(text, href) {
 const room = new RoomClient(slug, {
   welcome(f) {
     player.setPlaybackToken(f.playback_token);
+    gotPlaybackToken(f.playback_token);
     myPermissions = f.permissions;
     myAccount = f.you.account;
     if (!f.resumed) {

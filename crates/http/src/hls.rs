@@ -123,7 +123,7 @@ fn parse_media_file(name: &str) -> Option<MediaFile> {
 /// `RoomHub::media_delivered`). The playlist's own URIs carry no token, so parts and segments
 /// stay the same URL for every viewer (cacheable by a CDN); a player shows the token on its
 /// playlist reloads, which it makes at the live edge every part anyway.
-fn playback_token(query: Option<&str>) -> Option<&str> {
+pub(crate) fn playback_token(query: Option<&str>) -> Option<&str> {
     query?
         .split('&')
         .find_map(|p| p.strip_prefix("pt="))

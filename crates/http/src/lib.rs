@@ -23,7 +23,7 @@ pub mod paid_labels;
 pub mod problem;
 mod room;
 pub mod shop_events;
-mod webrtc;
+pub mod webrtc;
 mod ws;
 
 use axum::Router;

@@ -12,7 +12,7 @@
 use crate::limits;
 use crate::problem::ApiError;
 use crate::AppState;
-use axum::extract::{ConnectInfo, Path, State};
+use axum::extract::{ConnectInfo, Path, RawQuery, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::middleware::from_fn_with_state;
 use axum::response::{IntoResponse, Response};
@@ -100,14 +100,22 @@ async fn whip_publish(
     Ok(created_response(&state, "whip", &slug, created))
 }
 
+/// `?pt=TOKEN`: the viewer's room playback token, so a WHEP viewer counts as one while the
+/// server delivers it media, as an LL-HLS player does.
 async fn whep_play(
     State(state): State<AppState>,
     Path(slug): Path<String>,
+    RawQuery(query): RawQuery,
     headers: HeaderMap,
     offer: String,
 ) -> Result<Response, ApiError> {
     content_type_is(&headers, SDP)?;
-    let created = state.rtc.play(&slug, &offer).await.map_err(failure)?;
+    let token = crate::hls::playback_token(query.as_deref());
+    let created = state
+        .rtc
+        .play(&slug, &offer, token)
+        .await
+        .map_err(failure)?;
     Ok(created_response(&state, "whep", &slug, created))
 }
 
@@ -322,5 +330,19 @@ fn failure(f: RtcFailure) -> ApiError {
     match e.code {
         "internal" => e,
         _ => e.detail(detail),
+    }
+}
+
+/// The live room hears of each WHEP viewer being served, as `hls.rs` reports LL-HLS players.
+pub struct RoomWitness {
+    pub rooms: hawker_hub::RoomHub,
+    pub live: hawker_broadcast::Broadcaster,
+}
+
+impl hawker_rtc::MediaWitness for RoomWitness {
+    fn delivered(&self, slug: &str, playback_token: &str) {
+        if let Some(stream) = self.live.stream(slug) {
+            self.rooms.media_delivered(stream.channel, playback_token);
+        }
     }
 }

@@ -20,5 +20,5 @@ mod session;
 mod switch;
 
 pub use sdpfrag::{FragError, SdpFrag};
-pub use server::{Created, IceServer, Patched, RtcFailure, RtcServer, RtcSettings};
+pub use server::{Created, IceServer, MediaWitness, Patched, RtcFailure, RtcServer, RtcSettings};
 pub use session::{SessionError, Side};

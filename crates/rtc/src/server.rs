@@ -75,6 +75,12 @@ pub enum RtcFailure {
     Closed,
 }
 
+/// Who hears that a WHEP viewer is being delivered media (the live room, which counts only
+/// players the server delivers media to): called about once a second per subscriber.
+pub trait MediaWitness: Send + Sync + 'static {
+    fn delivered(&self, slug: &str, playback_token: &str);
+}
+
 /// A session made: what the 201 carries.
 #[derive(Debug, Clone)]
 pub struct Created {
@@ -126,7 +132,11 @@ pub struct RtcServer {
 impl RtcServer {
     /// Binds the UDP port and starts the switch on a thread of its own (a single-threaded
     /// runtime, as the RTMP ingest threads: the switch is one loop over its sessions).
-    pub fn start(settings: RtcSettings, broadcaster: Broadcaster) -> std::io::Result<RtcServer> {
+    pub fn start(
+        settings: RtcSettings,
+        broadcaster: Broadcaster,
+        witness: Arc<dyn MediaWitness>,
+    ) -> std::io::Result<RtcServer> {
         let std_socket = StdUdpSocket::bind(settings.udp)?;
         std_socket.set_nonblocking(true)?;
         let local = std_socket.local_addr()?;
@@ -146,7 +156,7 @@ impl RtcServer {
                 runtime.block_on(async move {
                     match tokio::net::UdpSocket::from_std(std_socket) {
                         Ok(socket) => {
-                            Switch::new(socket, destination, table, keyframe_every)
+                            Switch::new(socket, destination, table, keyframe_every, witness)
                                 .run(rx, stop)
                                 .await
                         }
@@ -233,8 +243,14 @@ impl RtcServer {
             .any(|s| s.side == Side::Ingest && s.slug == slug)
     }
 
-    /// WHEP: a viewer plays `slug`, forwarded from its WebRTC publisher.
-    pub async fn play(&self, slug: &str, offer: &str) -> Result<Created, RtcFailure> {
+    /// WHEP: a viewer plays `slug`, forwarded from its WebRTC publisher; `playback_token` is
+    /// its room connection's, so it counts as a viewer while media flows to it.
+    pub async fn play(
+        &self,
+        slug: &str,
+        offer: &str,
+        playback_token: Option<&str>,
+    ) -> Result<Created, RtcFailure> {
         if !self.publishing(slug) {
             return Err(match self.inner.broadcaster.stream(slug) {
                 Some(s) if !s.is_ended() => RtcFailure::NotWebRtc,
@@ -251,6 +267,7 @@ impl RtcServer {
         let sent = self.inner.commands.send(Command::Play {
             id,
             slug: slug.to_string(),
+            token: playback_token.map(str::to_string),
             rtc: Box::new(answered.rtc),
             video: answered.video,
             audio: answered.audio,

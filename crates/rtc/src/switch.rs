@@ -9,7 +9,7 @@
 //! the socket cannot take now is dropped and counted, so one slow subscriber cannot stall
 //! the others; a subscriber whose session errors is dropped.
 
-use crate::server::Sessions;
+use crate::server::{MediaWitness, Sessions};
 use crate::session::TrackClock;
 use bytes::Bytes;
 use hawker_broadcast::Ingest;
@@ -17,6 +17,7 @@ use hawker_media::annexb::AvcAssembler;
 use hawker_media::codec::AudioConfig;
 use std::collections::HashMap;
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 use str0m::format::Codec;
 use str0m::media::{KeyframeRequestKind, MediaData, Mid};
@@ -36,6 +37,8 @@ const CONNECT_WITHIN: Duration = Duration::from_secs(30);
 /// A connected publisher that sends nothing for this long is gone (a closed tab sends no
 /// goodbye, and ICE-lite notices late), as RTMP's idle timeout.
 const IDLE_FOR: Duration = Duration::from_secs(5);
+/// How often the room hears that a WHEP viewer is being served.
+const WITNESS_EVERY: Duration = Duration::from_secs(1);
 /// A new publish with the channel's key takes over from a publisher idle this long (the
 /// same phone after a reload), instead of being refused as a second encoder.
 const TAKE_OVER_AFTER: Duration = Duration::from_secs(1);
@@ -50,6 +53,7 @@ pub(crate) enum Command {
     Play {
         id: SessionId,
         slug: String,
+        token: Option<String>,
         rtc: Box<Rtc>,
         video: Option<Mid>,
         audio: Option<Mid>,
@@ -118,6 +122,9 @@ struct Subscriber {
     audio: Option<Mid>,
     /// A keyframe went out: later frames decode.
     started: bool,
+    /// A WHEP viewer's room playback token, and when the room last heard it was served.
+    token: Option<String>,
+    witnessed: Option<Instant>,
 }
 
 struct Peer {
@@ -150,6 +157,7 @@ pub(crate) struct Switch {
     /// The server's table of sessions, pruned here when a session ends on its own.
     table: Sessions,
     keyframe_every: Duration,
+    witness: Arc<dyn MediaWitness>,
     epoch: Instant,
 }
 
@@ -159,6 +167,7 @@ impl Switch {
         destination: SocketAddr,
         table: Sessions,
         keyframe_every: Duration,
+        witness: Arc<dyn MediaWitness>,
     ) -> Self {
         Switch {
             socket,
@@ -167,6 +176,7 @@ impl Switch {
             by_source: HashMap::new(),
             table,
             keyframe_every,
+            witness,
             epoch: Instant::now(),
         }
     }
@@ -328,6 +338,7 @@ impl Switch {
             Command::Play {
                 id,
                 slug,
+                token,
                 rtc,
                 video,
                 audio,
@@ -341,6 +352,8 @@ impl Switch {
                         video,
                         audio,
                         started: false,
+                        token,
+                        witnessed: None,
                     }),
                     now,
                 );
@@ -363,6 +376,8 @@ impl Switch {
                             video,
                             audio,
                             started: false,
+                            token: None,
+                            witnessed: None,
                         },
                         want_keyframe: true,
                         last_pli: None,
@@ -499,6 +514,14 @@ impl Switch {
             };
             if !hears {
                 continue;
+            }
+            if let Role::Subscriber(sub) = &mut self.peers[j].role {
+                if let Some(t) = &sub.token {
+                    if sub.witnessed.is_none_or(|w| now - w >= WITNESS_EVERY) {
+                        sub.witnessed = Some(now);
+                        self.witness.delivered(&sub.slug, t);
+                    }
+                }
             }
             let mut failed = false;
             for d in &frames {
