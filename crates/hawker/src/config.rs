@@ -342,6 +342,10 @@ pub struct WebRtcConfig {
     /// STUN/TURN servers handed to clients (`Link: rel="ice-server"`), e.g.
     /// `{ url = "turn:turn.example.org:3478", username = "u", credential = "p" }` (coturn).
     pub ice_servers: Vec<hawker_rtc::IceServer>,
+    /// Also take ICE over TCP on the same port number (for viewers whose network blocks UDP).
+    pub tcp: bool,
+    /// Put UDP candidates in answers; off only to force clients onto TCP.
+    pub advertise_udp: bool,
 }
 
 impl Default for WebRtcConfig {
@@ -351,6 +355,8 @@ impl Default for WebRtcConfig {
             udp: d.udp,
             public_ips: d.public_ips,
             ice_servers: d.ice_servers,
+            tcp: d.tcp,
+            advertise_udp: d.advertise_udp,
         }
     }
 }
@@ -363,6 +369,8 @@ impl WebRtcConfig {
             public_ips: self.public_ips.clone(),
             ice_servers: self.ice_servers.clone(),
             keyframe_every: std::time::Duration::from_millis(media.segment_target_ms as u64),
+            tcp: self.tcp,
+            advertise_udp: self.advertise_udp,
         }
     }
 }

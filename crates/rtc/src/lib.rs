@@ -18,7 +18,8 @@ mod sdpfrag;
 mod server;
 mod session;
 mod switch;
+mod tcp;
 
 pub use sdpfrag::{FragError, SdpFrag};
 pub use server::{Created, IceServer, MediaWitness, Patched, RtcFailure, RtcServer, RtcSettings};
-pub use session::{SessionError, Side};
+pub use session::{Advertised, SessionError, Side};

@@ -2,7 +2,7 @@
 //! and ICE restart by PATCH, DELETE. Sessions run in the switch (`switch.rs`) on one UDP port.
 
 use crate::sdpfrag::{self, FragError, SdpFrag};
-use crate::session::{self, Side};
+use crate::session::{self, Advertised, Side};
 use crate::switch::{Command, SessionId, Switch};
 use hawker_broadcast::{Broadcaster, Refusal};
 use parking_lot::Mutex;
@@ -36,6 +36,10 @@ pub struct RtcSettings {
     /// Publishers are asked for a keyframe (PLI) when none came for this long, so LL-HLS
     /// segments are cut near their target and new viewers start at once: the segment target.
     pub keyframe_every: std::time::Duration,
+    /// Also take ICE over TCP on the same port number (RFC 6544, for networks that block UDP).
+    pub tcp: bool,
+    /// Put UDP candidates in answers (off only to force clients onto TCP).
+    pub advertise_udp: bool,
 }
 
 impl Default for RtcSettings {
@@ -45,6 +49,8 @@ impl Default for RtcSettings {
             public_ips: Vec::new(),
             ice_servers: Vec::new(),
             keyframe_every: std::time::Duration::from_secs(2),
+            tcp: true,
+            advertise_udp: true,
         }
     }
 }
@@ -116,7 +122,7 @@ pub(crate) type Sessions = Arc<Mutex<HashMap<SessionId, SessionInfo>>>;
 struct Inner {
     broadcaster: Broadcaster,
     commands: mpsc::UnboundedSender<Command>,
-    candidates: Vec<SocketAddr>,
+    candidates: Advertised,
     local: SocketAddr,
     ice_servers: Vec<IceServer>,
     sessions: Sessions,
@@ -140,12 +146,41 @@ impl RtcServer {
         let std_socket = StdUdpSocket::bind(settings.udp)?;
         std_socket.set_nonblocking(true)?;
         let local = std_socket.local_addr()?;
-        let candidates = candidate_addresses(&settings.public_ips, local);
-        let destination = candidates[0];
+        let addresses = candidate_addresses(&settings.public_ips, local);
+        let destination = addresses[0];
+        // TCP on the same port number; a port taken by something else only loses TCP.
+        let tcp = if settings.tcp {
+            match std::net::TcpListener::bind(local).and_then(|l| {
+                l.set_nonblocking(true)?;
+                Ok(l)
+            }) {
+                Ok(l) => Some(l),
+                Err(e) => {
+                    tracing::warn!(%local, error = %e, "no ICE over TCP: the TCP port is taken");
+                    None
+                }
+            }
+        } else {
+            None
+        };
+        let candidates = Advertised {
+            udp: if settings.advertise_udp {
+                addresses.clone()
+            } else {
+                Vec::new()
+            },
+            tcp: if tcp.is_some() {
+                addresses.clone()
+            } else {
+                Vec::new()
+            },
+        };
+        let tcp_destination = tcp.as_ref().map(|_| destination);
         let (tx, rx) = mpsc::unbounded_channel();
         let shutdown = CancellationToken::new();
         let sessions: Sessions = Arc::default();
         let (stop, table) = (shutdown.clone(), sessions.clone());
+        let to_switch = tx.clone();
         let keyframe_every = settings.keyframe_every;
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
@@ -154,17 +189,27 @@ impl RtcServer {
             .name("hawker-webrtc".into())
             .spawn(move || {
                 runtime.block_on(async move {
+                    if let Some(l) = tcp.and_then(|l| tokio::net::TcpListener::from_std(l).ok()) {
+                        tokio::spawn(crate::tcp::serve(l, to_switch, stop.clone()));
+                    }
                     match tokio::net::UdpSocket::from_std(std_socket) {
                         Ok(socket) => {
-                            Switch::new(socket, destination, table, keyframe_every, witness)
-                                .run(rx, stop)
-                                .await
+                            Switch::new(
+                                socket,
+                                destination,
+                                tcp_destination,
+                                table,
+                                keyframe_every,
+                                witness,
+                            )
+                            .run(rx, stop)
+                            .await
                         }
                         Err(e) => tracing::error!(error = %e, "WebRTC socket unusable"),
                     }
                 })
             })?;
-        tracing::info!(%local, candidates = ?candidates, "WebRTC (WHIP/WHEP) on UDP");
+        tracing::info!(%local, udp = ?candidates.udp, tcp = ?candidates.tcp, "WebRTC (WHIP/WHEP) listening");
         Ok(RtcServer {
             inner: Arc::new(Inner {
                 broadcaster,
@@ -183,7 +228,7 @@ impl RtcServer {
     }
 
     /// The host candidates answers carry.
-    pub fn candidates(&self) -> &[SocketAddr] {
+    pub fn candidates(&self) -> &Advertised {
         &self.inner.candidates
     }
 
@@ -438,9 +483,16 @@ impl RtcServer {
             s.remote_ufrag = ufrag;
         }
         let mut fragment = format!("a=ice-lite\r\na=ice-ufrag:{lu}\r\na=ice-pwd:{lp}\r\n");
-        for c in &self.inner.candidates {
+        for c in &self.inner.candidates.udp {
             fragment.push_str(&format!(
                 "a=candidate:1 1 udp 2130706431 {} {} typ host\r\n",
+                c.ip(),
+                c.port()
+            ));
+        }
+        for c in &self.inner.candidates.tcp {
+            fragment.push_str(&format!(
+                "a=candidate:2 1 tcp 1671430143 {} {} typ host tcptype passive\r\n",
                 c.ip(),
                 c.port()
             ));

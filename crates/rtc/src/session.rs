@@ -6,6 +6,7 @@ use std::net::SocketAddr;
 use std::time::Instant;
 use str0m::change::SdpOffer;
 use str0m::media::{Direction, MediaKind, Mid};
+use str0m::net::TcpType;
 use str0m::{Candidate, Rtc, RtcConfig};
 
 #[derive(Debug, thiserror::Error)]
@@ -55,25 +56,47 @@ fn config() -> RtcConfig {
     cfg.enable_opus(true, false)
 }
 
+/// Where clients reach the server: host candidates over UDP, and passive ones over TCP
+/// (RFC 6544; for networks that block UDP).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Advertised {
+    pub udp: Vec<SocketAddr>,
+    pub tcp: Vec<SocketAddr>,
+}
+
+impl Advertised {
+    fn candidates(&self) -> Vec<Candidate> {
+        let udp = self.udp.iter().map(|a| Candidate::host(*a, "udp"));
+        let tcp = self.tcp.iter().map(|a| {
+            Candidate::builder()
+                .tcp()
+                .host(*a)
+                .tcptype(TcpType::Passive)
+                .build()
+        });
+        udp.chain(tcp)
+            .filter_map(|c| {
+                c.inspect_err(|e| tracing::warn!(error = %e, "not a usable ICE address"))
+                    .ok()
+            })
+            .collect()
+    }
+}
+
 /// Answers `offer_sdp` for `side`, with a host candidate per advertised address. Returns the
 /// session, its answer, and the offer's video and audio sections.
 pub fn answer(
     offer_sdp: &str,
     side: Side,
-    candidates: &[SocketAddr],
+    advertised: &Advertised,
     now: Instant,
 ) -> Result<Answered, SessionError> {
     let offer =
         SdpOffer::from_sdp_string(offer_sdp).map_err(|e| SessionError::BadOffer(e.to_string()))?;
     let mids: Vec<Mid> = offer.media_lines.iter().map(|l| l.mid()).collect();
     let mut rtc = config().build(now);
-    for c in candidates {
-        match Candidate::host(*c, "udp") {
-            Ok(c) => {
-                rtc.add_local_candidate(c);
-            }
-            Err(e) => tracing::warn!(address = %c, error = %e, "not a usable ICE address"),
-        }
+    for c in advertised.candidates() {
+        rtc.add_local_candidate(c);
     }
     let answer = rtc
         .sdp_api()
@@ -204,7 +227,10 @@ mod tests {
 
     #[test]
     fn obs_whip_offers_are_answered_with_its_payload_types() {
-        let here = ["127.0.0.1:8189".parse().unwrap()];
+        let here = Advertised {
+            udp: vec!["127.0.0.1:8189".parse().unwrap()],
+            tcp: vec!["127.0.0.1:8189".parse().unwrap()],
+        };
         // Baseline, High and Constrained High (Apple and hardware encoders).
         for profile in ["42e01f", "64001f", "640c1f", "4d0029"] {
             let a = answer(&obs_offer(profile), Side::Ingest, &here, Instant::now())
@@ -241,7 +267,7 @@ mod tests {
             "hello\r\n",
             "v=0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\n",
         ] {
-            assert!(answer(offer, Side::Ingest, &[], Instant::now()).is_err());
+            assert!(answer(offer, Side::Ingest, &Advertised::default(), Instant::now()).is_err());
         }
     }
 }

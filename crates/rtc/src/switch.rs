@@ -81,6 +81,19 @@ pub(crate) enum Command {
         id: SessionId,
         done: oneshot::Sender<bool>,
     },
+    /// ICE over TCP: a connection opened (its frames are written through `writer`), a frame
+    /// arrived on it, it closed.
+    TcpOpen {
+        peer: SocketAddr,
+        writer: mpsc::Sender<Vec<u8>>,
+    },
+    TcpIn {
+        peer: SocketAddr,
+        data: Vec<u8>,
+    },
+    TcpClosed {
+        peer: SocketAddr,
+    },
     /// Closes the channel's WebRTC publisher if it has sent nothing for `TAKE_OVER_AFTER`.
     EvictIdle {
         slug: String,
@@ -152,6 +165,9 @@ pub(crate) struct Switch {
     socket: UdpSocket,
     /// The address datagrams arrive on, as the sessions' candidates advertise it.
     destination: SocketAddr,
+    /// The same for TCP frames (the advertised TCP candidate), and each connection's writer.
+    tcp_destination: Option<SocketAddr>,
+    tcp: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
     peers: Vec<Peer>,
     by_source: HashMap<SocketAddr, SessionId>,
     /// The server's table of sessions, pruned here when a session ends on its own.
@@ -165,6 +181,7 @@ impl Switch {
     pub(crate) fn new(
         socket: UdpSocket,
         destination: SocketAddr,
+        tcp_destination: Option<SocketAddr>,
         table: Sessions,
         keyframe_every: Duration,
         witness: Arc<dyn MediaWitness>,
@@ -172,6 +189,8 @@ impl Switch {
         Switch {
             socket,
             destination,
+            tcp_destination,
+            tcp: HashMap::new(),
             peers: Vec::new(),
             by_source: HashMap::new(),
             table,
@@ -197,7 +216,7 @@ impl Switch {
                 .min(Instant::now() + Duration::from_millis(500));
             tokio::select! {
                 r = self.socket.recv_from(&mut buf) => match r {
-                    Ok((n, source)) => self.datagram(source, &buf[..n]),
+                    Ok((n, source)) => self.datagram(Protocol::Udp, source, &buf[..n]),
                     Err(e) => tracing::debug!(error = %e, "UDP receive failed"),
                 },
                 cmd = commands.recv() => match cmd {
@@ -218,9 +237,16 @@ impl Switch {
         self.peers.iter().position(|p| p.id == id)
     }
 
-    fn datagram(&mut self, source: SocketAddr, data: &[u8]) {
+    fn datagram(&mut self, proto: Protocol, source: SocketAddr, data: &[u8]) {
         let now = Instant::now();
-        let Ok(receive) = Receive::new(Protocol::Udp, source, self.destination, data) else {
+        let destination = match proto {
+            Protocol::Udp => self.destination,
+            _ => match self.tcp_destination {
+                Some(d) => d,
+                None => return,
+            },
+        };
+        let Ok(receive) = Receive::new(proto, source, destination, data) else {
             metrics::counter!("hawker_webrtc_datagrams_dropped_total", "reason" => "not_webrtc")
                 .increment(1);
             return;
@@ -426,6 +452,13 @@ impl Switch {
             Command::Close { id, done } => {
                 let _ = done.send(self.remove(id));
             }
+            Command::TcpOpen { peer, writer } => {
+                self.tcp.insert(peer, writer);
+            }
+            Command::TcpIn { peer, data } => self.datagram(Protocol::Tcp, peer, &data),
+            Command::TcpClosed { peer } => {
+                self.tcp.remove(&peer);
+            }
             Command::EvictIdle { slug, done } => {
                 let stale = self.peers.iter().find(|p| {
                     matches!(&p.role, Role::Publisher(x)
@@ -547,6 +580,16 @@ impl Switch {
                 Ok(Output::Timeout(t)) => {
                     peer.deadline = t;
                     break;
+                }
+                Ok(Output::Transmit(t)) if t.proto != Protocol::Udp => {
+                    let sent = self
+                        .tcp
+                        .get(&t.destination)
+                        .is_some_and(|w| w.try_send(t.contents.to_vec()).is_ok());
+                    if !sent {
+                        metrics::counter!("hawker_webrtc_datagrams_dropped_total", "reason" => "tcp_full")
+                            .increment(1);
+                    }
                 }
                 Ok(Output::Transmit(t)) => {
                     if self.socket.try_send_to(&t.contents, t.destination).is_err() {

@@ -428,3 +428,29 @@ async fn chromium_co_host_joins_by_link_and_the_show_carries_both() {
         "{streams}"
     );
 }
+
+/// Where UDP is blocked: the server advertises only its TCP candidate (RFC 6544), and Chromium
+/// publishes over WHIP and plays over WHEP through it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn chromium_publishes_and_plays_over_ice_tcp() {
+    let s = start_with(|cfg| cfg.webrtc.advertise_udp = false).await;
+    let (_, ch) = streamer_channel(&s.base, "rtc-tcp").await;
+    assert!(s.running.rtc.candidates().udp.is_empty());
+    assert_eq!(s.running.rtc.candidates().tcp.len(), 1);
+    let node = LiveScript::start(
+        "webrtc.mjs",
+        &[
+            &s.base,
+            "rtc-tcp@streamers.example",
+            "correct horse battery",
+            "rtc-tcp",
+        ],
+    );
+    let streams = probe_live(ch["hls_url"].as_str().unwrap().to_string()).await;
+    let seen = node.finish();
+    println!("webrtc.mjs over TCP: {seen:?}; LL-HLS {streams:?}");
+    assert!(
+        frames(&streams, "h264") > 30 && frames(&streams, "opus") > 50,
+        "{streams}"
+    );
+}
