@@ -487,6 +487,7 @@ fn print_channel(v: &serde_json::Value, json: bool) {
     if json {
         let out = serde_json::json!({
             "slug": v["slug"], "stream_key": v["stream_key"], "rtmp_url": v["rtmp_url"],
+            "whip_url": v["whip_url"], "whep_url": v["whep_url"], "studio_url": v["studio_url"],
             "hls_url": v["hls_url"], "watch_url": v["watch_url"],
         });
         println!("{out}");
@@ -495,6 +496,11 @@ fn print_channel(v: &serde_json::Value, json: bool) {
         println!("Channel     {}", s("slug"));
         println!("Server      {}", s("rtmp_url"));
         println!("Stream key  {}", s("stream_key"));
+        println!(
+            "WHIP        {}  (OBS 30+: Bearer token = the stream key)",
+            s("whip_url")
+        );
+        println!("Studio      {}  (go live from a browser)", s("studio_url"));
         println!("Watch       {}", s("watch_url"));
         println!("HLS         {}", s("hls_url"));
     }

@@ -78,8 +78,17 @@ fn admin_cli_creates_channels_and_rotates_keys() {
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     let keys: Vec<&str> = v.as_object().unwrap().keys().map(String::as_str).collect();
-    assert_eq!(keys.len(), 5);
-    for k in ["slug", "stream_key", "rtmp_url", "hls_url", "watch_url"] {
+    assert_eq!(keys.len(), 8);
+    for k in [
+        "slug",
+        "stream_key",
+        "rtmp_url",
+        "whip_url",
+        "whep_url",
+        "studio_url",
+        "hls_url",
+        "watch_url",
+    ] {
         assert!(v[k].is_string(), "{k}: {v}");
     }
     assert_eq!(v["slug"], "farm-one");
@@ -88,6 +97,8 @@ fn admin_cli_creates_channels_and_rotates_keys() {
         format!("rtmp://127.0.0.1:{}/live", server.rtmp)
     );
     assert_eq!(v["watch_url"], format!("{}/c/farm-one", server.http));
+    assert_eq!(v["whip_url"], format!("{}/whip/farm-one", server.http));
+    assert_eq!(v["whep_url"], format!("{}/whep/farm-one", server.http));
     assert_eq!(
         v["hls_url"],
         format!("{}/live/farm-one/index.m3u8", server.http)
