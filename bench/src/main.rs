@@ -17,6 +17,7 @@ mod mp4;
 mod procstat;
 mod room;
 mod servers;
+mod sfu;
 mod ts;
 mod verdict;
 
@@ -109,6 +110,17 @@ enum Cmd {
         #[arg(long, default_value_t = 30)]
         seconds: u64,
     },
+    /// SFU fan-out: one 720p ~2 Mbit/s WHIP publisher to N WHEP subscribers (str0m peers in
+    /// this process); server CPU per forwarded stream and the most subscribers held without
+    /// loss.
+    Sfu {
+        /// Subscriber counts, ramped in order until loss passes 1 % or frames fall behind.
+        #[arg(long, default_value = "25,50,100,200,400,800")]
+        subscribers: String,
+        /// Measured seconds per step (after 2 s of warm-up).
+        #[arg(long, default_value_t = 10)]
+        seconds: u64,
+    },
 }
 
 pub fn root() -> PathBuf {
@@ -196,6 +208,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             latency_seconds,
         } => (streams, seconds, latency_seconds),
         Cmd::Glass { seconds } => return glass(seconds).await,
+        Cmd::Sfu {
+            subscribers,
+            seconds,
+        } => return sfu::sfu(&subscribers, seconds).await,
         Cmd::Flash {
             seconds,
             concurrency,
