@@ -183,6 +183,11 @@ pub async fn stock_the_shelf(running: &Running, seeded: &Seeded) -> anyhow::Resu
     let store: &dyn Store = running.store.as_ref();
     let (channel, show) = live_show(store, seeded.live_slug, 100).await?;
     store.set_shelf(show.id, &seeded.farm_products).await?;
+    // The peaches take video consults: a viewer can *Talk to the seller* from the pinned card
+    // and the farmer answers in the merchant console.
+    if let Some(first) = seeded.farm_products.first() {
+        store.set_consultable(*first, true).await?;
+    }
     // Disclosure: the host has used the peaches (and says so); the honey is a paid promotion
     // in this show. Both are pinned, the honey last, so the card shows its "Ad" label and the
     // room repeats it.
@@ -349,10 +354,18 @@ pub fn banner(running: &Running, seeded: &Seeded, data: &std::path::Path) -> Str
         data.join(crate::admin::PASSWORD_FILE).display(),
         running.admin_token_file.display()
     ));
-    s.push_str("\n  Go live yourself: log in as a demo streamer, open the studio, point OBS or\n");
     s.push_str(
-        "    ffmpeg -re -i file.mp4 -c copy -f flv <server>/<key>  at the shown server and key.\n",
+        "\n  Go live yourself: log in as a demo streamer, open the studio and press *Go live\n",
     );
+    s.push_str(
+        "    from this browser* (camera, WebRTC), or point OBS 30+ (WHIP) at the studio's\n",
+    );
+    s.push_str("    WHIP URL, or OBS/ffmpeg (RTMP) at the shown server and key:\n");
+    s.push_str("    ffmpeg -re -i file.mp4 -c copy -f flv <server>/<key>\n");
+    s.push_str(
+        "  Talk to the seller: the pinned peaches take video consults; the farmer answers\n",
+    );
+    s.push_str(&format!("    in the merchant console ({base}/shop).\n"));
     s.push_str("\nPress Ctrl-C to stop.\n");
     s
 }

@@ -34,6 +34,7 @@ function select(c) {
   current = c;
   $('pick').value = c.slug;
   $('rtmp').textContent = c.rtmp_url;
+  $('whip').textContent = c.whip_url;
   keyShown = false;
   $('key').textContent = '••••••••';
   $('reveal').textContent = 'Show';
@@ -157,7 +158,7 @@ $('reveal').addEventListener('click', () => {
 });
 for (const b of document.querySelectorAll('[data-copy]')) {
   b.addEventListener('click', () => {
-    const text = b.dataset.copy === 'key' ? current.stream_key : current.rtmp_url;
+    const text = { key: current.stream_key, whip: current.whip_url }[b.dataset.copy] || current.rtmp_url;
     navigator.clipboard.writeText(text).then(() => {
       b.textContent = 'Copied';
       setTimeout(() => (b.textContent = 'Copy'), 1500);
