@@ -145,6 +145,10 @@ impl RtcServer {
     ) -> std::io::Result<RtcServer> {
         let std_socket = StdUdpSocket::bind(settings.udp)?;
         std_socket.set_nonblocking(true)?;
+        // Room for a frame's burst to every subscriber (the kernel caps it at wmem_max).
+        let sock = socket2::SockRef::from(&std_socket);
+        let _ = sock.set_send_buffer_size(SOCKET_BUFFER);
+        let _ = sock.set_recv_buffer_size(SOCKET_BUFFER);
         let local = std_socket.local_addr()?;
         let addresses = candidate_addresses(&settings.public_ips, local);
         let destination = addresses[0];
@@ -531,6 +535,9 @@ impl RtcServer {
         self.inner.shutdown.cancel();
     }
 }
+
+/// The UDP socket's send and receive buffers, asked for (Linux grants up to `wmem_max`).
+const SOCKET_BUFFER: usize = 4 << 20;
 
 fn new_etag() -> String {
     format!("\"{:016x}\"", rand::thread_rng().gen::<u64>())

@@ -15,7 +15,7 @@ use bytes::Bytes;
 use hawker_broadcast::Ingest;
 use hawker_media::annexb::AvcAssembler;
 use hawker_media::codec::AudioConfig;
-use std::collections::HashMap;
+use std::collections::{HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -37,6 +37,8 @@ const CONNECT_WITHIN: Duration = Duration::from_secs(30);
 /// A connected publisher that sends nothing for this long is gone (a closed tab sends no
 /// goodbye, and ICE-lite notices late), as RTMP's idle timeout.
 const IDLE_FOR: Duration = Duration::from_secs(5);
+/// Datagrams kept for a socket that is momentarily full (~20 MB at most).
+const MAX_BACKLOG: usize = 16_384;
 /// How often the room hears that a WHEP viewer is being served.
 const WITNESS_EVERY: Duration = Duration::from_secs(1);
 /// A new publish with the channel's key takes over from a publisher idle this long (the
@@ -168,6 +170,9 @@ pub(crate) struct Switch {
     /// The same for TCP frames (the advertised TCP candidate), and each connection's writer.
     tcp_destination: Option<SocketAddr>,
     tcp: HashMap<SocketAddr, mpsc::Sender<Vec<u8>>>,
+    /// Datagrams the socket could not take at once (a frame to hundreds of subscribers is a
+    /// burst), sent in order as soon as it is writable; beyond `MAX_BACKLOG` they are dropped.
+    backlog: VecDeque<(SocketAddr, Vec<u8>)>,
     peers: Vec<Peer>,
     by_source: HashMap<SocketAddr, SessionId>,
     /// The server's table of sessions, pruned here when a session ends on its own.
@@ -191,6 +196,7 @@ impl Switch {
             destination,
             tcp_destination,
             tcp: HashMap::new(),
+            backlog: VecDeque::new(),
             peers: Vec::new(),
             by_source: HashMap::new(),
             table,
@@ -224,6 +230,11 @@ impl Switch {
                     None => break,
                 },
                 _ = tokio::time::sleep_until(next.into()) => self.tick(),
+                r = self.socket.writable(), if !self.backlog.is_empty() => {
+                    if r.is_ok() {
+                        self.flush();
+                    }
+                }
                 _ = shutdown.cancelled() => break,
             }
         }
@@ -592,9 +603,19 @@ impl Switch {
                     }
                 }
                 Ok(Output::Transmit(t)) => {
-                    if self.socket.try_send_to(&t.contents, t.destination).is_err() {
-                        metrics::counter!("hawker_webrtc_datagrams_dropped_total", "reason" => "send_full")
-                            .increment(1);
+                    let sent = self.backlog.is_empty()
+                        && match self.socket.try_send_to(&t.contents, t.destination) {
+                            Ok(_) => true,
+                            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => false,
+                            Err(_) => true, // unreachable peer and the like: nothing to retry
+                        };
+                    if !sent {
+                        if self.backlog.len() < MAX_BACKLOG {
+                            self.backlog.push_back((t.destination, t.contents.into()));
+                        } else {
+                            metrics::counter!("hawker_webrtc_datagrams_dropped_total", "reason" => "send_full")
+                                .increment(1);
+                        }
                     }
                 }
                 Ok(Output::Event(e)) => events.push(e),
@@ -613,6 +634,18 @@ impl Switch {
 
     /// Whoever sends video into `scope` (a channel's publisher, a call's parties) owes a
     /// keyframe.
+    /// Sends what waited for the socket, in order, until it would block again.
+    fn flush(&mut self) {
+        while let Some((to, data)) = self.backlog.front() {
+            match self.socket.try_send_to(data, *to) {
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => return,
+                _ => {
+                    self.backlog.pop_front();
+                }
+            }
+        }
+    }
+
     fn want_keyframe(&mut self, scope: &str) {
         for p in &mut self.peers {
             match &mut p.role {
