@@ -1,7 +1,8 @@
 //! What WebRTC hands the packager: H.264 access units in Annex B (parameter sets in band) and
 //! Opus packets (their TOC byte says how long they are).
 #![no_main]
-use hawker_media::annexb::{nal_units, opus_packet_samples, AvcAssembler};
+use hawker_media::annexb::{nal_units, AvcAssembler};
+use hawker_media::codec::opus_packet_samples;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

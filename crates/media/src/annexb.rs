@@ -1,7 +1,7 @@
 //! H.264 as WebRTC delivers it (an access unit in Annex B, start codes between NAL units, the
 //! parameter sets in band) turned into what the packager takes: an `avcC` record built from
-//! the SPS and PPS, and the frame's NAL units with 4-byte lengths. Also the Opus packet's
-//! duration from its TOC byte (RFC 6716 §3.1), since WebRTC says nothing else about it.
+//! the SPS and PPS, and the frame's NAL units with 4-byte lengths. (Opus packets go in as they
+//! are; their duration comes from `codec::opus_packet_samples`.)
 //!
 //! Publishers differ in where the parameter sets sit (OBS repeats them before every keyframe;
 //! a browser too, but an SPS may come in its own RTP packet, the PPS and IDR in a STAP-A):
@@ -163,27 +163,6 @@ pub fn avcc_record(sps: &[u8], pps: &[u8]) -> Result<Bytes, CodecError> {
     Ok(r.freeze())
 }
 
-/// Samples (at 48 kHz) in an Opus packet, from its TOC byte and frame count
-/// (RFC 6716 §3.1–3.2); `None` for an empty or malformed packet.
-pub fn opus_packet_samples(packet: &[u8]) -> Option<u32> {
-    let toc = *packet.first()?;
-    let config = toc >> 3;
-    // Frame size in 48 kHz samples per configuration (RFC 6716 Table 2).
-    let frame = match config {
-        0..=11 => [480, 960, 1920, 2880][(config % 4) as usize],
-        12..=15 => [480, 960][(config % 2) as usize],
-        _ => [120, 240, 480, 960][(config % 4) as usize],
-    };
-    let frames = match toc & 3 {
-        0 => 1,
-        1 | 2 => 2,
-        _ => (*packet.get(1)? & 0x3f) as u32,
-    };
-    let total = frame * frames;
-    // At most 120 ms per packet (§3.2.5).
-    (frames > 0 && total <= 5760).then_some(total)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -259,26 +238,12 @@ mod tests {
         assert_eq!(a.push(&annexb(&[&[0x41, 1, 2]])).unwrap(), None);
     }
 
-    #[test]
-    fn opus_durations() {
-        assert_eq!(
-            opus_packet_samples(&[1 << 3]), /* SILK 20 ms */
-            Some(960)
-        );
-        assert_eq!(opus_packet_samples(&[(31 << 3) | 1, 0]), Some(1920)); // CELT 20 ms ×2
-        assert_eq!(opus_packet_samples(&[(16 << 3) | 3, 4]), Some(480)); // CELT 2.5 ms ×4
-        assert_eq!(opus_packet_samples(&[(3 << 3) | 3, 3]), None); // 3 × 60 ms > 120 ms
-        assert_eq!(opus_packet_samples(&[]), None);
-        assert_eq!(opus_packet_samples(&[3]), None);
-    }
-
     proptest! {
         #[test]
         fn any_bytes_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
             let mut a = AvcAssembler::new();
             let _ = a.push(&bytes);
             let _ = a.push(&bytes);
-            let _ = opus_packet_samples(&bytes);
             let total: usize = nal_units(&bytes).iter().map(|u| u.len()).sum();
             prop_assert!(total <= bytes.len());
         }

@@ -439,11 +439,30 @@ impl AudioConfig {
     pub fn frame_samples(&self, frame: &[u8]) -> u32 {
         match self.kind {
             AudioCodecKind::Aac => 1024,
-            AudioCodecKind::Opus => {
-                crate::annexb::opus_packet_samples(frame).unwrap_or(self.samples_per_frame())
-            }
+            AudioCodecKind::Opus => opus_packet_samples(frame).unwrap_or(self.samples_per_frame()),
         }
     }
+}
+
+/// Samples (at 48 kHz) in an Opus packet, from its TOC byte and frame count
+/// (RFC 6716 §3.1–3.2); `None` for an empty or malformed packet.
+pub fn opus_packet_samples(packet: &[u8]) -> Option<u32> {
+    let toc = *packet.first()?;
+    let config = toc >> 3;
+    // Frame size in 48 kHz samples per configuration (RFC 6716 Table 2).
+    let frame = match config {
+        0..=11 => [480, 960, 1920, 2880][(config % 4) as usize],
+        12..=15 => [480, 960][(config % 2) as usize],
+        _ => [120, 240, 480, 960][(config % 4) as usize],
+    };
+    let frames = match toc & 3 {
+        0 => 1,
+        1 | 2 => 2,
+        _ => (*packet.get(1)? & 0x3f) as u32,
+    };
+    let total = frame * frames;
+    // At most 120 ms per packet (§3.2.5).
+    (frames > 0 && total <= 5760).then_some(total)
 }
 
 #[cfg(test)]
@@ -492,7 +511,27 @@ mod tests {
         }
     }
 
+    #[test]
+    fn opus_durations() {
+        assert_eq!(
+            opus_packet_samples(&[1 << 3]), /* SILK 20 ms */
+            Some(960)
+        );
+        assert_eq!(opus_packet_samples(&[(31 << 3) | 1, 0]), Some(1920)); // CELT 20 ms ×2
+        assert_eq!(opus_packet_samples(&[(16 << 3) | 3, 4]), Some(480)); // CELT 2.5 ms ×4
+        assert_eq!(opus_packet_samples(&[(3 << 3) | 3, 3]), None); // 3 × 60 ms > 120 ms
+        assert_eq!(opus_packet_samples(&[]), None);
+        assert_eq!(opus_packet_samples(&[3]), None);
+    }
+
     proptest! {
+        #[test]
+        fn opus_tocs_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..8)) {
+            if let Some(n) = opus_packet_samples(&bytes) {
+                prop_assert!(n > 0 && n <= 5760);
+            }
+        }
+
         #[test]
         fn video_records_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256), hevc in any::<bool>()) {
             let kind = if hevc { VideoCodecKind::Hevc } else { VideoCodecKind::Avc };

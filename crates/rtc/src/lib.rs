@@ -21,5 +21,6 @@ mod switch;
 mod tcp;
 
 pub use sdpfrag::{FragError, SdpFrag};
-pub use server::{Created, IceServer, MediaWitness, Patched, RtcFailure, RtcServer, RtcSettings};
+pub use server::{Created, IceServer, Patched, RtcFailure, RtcServer, RtcSettings};
 pub use session::{Advertised, SessionError, Side};
+pub use switch::MediaWitness;

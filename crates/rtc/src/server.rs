@@ -3,11 +3,9 @@
 
 use crate::sdpfrag::{self, FragError, SdpFrag};
 use crate::session::{self, Advertised, Side};
-use crate::switch::{Command, SessionId, Switch};
+use crate::switch::{Command, MediaWitness, SessionId, SessionInfo, Sessions, Switch};
 use hawker_broadcast::{Broadcaster, Refusal};
-use parking_lot::Mutex;
 use rand::Rng;
-use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr, UdpSocket as StdUdpSocket};
 use std::sync::Arc;
 use std::time::Instant;
@@ -81,12 +79,6 @@ pub enum RtcFailure {
     Closed,
 }
 
-/// Who hears that a WHEP viewer is being delivered media (the live room, which counts only
-/// players the server delivers media to): called about once a second per subscriber.
-pub trait MediaWitness: Send + Sync + 'static {
-    fn delivered(&self, slug: &str, playback_token: &str);
-}
-
 /// A session made: what the 201 carries.
 #[derive(Debug, Clone)]
 pub struct Created {
@@ -104,20 +96,6 @@ pub enum Patched {
     /// ICE restarted: the server's new credentials as a fragment (200) and the new ETag.
     Restarted { fragment: String, etag: String },
 }
-
-pub(crate) struct SessionInfo {
-    side: Side,
-    /// The channel (WHIP, WHEP) or the call.
-    slug: String,
-    /// In a call: whose session this is.
-    party: Option<i64>,
-    etag: String,
-    /// The offer as last answered, for an ICE restart to change and answer again.
-    offer: String,
-    remote_ufrag: String,
-}
-
-pub(crate) type Sessions = Arc<Mutex<HashMap<SessionId, SessionInfo>>>;
 
 struct Inner {
     broadcaster: Broadcaster,

@@ -9,8 +9,7 @@
 //! the socket cannot take now is dropped and counted, so one slow subscriber cannot stall
 //! the others; a subscriber whose session errors is dropped.
 
-use crate::server::{MediaWitness, Sessions};
-use crate::session::TrackClock;
+use crate::session::{Side, TrackClock};
 use bytes::Bytes;
 use hawker_broadcast::Ingest;
 use hawker_media::annexb::AvcAssembler;
@@ -27,6 +26,28 @@ use tokio::net::UdpSocket;
 use tokio::sync::{mpsc, oneshot};
 
 pub type SessionId = u128;
+
+/// Who hears that a WHEP viewer is being delivered media (the live room, which counts only
+/// players the server delivers media to): called about once a second per subscriber.
+pub trait MediaWitness: Send + Sync + 'static {
+    fn delivered(&self, slug: &str, playback_token: &str);
+}
+
+/// What the HTTP side knows of a session (its resource); the switch removes the entry when
+/// the session ends on its own.
+pub(crate) struct SessionInfo {
+    pub(crate) side: Side,
+    /// The channel (WHIP, WHEP) or the call.
+    pub(crate) slug: String,
+    /// In a call: whose session this is.
+    pub(crate) party: Option<i64>,
+    pub(crate) etag: String,
+    /// The offer as last answered, for an ICE restart to change and answer again.
+    pub(crate) offer: String,
+    pub(crate) remote_ufrag: String,
+}
+
+pub(crate) type Sessions = Arc<parking_lot::Mutex<HashMap<SessionId, SessionInfo>>>;
 
 /// A session lost for this long (ICE disconnected, no consent) is closed.
 const LOST_FOR: Duration = Duration::from_secs(8);
