@@ -524,7 +524,10 @@ pub(crate) async fn sfu(steps: &str, seconds: u64) -> anyhow::Result<()> {
         / frames.len() as f64
         / 1e6;
     let work = std::env::temp_dir().join(format!("hawker-sfu-{}", std::process::id()));
-    let hawker = Hawker::start(&work).await?;
+    // Every subscriber signals from 127.0.0.1: the per-address API budget (which WHEP shares)
+    // is off, as behind a load balancer that limits per client.
+    let hawker =
+        Hawker::start_with_env(&work, &[("HAWKER_SERVER__API_REQUESTS_PER_MINUTE", "0")]).await?;
     let ch = hawker.create_channel_json("sfu").await?;
     let field = |k: &str| -> anyhow::Result<String> {
         Ok(ch[k]
