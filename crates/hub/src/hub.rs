@@ -593,9 +593,17 @@ impl RoomHub {
             }
         };
         for account in before.into_iter().chain(guest) {
-            if let Ok((badges, _)) = self.standing(channel, owner, AccountId(account)).await {
-                self.member_changed(channel, account, badges).await;
-            }
+            self.refresh_member(channel, owner, AccountId(account))
+                .await;
+        }
+    }
+
+    /// Recomputes `account`'s badges in `channel`'s room and shows them at once (after a
+    /// follow, a moderator granted or removed, a co-host joining or dropped).
+    pub async fn refresh_member(&self, channel: ChannelId, owner: AccountId, account: AccountId) {
+        match self.standing(channel, owner, account).await {
+            Ok((badges, _)) => self.member_changed(channel, account.0, badges).await,
+            Err(e) => tracing::warn!(error = %e, "room badges not refreshed"),
         }
     }
 

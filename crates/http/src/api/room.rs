@@ -10,7 +10,6 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
 use hawker_domain::{AccountId, Channel, Email, ModeratorRights, Role, ShowId, UnixMillis};
-use hawker_room::protocol::Badge;
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Serialize, utoipa::ToSchema)]
@@ -28,34 +27,6 @@ async fn follow_view(
         following,
         followers: state.store.follower_count(channel.id).await?,
     })
-}
-
-/// Badges an account has in a channel's room, for live updates after a follow.
-async fn badges_of(
-    state: &AppState,
-    channel: &Channel,
-    account: AccountId,
-) -> ApiResult<Vec<Badge>> {
-    let mut b = Vec::new();
-    if account == channel.owner {
-        b.push(Badge::Host);
-    } else if state
-        .store
-        .moderator_rights(channel.id, account)
-        .await?
-        .is_some()
-    {
-        b.push(Badge::Moderator);
-    }
-    if state
-        .store
-        .followed_channels(account)
-        .await?
-        .contains(&channel.id)
-    {
-        b.push(Badge::Follower);
-    }
-    Ok(b)
 }
 
 async fn set_follow(
@@ -85,8 +56,7 @@ async fn set_follow(
     }
     state.rooms.follow_changed(me.id.0, c.id, following);
     // The follower badge appears (or goes) in the room at once.
-    let badges = badges_of(&state, &c, me.id).await?;
-    state.rooms.member_changed(c.id, me.id.0, badges).await;
+    state.rooms.refresh_member(c.id, c.owner, me.id).await;
     Ok(Json(follow_view(&state, &c, following).await?))
 }
 
@@ -223,8 +193,7 @@ pub(crate) async fn add_moderator(
         .store
         .set_moderator(c.id, who.id, body.rights, me.id, UnixMillis::now())
         .await?;
-    let badges = badges_of(&state, &c, who.id).await?;
-    state.rooms.member_changed(c.id, who.id.0, badges).await;
+    state.rooms.refresh_member(c.id, c.owner, who.id).await;
     tracing::info!(channel = %c.slug, moderator = %who.id, by = %me.id, "moderator granted");
     Ok((
         StatusCode::CREATED,
