@@ -61,6 +61,9 @@ for await (const _ of lines) break;
 
 await studio.click('#stop-live');
 await studio.waitForSelector('#go-live:not([hidden])');
+// The WHEP viewer hears that the show ended (from the room) and says so.
+await viewer.waitForFunction(() => document.querySelector('#badge').textContent === 'Ended', null, { timeout: 20000 })
+  .catch(async () => check(false, `the WHEP viewer was not told the show ended: badge ${await viewer.textContent('#badge')}, ${await viewer.textContent('#center')}`));
 check(errors.length === 0, errors.join('\n'));
 await browser.close();
 console.log('ok');

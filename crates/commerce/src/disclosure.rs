@@ -33,6 +33,10 @@ pub const AD_LABEL_CN: &str = "广告";
 pub const HOST_USED: &str = "The host states having used this product";
 /// The card's line when the host has not.
 pub const HOST_NOT_STATED: &str = "The host has not stated having used this product";
+/// The card's line while a co-host who has stated having used the product is on air.
+pub const CO_HOST_USED: &str = "The co-host states having used this product";
+/// The card's line while a co-host who has not is on air.
+pub const CO_HOST_NOT_STATED: &str = "The co-host has not stated having used this product";
 /// Shown beside a virtual or AI host's name.
 pub const VIRTUAL_HOST_LABEL: &str = "Virtual host (AI)";
 
@@ -82,6 +86,15 @@ impl DisclosureRules {
                 HOST_NOT_STATED
             }
             .to_string(),
+            co_host_used: facts.co_host_used,
+            co_host_attestation: facts.co_host_used.map(|used| {
+                if used {
+                    CO_HOST_USED
+                } else {
+                    CO_HOST_NOT_STATED
+                }
+                .to_string()
+            }),
         }
     }
 
@@ -102,6 +115,8 @@ pub struct ShowcaseFacts {
     pub sponsored_product: bool,
     /// The host stated having used the product.
     pub host_used: bool,
+    /// While a co-host is on air: whether they, in their own words, stated having used it.
+    pub co_host_used: Option<bool>,
 }
 
 impl ShowcaseFacts {
@@ -122,6 +137,12 @@ pub struct CardDisclosure {
     pub host_used: bool,
     /// The host's statement, or the line saying there is none.
     pub attestation: String,
+    /// While a co-host is on air: their own statement (never the host's on their behalf).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub co_host_used: Option<bool>,
+    /// The co-host's statement, or the line saying there is none; only while one is on air.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub co_host_attestation: Option<String>,
 }
 
 #[cfg(test)]
@@ -148,6 +169,20 @@ mod tests {
         });
         assert!(!honest.paid_promotion && honest.label.is_none());
         assert_eq!(honest.attestation, HOST_USED);
+        assert!(
+            honest.co_host_attestation.is_none(),
+            "no co-host on air, no line"
+        );
+        let guest = DisclosureRules::eu().card(&ShowcaseFacts {
+            host_used: true,
+            co_host_used: Some(false),
+            ..Default::default()
+        });
+        assert_eq!(guest.attestation, HOST_USED);
+        assert_eq!(
+            guest.co_host_attestation.as_deref(),
+            Some(CO_HOST_NOT_STATED)
+        );
     }
 
     #[test]
@@ -162,13 +197,16 @@ mod tests {
     proptest! {
         /// Any one reason to call it paid makes it paid and labelled; none leaves it unlabelled.
         #[test]
-        fn paid_iff_any_reason(slot: bool, entry: bool, product: bool, used: bool) {
-            let facts = ShowcaseFacts { paid_slot: slot, sponsored_entry: entry, sponsored_product: product, host_used: used };
+        fn paid_iff_any_reason(slot: bool, entry: bool, product: bool, used: bool, guest: Option<bool>) {
+            let facts = ShowcaseFacts { paid_slot: slot, sponsored_entry: entry, sponsored_product: product, host_used: used, co_host_used: guest };
             for rules in [DisclosureRules::eu(), DisclosureRules::us(), DisclosureRules::cn()] {
                 let c = rules.card(&facts);
                 prop_assert_eq!(c.paid_promotion, slot || entry || product);
                 prop_assert_eq!(c.label.is_some(), c.paid_promotion);
                 prop_assert_eq!(c.attestation == HOST_USED, used);
+                // Each speaks for themselves: the guest's line follows the guest alone.
+                prop_assert_eq!(c.co_host_attestation.as_deref() == Some(CO_HOST_USED), guest == Some(true));
+                prop_assert_eq!(c.co_host_attestation.is_some(), guest.is_some());
             }
         }
 

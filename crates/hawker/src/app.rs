@@ -131,7 +131,6 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         witness,
     )
     .map_err(|e| anyhow::anyhow!("cannot use UDP {} for WebRTC: {e}", cfg.webrtc.udp))?;
-    let co_hosts = hawker_rtc::cohost::CoHosts::new(rtc.clone(), keeper);
 
     let listener = tokio::net::TcpListener::bind(cfg.server.http)
         .await
@@ -149,8 +148,16 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         &public_url,
         cfg.bus.node_id,
         guard.clone(),
+        &rtc,
     )
     .await?;
+    let co_hosts = hawker_rtc::cohost::CoHosts::new(
+        rtc.clone(),
+        Arc::new(crate::shows::CoHostKeeper {
+            keeper,
+            shop: shop.clone(),
+        }),
+    );
     let hooks = hawker_hooks::Webhooks::new(
         store.clone() as Arc<dyn Store>,
         cfg.webhooks.service(&public_url),
@@ -276,12 +283,14 @@ async fn start_shop(
     public_url: &str,
     node: u32,
     guard: Arc<hawker_shop::guard::Guard>,
+    rtc: &hawker_rtc::RtcServer,
 ) -> anyhow::Result<Arc<hawker_shop::Shop>> {
     let provider = Arc::new(hawker_shop::payments::SandboxProvider::new(
         sandbox_secret(&cfg.data)?,
         format!("{public_url}/api/v1/payments/sandbox/webhook"),
     ));
-    let events = hawker_http::shop_events::RoomShopEvents::new(store.clone(), rooms.clone());
+    let events =
+        hawker_http::shop_events::RoomShopEvents::new(store.clone(), rooms.clone(), rtc.clone());
     let shop = hawker_shop::Shop::start(
         store,
         provider,

@@ -221,6 +221,7 @@ pub async fn stock_the_shelf(running: &Running, seeded: &Seeded) -> anyhow::Resu
             sponsored_entry: entry.sponsored,
             sponsored_product: p.sponsored,
             host_used: entry.host_used,
+            co_host_used: None,
         });
         let low = skus.iter().map(|s| s.price_minor).min().unwrap_or(0);
         pinned.insert(
@@ -236,6 +237,8 @@ pub async fn stock_the_shelf(running: &Running, seeded: &Seeded) -> anyhow::Resu
                 label: card.label,
                 host_used: card.host_used,
                 attestation: card.attestation,
+                co_host_used: None,
+                co_host_attestation: None,
             },
         );
     }

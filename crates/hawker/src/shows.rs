@@ -65,6 +65,7 @@ impl ShowKeeper {
             });
             show.end(ended)?;
             self.store.save_show(&show, ShowState::Live).await?;
+            self.store.co_hosts_left(show.id, ended).await?;
             if let Some(rec) = self.recording_row(show.id, true, summary.as_ref()) {
                 self.store.upsert_recording(&rec).await?;
             }
@@ -185,6 +186,8 @@ impl PublishAuthority for ShowKeeper {
                 self.store.save_show(&show, ShowState::Live).await?;
                 // Pins still up come down with the show (the replay's timeline ends there).
                 self.store.close_open_pins(show.id, ended).await?;
+                // A guest still on air leaves with the show.
+                self.store.co_hosts_left(show.id, ended).await?;
                 if let Some(channel) = self.store.channel(end.channel).await? {
                     self.rooms
                         .show_changed(&channel, show.id, ShowState::Ended, &show.title)
@@ -203,17 +206,25 @@ impl PublishAuthority for ShowKeeper {
     }
 }
 
-/// A co-host passes the go-live rules a streamer does, and wears the room's `co_host` badge.
+/// Co-hosting's rules: a guest passes the go-live rules a streamer does, wears the room's
+/// `co_host` badge, and the live show keeps who was on air (whose own statements of use the
+/// cards then carry: the shop's workflow).
+pub struct CoHostKeeper {
+    pub keeper: Arc<ShowKeeper>,
+    pub shop: Arc<hawker_shop::Shop>,
+}
+
 #[async_trait::async_trait]
-impl hawker_rtc::cohost::CoHostRules for ShowKeeper {
+impl hawker_rtc::cohost::CoHostRules for CoHostKeeper {
     async fn may_co_host(&self, account: i64) -> Result<(), String> {
         let id = hawker_domain::AccountId(account);
-        match self.store.account(id).await {
+        let k = &self.keeper;
+        match k.store.account(id).await {
             Ok(Some(a)) if a.role.may_broadcast() => {}
             Ok(_) => return Err("co-hosts need a streamer account".into()),
             Err(e) => return Err(format!("storage: {e}")),
         }
-        self.guard
+        k.guard
             .may_go_live(id, UnixMillis::now())
             .await
             .map_err(|e| match e.next_step() {
@@ -226,10 +237,13 @@ impl hawker_rtc::cohost::CoHostRules for ShowKeeper {
         let Ok(slug) = hawker_domain::Slug::parse(slug) else {
             return;
         };
-        if let Ok(Some(channel)) = self.store.channel_by_slug(&slug).await {
-            self.rooms
-                .set_co_host(channel.id, channel.owner, guest)
-                .await;
+        let k = &self.keeper;
+        if let Ok(Some(channel)) = k.store.channel_by_slug(&slug).await {
+            k.rooms.set_co_host(channel.id, channel.owner, guest).await;
+            let guest = guest.map(hawker_domain::AccountId);
+            if let Err(e) = self.shop.co_host_on_air_changed(&channel, guest).await {
+                tracing::error!(channel = %channel.slug, error = %e, "the show did not record its co-host");
+            }
         }
     }
 }

@@ -29,6 +29,7 @@ async function join() {
     return;
   }
   $('intro').textContent = `Co-hosting ${accepted.channel} with ${accepted.host}.`;
+  if (accepted.show) showShelf(accepted.show);
   try {
     camera = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: true });
   } catch (e) {
@@ -51,6 +52,34 @@ async function join() {
     if (s === 'connected') $('state').textContent = 'On air with the host.';
     if (s === 'failed' || s === 'disconnected') $('state').textContent = 'The call ended.';
   });
+}
+
+// The guest's own statement of use, product by product ("I have used it").
+async function showShelf(show) {
+  let cards;
+  try {
+    cards = await api(`/api/v1/shows/${show}/shelf`);
+  } catch (e) {
+    $('error').textContent = e.problem?.detail || e.message;
+    return;
+  }
+  $('statements').hidden = cards.length === 0;
+  $('shelf').replaceChildren(...cards.map((c) => {
+    const box = h('input', { type: 'checkbox', name: 'co_host_used', value: c.id, checked: !!c.co_host_used });
+    const said = h('span', { class: 'meta' });
+    box.addEventListener('change', async () => {
+      box.disabled = true;
+      try {
+        const card = await api(`/api/v1/shows/${show}/shelf/${c.id}/co-host`, { method: 'PUT', body: { used: box.checked } });
+        said.textContent = ` — ${card.co_host_attestation}`;
+      } catch (e) {
+        box.checked = !box.checked;
+        $('error').textContent = e.problem?.detail || e.message;
+      }
+      box.disabled = false;
+    });
+    return h('li', {}, h('strong', {}, c.title), ' ', h('label', { class: 'meta' }, box, ' I have used it'), said);
+  }));
 }
 
 async function leave() {

@@ -50,7 +50,9 @@ function renderPinned(card, p) {
           ? h('span', { class: 'chip ad', id: 'pin-ad' }, p.label || 'Ad · paid partnership')
           : null,
         p.seller ? `Sold by ${p.seller}` : null),
-      p.attestation ? h('div', { class: 'meta attest pin-more', id: 'pin-attestation' }, p.attestation) : null),
+      p.attestation ? h('div', { class: 'meta attest pin-more', id: 'pin-attestation' }, p.attestation) : null,
+      // A co-host on air speaks for themselves, beside the host.
+      p.co_host_attestation ? h('div', { class: 'meta attest pin-more', id: 'pin-co-host-attestation' }, p.co_host_attestation) : null),
     h('div', { class: 'pin-actions' },
       h('button', { id: 'buy-pinned', onclick: () => openCheckout(p.product_id) }, 'Buy'),
       consultable.get(p.product_id)

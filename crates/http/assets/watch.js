@@ -71,17 +71,39 @@ async function startPlayback() {
       window.__hawkerWhepError = e.message; // not playable over WebRTC now: LL-HLS
     }
   }
+  startLlHls();
+}
+
+// Whether the LL-HLS player has taken over (it then follows the channel by itself).
+let llhls = false;
+function startLlHls() {
+  llhls = true;
   player.start();
 }
 
-function fallBack() {
-  if (!whep) return;
+function stopWhep() {
+  if (!whep) return false;
   const w = whep;
   whep = null;
   window.__hawkerWhep = null;
   w.stop();
   video.srcObject = null;
-  player.start();
+  return true;
+}
+
+function fallBack() {
+  // A WebRTC show that ended is over, not failed: nothing to fall back to.
+  if (stopWhep() && !showEnded) startLlHls();
+}
+
+// The room says when a show ends; a WHEP viewer (whose player does not read playlists) hears
+// it there, as an LL-HLS viewer hears it from ENDLIST.
+let showEnded = false;
+function roomPhase(phase) {
+  if (phase === 'live') showEnded = false;
+  if (phase !== 'ended' || showEnded) return;
+  showEnded = true;
+  if (stopWhep()) onStatus('ended');
 }
 startPlayback();
 
@@ -111,7 +133,9 @@ function waitForNextShow() {
       if (c.live) {
         clearInterval(waiting);
         waiting = null;
-        player.restart();
+        // The LL-HLS player picks up where it ended; a page that played over WHEP starts over.
+        if (llhls) player.restart();
+        else startPlayback();
       }
     } catch {
       /* try again */
@@ -193,6 +217,7 @@ function applyItem(i) {
 }
 
 function applyState(s) {
+  roomPhase(s.phase);
   if (s.title) $('title').textContent = s.title;
   $('hosts').textContent = s.hosts.length
     ? `Hosted by ${s.hosts.map((x) => `${x.name}${x.virtual_host ? ' · Virtual host (AI)' : ''}`).join(' & ')}`

@@ -2,13 +2,15 @@
 //! the pinned products' cards and the paid-promotion label. Sales and purchases are told from
 //! the flash engine's single writer, so they never wait: each update is handed to a task, and
 //! stock updates are thinned to a few per second per sale (the last one, and a sell-out, always
-//! go through). Pins and labels are awaited by the shop's showcase workflow.
+//! go through). Pins and labels are awaited by the shop's showcase workflow; an ended consult's
+//! call is hung up here (the WebRTC server sits above the shop).
 
 use hawker_commerce::disclosure::DisclosureRules;
 use hawker_domain::{AccountId, Channel, Money, UnixMillis};
 use hawker_hub::RoomHub;
 use hawker_room::protocol::{PinnedProduct, SaleState};
 use hawker_room::room::StateChange;
+use hawker_rtc::RtcServer;
 use hawker_shop::{Hook, PinnedCard, ShopEvents};
 use hawker_storage::shop::{FlashSale, Order};
 use hawker_storage::Store;
@@ -22,6 +24,8 @@ const MIN_INTERVAL: Duration = Duration::from_millis(200);
 pub struct RoomShopEvents {
     store: Arc<dyn Store>,
     rooms: RoomHub,
+    /// Consult calls hang up through it.
+    rtc: RtcServer,
     last: Arc<Mutex<HashMap<i64, Throttle>>>,
 }
 
@@ -32,10 +36,11 @@ struct Throttle {
 }
 
 impl RoomShopEvents {
-    pub fn new(store: Arc<dyn Store>, rooms: RoomHub) -> Arc<Self> {
+    pub fn new(store: Arc<dyn Store>, rooms: RoomHub, rtc: RtcServer) -> Arc<Self> {
         Arc::new(RoomShopEvents {
             store,
             rooms,
+            rtc,
             last: Arc::new(Mutex::new(HashMap::new())),
         })
     }
@@ -87,6 +92,8 @@ pub fn pinned_product(c: &PinnedCard) -> PinnedProduct {
         label: c.disclosure.label.clone(),
         host_used: c.disclosure.host_used,
         attestation: c.disclosure.attestation.clone(),
+        co_host_used: c.disclosure.co_host_used,
+        co_host_attestation: c.disclosure.co_host_attestation.clone(),
     }
 }
 
@@ -113,6 +120,15 @@ impl ShopEvents for RoomShopEvents {
         let (title, seller) = (title.to_string(), seller.to_string());
         Box::pin(async move {
             crate::paid_labels::announce(&rooms, &channel, &rules, &title, &seller).await;
+        })
+    }
+
+    fn call_over(&self, call: &str) -> Hook<()> {
+        let (rtc, call) = (self.rtc.clone(), call.to_string());
+        Box::pin(async move {
+            for party in rtc.parties(&call) {
+                rtc.close_party(&call, party).await;
+            }
         })
     }
 

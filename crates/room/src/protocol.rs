@@ -248,6 +248,12 @@ pub struct PinnedProduct {
     /// The host's statement, or the line saying there is none, as the card shows it.
     #[serde(default)]
     pub attestation: String,
+    /// While a co-host is on air: whether they stated, themselves, having used the product.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub co_host_used: Option<bool>,
+    /// The co-host's statement, or the line saying there is none, while one is on air.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub co_host_attestation: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -71,6 +71,8 @@ pub trait ShopEvents: Send + Sync + 'static {
         title: &str,
         seller: &str,
     ) -> Hook<()>;
+    /// A consult is over: its call (`Lead::call`) hangs up for both parties at once.
+    fn call_over(&self, call: &str) -> Hook<()>;
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -492,3 +492,54 @@ both_backends!(prize_draw_entries_and_winners, |store| async move {
     assert!(!s.cancel_draw(d.id).await.unwrap());
     assert!(!s.has_paid_order_in_show(w.viewer, w.show).await.unwrap());
 });
+
+both_backends!(co_host_visits_and_statements, |store| async move {
+    let s = store.as_ref();
+    let w = world(s).await;
+    let [honey, scarf, _] = w.products;
+    assert!(s.co_hosts_of_show(w.show).await.unwrap().is_empty());
+    s.co_host_joined(w.show, w.viewer, UnixMillis(2_000))
+        .await
+        .unwrap();
+    let on = s.co_hosts_of_show(w.show).await.unwrap();
+    assert_eq!(on.len(), 1);
+    assert_eq!(
+        (on[0].account, on[0].joined_at, on[0].left_at),
+        (w.viewer, UnixMillis(2_000), None)
+    );
+    // A statement keeps its first time; withdrawing removes it; another product is its own.
+    for at in [3_000, 3_500] {
+        s.set_co_host_statement(w.show, honey, w.viewer, true, UnixMillis(at))
+            .await
+            .unwrap();
+    }
+    s.set_co_host_statement(w.show, scarf, w.viewer, true, UnixMillis(3_600))
+        .await
+        .unwrap();
+    s.set_co_host_statement(w.show, scarf, w.viewer, false, UnixMillis(3_700))
+        .await
+        .unwrap();
+    let said = s.co_host_statements(w.show).await.unwrap();
+    assert_eq!(said.len(), 1, "{said:?}");
+    assert_eq!(
+        (said[0].product, said[0].account, said[0].attested_at),
+        (honey, w.viewer, UnixMillis(3_000))
+    );
+    // Leaving closes the visit; joining again reopens it; nobody else is touched.
+    assert_eq!(s.co_hosts_left(w.show, UnixMillis(4_000)).await.unwrap(), 1);
+    assert_eq!(s.co_hosts_left(w.show, UnixMillis(4_100)).await.unwrap(), 0);
+    assert_eq!(
+        s.co_hosts_of_show(w.show).await.unwrap()[0].left_at,
+        Some(UnixMillis(4_000))
+    );
+    s.co_host_joined(w.show, w.viewer, UnixMillis(5_000))
+        .await
+        .unwrap();
+    let again = &s.co_hosts_of_show(w.show).await.unwrap()[0];
+    assert_eq!((again.joined_at, again.left_at), (UnixMillis(5_000), None));
+    // A statement about a product that does not exist is refused, not kept.
+    let missing = s
+        .set_co_host_statement(w.show, 999_999, w.viewer, true, UnixMillis(6_000))
+        .await;
+    assert!(matches!(missing, Err(StorageError::NotFound { .. })));
+});

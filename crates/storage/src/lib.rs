@@ -6,6 +6,7 @@
 //! Invariants the schema enforces, whichever node writes: e-mails, slugs and stream keys are
 //! unique; a channel has at most one live show (partial unique index).
 
+pub mod co_hosts;
 pub mod defects;
 pub mod disclosure;
 pub mod gifts;
@@ -175,6 +176,7 @@ pub use room::{
     ViewerSessionRow,
 };
 
+pub use co_hosts::{CoHostStatement, CoHostStore, CoHostVisit};
 pub use defects::DefectStore;
 pub use leads::{Lead, LeadStep, LeadStore, NewLead};
 pub use retention::RetentionStore;
@@ -190,6 +192,7 @@ pub use webhooks::WebhookStore;
 /// Every store trait, for code that calls a concrete `SqlStore` (tests, tools):
 /// `use hawker_storage::prelude::*;`. Code holding a `dyn Store` needs none of them.
 pub mod prelude {
+    pub use crate::co_hosts::CoHostStore;
     pub use crate::defects::DefectStore;
     pub use crate::disclosure::DisclosureStore;
     pub use crate::gifts::GiftStore;
@@ -223,6 +226,7 @@ pub trait Store:
     + webhooks::WebhookStore
     + defects::DefectStore
     + leads::LeadStore
+    + co_hosts::CoHostStore
 {
 }
 

@@ -9,6 +9,7 @@ mod common;
 mod backup;
 mod browser;
 mod cli;
+mod co_host_api;
 mod consult;
 mod crash;
 mod defects;

@@ -141,6 +141,9 @@ pub(crate) struct Accepted {
     channel: String,
     host: String,
     call_url: String,
+    /// The live show, whose shelf the guest makes their own statements of use about
+    /// (`PUT /api/v1/shows/{id}/shelf/{product}/co-host`); none before the host goes live.
+    show: Option<i64>,
 }
 
 #[utoipa::path(
@@ -169,9 +172,12 @@ pub(crate) async fn accept(
         .await?
         .map(|a| a.display_name.as_str().to_string())
         .unwrap_or_default();
+    let channel = find(&state, &i.slug).await?;
+    let show = state.store.live_show_of_channel(channel.id).await?;
     Ok(Json(Accepted {
         channel: i.slug.clone(),
         host,
         call_url: format!("{}/call/{}", state.settings.public_url, i.call()),
+        show: show.map(|s| s.id.0),
     }))
 }

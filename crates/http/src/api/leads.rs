@@ -314,11 +314,6 @@ pub(crate) async fn end(
         .shop
         .end_consult(me, id, b.outcome.as_deref(), UnixMillis::now())
         .await?;
-    // The call ends with the consult, for both parties at once.
-    let call = l.call();
-    for party in state.rtc.parties(&call) {
-        state.rtc.close_party(&call, party).await;
-    }
     Ok(Json(view(&state, l).await?))
 }
 

@@ -243,6 +243,10 @@ pub(crate) fn routes(state: AppState) -> Router<AppState> {
             put(showcase::set_showcase_entry),
         )
         .route(
+            "/api/v1/shows/{id}/shelf/{product}/co-host",
+            put(showcase::set_co_host_statement),
+        )
+        .route(
             "/api/v1/shows/{id}/pins",
             get(replay::pins).post(showcase::pin),
         )

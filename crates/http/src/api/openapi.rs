@@ -148,6 +148,7 @@ use utoipa::{Modify, OpenApi};
         trust_ops::review_risk,
         trust_ops::audit_log,
         showcase::set_showcase_entry,
+        showcase::set_co_host_statement,
         disclosure::set_virtual_host,
         disclosure::upload_credential,
         disclosure::org_credentials,

@@ -225,3 +225,36 @@ pub(crate) async fn set_showcase_entry(
         attested_at: e.entry.attested_at.map(|t| t.0),
     }))
 }
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CoHostStatementBody {
+    /// I, the co-host, have used this product (false withdraws the statement).
+    used: bool,
+}
+
+/// The co-host on air states (or withdraws), in their own name, having used a product of the
+/// show's shelf; the cards carry it beside the host's statement while they are on air.
+#[utoipa::path(
+    put,
+    path = "/api/v1/shows/{id}/shelf/{product}/co-host",
+    tag = "disclosure",
+    summary = "The co-host's own statement of use",
+    params(("id" = i64, Path, description = "Show id", example = 1), ("product" = i64, Path, description = "Product id", example = 1)),
+    request_body = CoHostStatementBody,
+    responses((status = 200, description = "The card's disclosure now", body = Object)),
+    security(("bearer" = []), ("session" = []))
+)]
+pub(crate) async fn set_co_host_statement(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((show, product)): Path<(i64, i64)>,
+    ApiJson(b): ApiJson<CoHostStatementBody>,
+) -> ApiResult<Json<CardDisclosure>> {
+    let me = caller.require()?;
+    let card = state
+        .shop
+        .set_co_host_statement(me, ShowId(show), product, b.used)
+        .await?;
+    Ok(Json(card))
+}

@@ -196,8 +196,12 @@ impl Shop {
         } else {
             LeadAction::End
         };
-        self.step_lead(l, action, actor, None, None, outcome, now)
-            .await
+        let l = self
+            .step_lead(l, action, actor, None, None, outcome, now)
+            .await?;
+        // The call ends with the consult, whoever ends it (a party, a job, the CLI).
+        self.events.call_over(&l.call()).await;
+        Ok(l)
     }
 
     /// Staff note (or change) what came of an ended consult.

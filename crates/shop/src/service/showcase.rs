@@ -2,12 +2,16 @@
 //! making way), what each card discloses (paid promotion — a paid slot, a sponsored entry or
 //! product — and the host's statement of use, theirs alone to make), the paid-promotion label
 //! the room hears when a paid product is pinned in a live show, and the credential a regulated
-//! category needs before a product is shown or pinned. The room hears through `ShopEvents`.
+//! category needs before a product is shown or pinned. A co-host on air makes their own
+//! statement of use, which the cards carry beside the host's while they are on. The room hears
+//! through `ShopEvents`.
 
 use super::{invalid, Shop, ShopError};
 use hawker_commerce::disclosure::{CardDisclosure, DisclosureRules, ShowcaseFacts};
 use hawker_commerce::org::OrgRole;
-use hawker_domain::{Account, Channel, Money, Role, Show, ShowId, ShowState, UnixMillis};
+use hawker_domain::{
+    Account, AccountId, Channel, Money, Role, Show, ShowId, ShowState, UnixMillis,
+};
 use hawker_storage::disclosure::{EntryChange, ShowcaseEntry};
 use hawker_storage::shop::Product;
 use std::collections::{HashMap, HashSet};
@@ -67,6 +71,8 @@ struct Disclosures {
     rules: DisclosureRules,
     entries: HashMap<i64, ShowcaseEntry>,
     slots: HashSet<i64>,
+    /// The guest on air now, with the products they stated having used.
+    co_host: Option<(AccountId, HashSet<i64>)>,
 }
 
 impl Disclosures {
@@ -77,6 +83,7 @@ impl Disclosures {
             sponsored_entry: e.is_some_and(|e| e.sponsored),
             sponsored_product: p.sponsored,
             host_used: e.is_some_and(|e| e.host_used),
+            co_host_used: self.co_host.as_ref().map(|(_, used)| used.contains(&p.id)),
         })
     }
 
@@ -131,9 +138,37 @@ impl Shop {
             .contains(&product))
     }
 
+    /// The guest on air in `show` now (the latest to join, should two overlap).
+    async fn co_host_on_air(&self, show: ShowId) -> Result<Option<AccountId>, ShopError> {
+        Ok(self
+            .store
+            .co_hosts_of_show(show)
+            .await
+            .map_err(ShopError::Storage)?
+            .into_iter()
+            .filter(|v| v.left_at.is_none())
+            .max_by_key(|v| v.joined_at)
+            .map(|v| v.account))
+    }
+
     async fn disclosures(&self, show: ShowId) -> Result<Disclosures, ShopError> {
         let store = &self.store;
+        let co_host = match self.co_host_on_air(show).await? {
+            Some(guest) => {
+                let said = store
+                    .co_host_statements(show)
+                    .await
+                    .map_err(ShopError::Storage)?
+                    .into_iter()
+                    .filter(|s| s.account == guest)
+                    .map(|s| s.product)
+                    .collect();
+                Some((guest, said))
+            }
+            None => None,
+        };
         Ok(Disclosures {
+            co_host,
             rules: self.cfg.law.disclosure.clone(),
             entries: store
                 .showcase_entries(show)
@@ -386,6 +421,63 @@ impl Shop {
         }
         let disclosure = self.disclosures(s.id).await?.card(&p);
         Ok(EntryDisclosure { entry, disclosure })
+    }
+
+    /// A guest is on air in the channel's live show now (`Some`), or no guest is (`None`):
+    /// kept with the show (who appeared, from when to when), and the pinned cards carry the
+    /// guest's own statements while they are on. Nothing to keep when no show is live.
+    pub async fn co_host_on_air_changed(
+        &self,
+        channel: &Channel,
+        guest: Option<AccountId>,
+    ) -> Result<(), ShopError> {
+        let store = &self.store;
+        let Some(s) = store
+            .live_show_of_channel(channel.id)
+            .await
+            .map_err(ShopError::Storage)?
+        else {
+            return Ok(());
+        };
+        let now = UnixMillis::now();
+        store
+            .co_hosts_left(s.id, now)
+            .await
+            .map_err(ShopError::Storage)?;
+        if let Some(g) = guest {
+            store
+                .co_host_joined(s.id, g, now)
+                .await
+                .map_err(ShopError::Storage)?;
+        }
+        self.refresh_pins(&s, channel).await
+    }
+
+    /// The co-host on air states (or withdraws) having used a product of the show's shelf.
+    /// Theirs alone to make, as the host's is the host's: nobody states it for them.
+    pub async fn set_co_host_statement(
+        &self,
+        who: &Account,
+        show: ShowId,
+        product: i64,
+        used: bool,
+    ) -> Result<CardDisclosure, ShopError> {
+        let (s, c) = self.show_and_channel(show).await?;
+        if s.state != ShowState::Live || self.co_host_on_air(s.id).await? != Some(who.id) {
+            return Err(ShopError::Forbidden(
+                "only the co-host on air in this show states their own use of a product",
+            ));
+        }
+        let p = self.product_or_404(product).await?;
+        if !self.on_shelf(s.id, p.id).await? {
+            return Err(ShopError::NotFound("showcase entry"));
+        }
+        self.store
+            .set_co_host_statement(s.id, p.id, who.id, used, UnixMillis::now())
+            .await
+            .map_err(ShopError::Storage)?;
+        self.refresh_pins(&s, &c).await?;
+        Ok(self.disclosures(s.id).await?.card(&p))
     }
 
     /// When a paid product has just been pinned (or become paid while pinned) in a live show:
