@@ -112,7 +112,7 @@ enum Cmd {
     },
     /// SFU fan-out: one 720p ~2 Mbit/s WHIP publisher to N WHEP subscribers (str0m peers in
     /// this process); server CPU per forwarded stream and the most subscribers held without
-    /// loss.
+    /// loss; then the same against Janus's streaming plugin, side by side with the ratio.
     Sfu {
         /// Subscriber counts, ramped in order until loss passes 1 % or frames fall behind.
         #[arg(long, default_value = "25,50,100,200,400,800")]
@@ -120,6 +120,9 @@ enum Cmd {
         /// Measured seconds per step (after 2 s of warm-up).
         #[arg(long, default_value_t = 10)]
         seconds: u64,
+        /// Skip the side-by-side run against Janus (Debian's `janus` package).
+        #[arg(long)]
+        no_janus: bool,
     },
 }
 
@@ -211,7 +214,8 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         Cmd::Sfu {
             subscribers,
             seconds,
-        } => return sfu::sfu(&subscribers, seconds).await,
+            no_janus,
+        } => return sfu::sfu(&subscribers, seconds, !no_janus).await,
         Cmd::Flash {
             seconds,
             concurrency,
