@@ -285,8 +285,9 @@ pub struct RecordingConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RetentionConfig {
-    /// Chat, pins, moderation logs and viewer sessions, in days after they were written
-    /// (cn: ≥ 3 years). Default 1098 (3 × 366).
+    /// Chat, pins, moderation logs, viewer sessions, consult leads in a final state and
+    /// co-hosts' visits and statements, in days after they were written (cn: ≥ 3 years).
+    /// Default 1098 (3 × 366).
     pub room_days: u64,
     /// Orders in a final state (completed, cancelled, expired, refunded) with their items,
     /// events, payments and coupon uses, in days after that final step (≥ 3 years).

@@ -89,6 +89,8 @@ pub async fn run_retention(
             pins = pruned.pins,
             moderation = pruned.moderation,
             viewer_sessions = pruned.viewer_sessions,
+            leads = pruned.leads,
+            co_hosts = pruned.co_hosts,
             orders = pruned.orders,
             access = pruned.access,
             "records removed by retention"

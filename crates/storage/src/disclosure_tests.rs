@@ -542,4 +542,11 @@ both_backends!(co_host_visits_and_statements, |store| async move {
         .set_co_host_statement(w.show, 999_999, w.viewer, true, UnixMillis(6_000))
         .await;
     assert!(matches!(missing, Err(StorageError::NotFound { .. })));
+    // Retention: the statement (3,000) goes; the visit on air now stays.
+    assert_eq!(
+        s.prune_room_logs(UnixMillis(4_500)).await.unwrap().co_hosts,
+        1
+    );
+    assert!(s.co_host_statements(w.show).await.unwrap().is_empty());
+    assert_eq!(s.co_hosts_of_show(w.show).await.unwrap().len(), 1);
 });

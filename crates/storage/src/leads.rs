@@ -363,5 +363,23 @@ mod tests {
             .map(|e| e.topic)
             .collect();
         assert_eq!(topics, ["lead.requested", "lead.accepted", "lead.ended"]);
+
+        // Retention: an open request stays however old; an ended lead goes once old enough.
+        let open = s
+            .create_lead(&NewLead {
+                org: org.id,
+                product: car.id,
+                buyer: buyer.id,
+                channel: None,
+                buyer_consents_recording: false,
+                call_key: "k2".into(),
+                now: UnixMillis(5),
+            })
+            .await
+            .unwrap();
+        assert_eq!(s.prune_room_logs(UnixMillis(30)).await.unwrap().leads, 0);
+        assert_eq!(s.prune_room_logs(UnixMillis(31)).await.unwrap().leads, 1);
+        assert_eq!(s.lead(lead.id).await.unwrap(), None);
+        assert!(s.lead(open.id).await.unwrap().is_some());
     });
 }

@@ -3,7 +3,8 @@
 //!
 //! What the job deletes and what it never touches:
 //! - chat (`comments`), pins, the moderation log and viewer sessions older than
-//!   `[retention] room_days`;
+//!   `[retention] room_days`; with them, consult leads whose last step (ended, declined,
+//!   cancelled, missed) is that old, and co-hosts' visits and statements;
 //! - orders in a final state (completed, cancelled, expired, refunded) whose last change is
 //!   older than `transaction_days`, with their items, events, payments and coupon uses. A table
 //!   that references `orders` must be pruned here before them, or the delete fails;
@@ -44,6 +45,10 @@ pub struct Pruned {
     pub pins: u64,
     pub moderation: u64,
     pub viewer_sessions: u64,
+    /// Consult leads in a final state.
+    pub leads: u64,
+    /// Co-hosts' visits to shows and their statements of use.
+    pub co_hosts: u64,
     pub orders: u64,
     pub access: u64,
 }
@@ -118,6 +123,41 @@ fn final_states_sql() -> String {
 }
 
 impl SqlStore {
+    /// Consult leads whose final step (ended, declined, cancelled, missed) is before `before`;
+    /// one still open is never pruned, however old.
+    async fn prune_final_leads(&self, before: UnixMillis) -> Result<u64> {
+        let sql = "DELETE FROM leads WHERE id IN (SELECT id FROM leads WHERE                    state IN ('ended', 'declined', 'cancelled', 'missed') AND updated_at < $1 LIMIT $2)";
+        let mut total = 0;
+        loop {
+            let n = sqlx::query(sql)
+                .bind(before.0)
+                .bind(BATCH)
+                .execute(self.pool())
+                .await?
+                .rows_affected();
+            total += n;
+            if n < BATCH as u64 {
+                return Ok(total);
+            }
+        }
+    }
+
+    /// Co-hosts' statements made before `before`, and visits that ended before it.
+    async fn prune_co_hosts(&self, before: UnixMillis) -> Result<u64> {
+        let said = sqlx::query("DELETE FROM co_host_statements WHERE attested_at < $1")
+            .bind(before.0)
+            .execute(self.pool())
+            .await?
+            .rows_affected();
+        let visits =
+            sqlx::query("DELETE FROM show_co_hosts WHERE left_at IS NOT NULL AND left_at < $1")
+                .bind(before.0)
+                .execute(self.pool())
+                .await?
+                .rows_affected();
+        Ok(said + visits)
+    }
+
     /// Deletes rows of `table` whose `at_col` is before `before`, `BATCH` at a time.
     async fn prune_table(&self, table: &str, at_col: &str, before: UnixMillis) -> Result<u64> {
         let sql = format!(
@@ -239,6 +279,8 @@ impl RetentionStore for SqlStore {
             viewer_sessions: self
                 .prune_table("viewer_sessions", "left_at", before)
                 .await?,
+            leads: self.prune_final_leads(before).await?,
+            co_hosts: self.prune_co_hosts(before).await?,
             ..Pruned::default()
         })
     }
