@@ -45,12 +45,14 @@ impl Janus {
         let out = Command::new("janus").arg("--version").output().context(
             "janus is not installed (Debian: apt-get install janus), or pass --no-janus",
         )?;
+        // "Janus version: 1102 (1.1.2)" → "Janus 1.1.2"
         let version = String::from_utf8_lossy(&out.stdout)
             .lines()
             .find(|l| l.contains("Janus version"))
-            .unwrap_or("janus")
-            .trim()
-            .to_string();
+            .and_then(|l| l.split('(').nth(1))
+            .map_or("Janus".to_string(), |v| {
+                format!("Janus {}", v.trim_end_matches(')').trim())
+            });
         let lib = PathBuf::from("/usr/lib/x86_64-linux-gnu/janus");
         let dir = work.join("janus");
         let _ = std::fs::remove_dir_all(&dir);
