@@ -161,6 +161,12 @@ impl PublishAuthority for ShowKeeper {
             self.store.upsert_recording(&rec).await.map_err(internal)?;
         }
         tracing::info!(show = %show.id, channel = %grant.slug, "show started");
+        // A guest who joined before the host went live is on air from the start.
+        if let Some(guest) = self.rooms.co_host(grant.channel) {
+            if let Err(e) = self.store.co_host_joined(show.id, guest, now).await {
+                tracing::error!(show = %show.id, error = %e, "the show did not record its co-host");
+            }
+        }
         if let Ok(Some(channel)) = self.store.channel(grant.channel).await {
             self.rooms
                 .show_changed(&channel, show.id, ShowState::Live, &show.title)

@@ -30,6 +30,7 @@ async function join() {
   }
   $('intro').textContent = `Co-hosting ${accepted.channel} with ${accepted.host}.`;
   if (accepted.show) showShelf(accepted.show);
+  else waitForShow(accepted.channel);
   try {
     camera = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: true });
   } catch (e) {
@@ -52,6 +53,21 @@ async function join() {
     if (s === 'connected') $('state').textContent = 'On air with the host.';
     if (s === 'failed' || s === 'disconnected') $('state').textContent = 'The call ended.';
   });
+}
+
+// Joined before the host went live: the shelf appears once the show does.
+function waitForShow(slug) {
+  const timer = setInterval(async () => {
+    try {
+      const c = await api(`/api/v1/channels/${encodeURIComponent(slug)}`);
+      if (c.live && c.current_show) {
+        clearInterval(timer);
+        showShelf(c.current_show.id);
+      }
+    } catch {
+      /* try again */
+    }
+  }, 5000);
 }
 
 // The guest's own statement of use, product by product ("I have used it").

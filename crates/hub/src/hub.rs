@@ -583,6 +583,16 @@ impl RoomHub {
         Ok((badges, permissions))
     }
 
+    /// The guest co-hosting `channel` now, if any.
+    pub fn co_host(&self, channel: ChannelId) -> Option<AccountId> {
+        self.inner
+            .co_hosts
+            .lock()
+            .get(&channel)
+            .copied()
+            .map(AccountId)
+    }
+
     /// `guest` co-hosts `channel` now (None: nobody): their badge changes in the room at once.
     pub async fn set_co_host(&self, channel: ChannelId, owner: AccountId, guest: Option<i64>) {
         let before = {

@@ -198,3 +198,79 @@ async fn the_co_host_states_their_own_use_and_the_card_carries_it_while_on_air()
     let _ = ffmpeg.kill();
     let _ = ffmpeg.wait();
 }
+
+/// A guest who accepted before the host went live is on air from the show's start.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_guest_who_joined_before_the_show_is_on_air_when_it_starts() {
+    let s = start().await;
+    let b = s.base.clone();
+    let (host, ch) = streamer_channel(&b, "early-duo").await;
+    let (_, mug) = org_with_product(
+        &host,
+        &b,
+        json!({"name": "Early Pottery"}),
+        json!({"title": "Stoneware mug", "category": "home", "return_class": "normal",
+               "currency": "EUR", "skus": [{"label": "mug", "price_minor": 1800, "stock": 12}]}),
+    )
+    .await;
+    let mug = mug["id"].as_i64().unwrap();
+    let guest = browser();
+    sign_up(&guest, &b, "early@duo.example", "streamer").await;
+    let invite = json_ok(
+        post(
+            &host,
+            format!("{b}/api/v1/channels/early-duo/co-host"),
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    let token = invite["join_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let accepted = json_ok(
+        guest
+            .post(format!("{b}/api/v1/co-host-invites/{token}/accept"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(accepted["show"].is_null(), "not live yet: {accepted}");
+
+    let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 60);
+    let show = wait_until("the show to go live", Duration::from_secs(20), || {
+        let url = format!("{b}/api/v1/channels/early-duo");
+        async move {
+            let c = poll_json(&reqwest::Client::new(), url).await?;
+            (c["live"] == true).then(|| c["current_show"]["id"].as_i64())?
+        }
+    })
+    .await;
+    let r = host
+        .put(format!("{b}/api/v1/shows/{show}/shelf"))
+        .json(&json!({"products": [mug]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204, "{}", r.text().await.unwrap());
+    let said = json_ok(
+        guest
+            .put(format!("{b}/api/v1/shows/{show}/shelf/{mug}/co-host"))
+            .json(&json!({"used": true}))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        said["co_host_attestation"],
+        "The co-host states having used this product"
+    );
+    let _ = ffmpeg.kill();
+    let _ = ffmpeg.wait();
+}
