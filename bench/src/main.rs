@@ -115,7 +115,7 @@ enum Cmd {
     /// loss; then the same against Janus's streaming plugin, side by side with the ratio.
     Sfu {
         /// Subscriber counts, ramped in order until loss passes 1 % or frames fall behind.
-        #[arg(long, default_value = "25,50,100,200,400,600,800")]
+        #[arg(long, default_value = "25,50,100,200,300,400,600")]
         subscribers: String,
         /// Measured seconds per step (after 2 s of warm-up).
         #[arg(long, default_value_t = 10)]

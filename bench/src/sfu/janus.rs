@@ -30,6 +30,22 @@ fn free_udp() -> anyhow::Result<u16> {
         .port())
 }
 
+/// A free TCP port on loopback.
+fn free_tcp() -> anyhow::Result<u16> {
+    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()?
+        .port())
+}
+
+/// Debian's library folder of Janus, whatever the architecture (`/usr/lib/<triplet>/janus`).
+fn janus_lib() -> anyhow::Result<PathBuf> {
+    std::fs::read_dir("/usr/lib")?
+        .flatten()
+        .map(|e| e.path().join("janus"))
+        .find(|p| p.join("plugins/libjanus_streaming.so").exists())
+        .context("Janus's streaming plugin is not installed under /usr/lib/*/janus")
+}
+
 fn link_library(from: &Path, dir: &Path, name: &str) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir)?;
     let src = from.join(name);
@@ -53,7 +69,7 @@ impl Janus {
             .map_or("Janus".to_string(), |v| {
                 format!("Janus {}", v.trim_end_matches(')').trim())
             });
-        let lib = PathBuf::from("/usr/lib/x86_64-linux-gnu/janus");
+        let lib = janus_lib()?;
         let dir = work.join("janus");
         let _ = std::fs::remove_dir_all(&dir);
         // Folders holding the one plugin and the one transport the run needs: Janus loads
@@ -69,7 +85,7 @@ impl Janus {
             "libjanus_http.so",
         )?;
         std::fs::create_dir_all(dir.join("empty"))?;
-        let (http, video_port, audio_port) = (free_udp()?, free_udp()?, free_udp()?);
+        let (http, video_port, audio_port) = (free_tcp()?, free_udp()?, free_udp()?);
         let d = dir.display();
         std::fs::write(
             dir.join("janus.jcfg"),
@@ -173,8 +189,13 @@ impl Janus {
             json!({"janus": "message", "transaction": tx(), "body": {"request": "watch", "id": 1}}),
         )
         .await?;
-        // The offer arrives as an event on the session's long poll.
+        // The offer arrives as an event on the session's long poll, within seconds.
+        let asked = Instant::now();
         let offer = loop {
+            anyhow::ensure!(
+                asked.elapsed() < Duration::from_secs(30),
+                "janus made no offer in 30 s"
+            );
             let ev: Value = http
                 .get(format!("{session}?maxev=1"))
                 .send()

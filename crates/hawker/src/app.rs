@@ -92,6 +92,7 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
         recordings: recordings.clone(),
         rooms: rooms.clone(),
         guard: guard.clone(),
+        co_hosts: std::sync::OnceLock::new(),
     });
     let recovered = keeper.recover().await?;
     if recovered > 0 {
@@ -154,10 +155,11 @@ pub async fn start(cfg: Config) -> anyhow::Result<Running> {
     let co_hosts = hawker_rtc::cohost::CoHosts::new(
         rtc.clone(),
         Arc::new(crate::shows::CoHostKeeper {
-            keeper,
+            keeper: keeper.clone(),
             shop: shop.clone(),
         }),
     );
+    let _ = keeper.co_hosts.set(co_hosts.clone());
     let hooks = hawker_hooks::Webhooks::new(
         store.clone() as Arc<dyn Store>,
         cfg.webhooks.service(&public_url),

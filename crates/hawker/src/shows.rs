@@ -18,6 +18,9 @@ pub struct ShowKeeper {
     pub rooms: hawker_hub::RoomHub,
     /// Who may go live: verified, old enough, trained, not sanctioned, re-checked (cn).
     pub guard: Arc<hawker_shop::guard::Guard>,
+    /// Co-hosting, set once the WebRTC server is up: a show's end drops its guest and
+    /// withdraws the link (the next show needs a new invite).
+    pub co_hosts: std::sync::OnceLock<Arc<hawker_rtc::cohost::CoHosts>>,
 }
 
 fn internal(e: StorageError) -> Refusal {
@@ -195,6 +198,9 @@ impl PublishAuthority for ShowKeeper {
                 // A guest still on air leaves with the show.
                 self.store.co_hosts_left(show.id, ended).await?;
                 if let Some(channel) = self.store.channel(end.channel).await? {
+                    if let Some(co_hosts) = self.co_hosts.get() {
+                        co_hosts.withdraw(channel.slug.as_str()).await;
+                    }
                     self.rooms
                         .show_changed(&channel, show.id, ShowState::Ended, &show.title)
                         .await;

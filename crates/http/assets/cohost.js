@@ -29,8 +29,7 @@ async function join() {
     return;
   }
   $('intro').textContent = `Co-hosting ${accepted.channel} with ${accepted.host}.`;
-  if (accepted.show) showShelf(accepted.show);
-  else waitForShow(accepted.channel);
+  followShow(accepted.channel);
   try {
     camera = await navigator.mediaDevices.getUserMedia({ video: { width: { ideal: 1280 }, height: { ideal: 720 } }, audio: true });
   } catch (e) {
@@ -55,22 +54,27 @@ async function join() {
   });
 }
 
-// Joined before the host went live: the shelf appears once the show does.
-function waitForShow(slug) {
-  const timer = setInterval(async () => {
+// The live show's shelf, kept fresh: it appears when the host goes live (or fills the shelf)
+// and goes when the show ends. One timer however often Join is pressed.
+let shelfTimer = null;
+function followShow(slug) {
+  if (shelfTimer) return;
+  const tick = async () => {
     try {
       const c = await api(`/api/v1/channels/${encodeURIComponent(slug)}`);
-      if (c.live && c.current_show) {
-        clearInterval(timer);
-        showShelf(c.current_show.id);
-      }
+      if (c.live && c.current_show) await showShelf(c.current_show.id);
+      else $('statements').hidden = true;
     } catch {
       /* try again */
     }
-  }, 5000);
+  };
+  tick();
+  shelfTimer = setInterval(tick, 10000);
 }
 
-// The guest's own statement of use, product by product ("I have used it").
+// The guest's own statement of use, product by product ("I have used it"); drawn again only
+// when the shelf or a statement changed.
+let shelfDrawn = '';
 async function showShelf(show) {
   let cards;
   try {
@@ -80,6 +84,9 @@ async function showShelf(show) {
     return;
   }
   $('statements').hidden = cards.length === 0;
+  const drawn = `${show}:${cards.map((c) => `${c.id}${c.co_host_used ? '+' : ''}`).join(',')}`;
+  if (drawn === shelfDrawn) return;
+  shelfDrawn = drawn;
   $('shelf').replaceChildren(...cards.map((c) => {
     const box = h('input', { type: 'checkbox', name: 'co_host_used', value: c.id, checked: !!c.co_host_used });
     const said = h('span', { class: 'meta' });

@@ -42,6 +42,7 @@ window.__hawkerPlayer = player; // tests and the curious read player.stats()
 // A show published over WebRTC plays over WebRTC (WHEP, well under a second behind); when
 // that cannot start or its connection fails, the LL-HLS player takes over by itself.
 let whep = null;
+let showEnded = false;
 let gotPlaybackToken;
 const playbackToken = new Promise((r) => {
   gotPlaybackToken = r;
@@ -53,12 +54,19 @@ async function startPlayback() {
   } catch {
     /* loadInfo reports it */
   }
+  if (c && c.live) showEnded = false;
   if (c && c.webrtc && window.RTCPeerConnection) {
     try {
       // The room's playback token makes this player count as a viewer while media flows.
       const pt = await Promise.race([playbackToken, new Promise((r) => setTimeout(() => r(null), 3000))]);
       whep = await whepPlay(pt ? `${c.whep_url}?pt=${encodeURIComponent(pt)}` : c.whep_url, video);
       window.__hawkerWhep = whep;
+      // The room may have said "ended" while the connection was being set up.
+      if (showEnded) {
+        stopWhep();
+        onStatus('ended');
+        return;
+      }
       onStatus('live');
       const give_up = setTimeout(() => fallBack('no media'), 8000);
       whep.pc.addEventListener('connectionstatechange', () => {
@@ -92,13 +100,14 @@ function stopWhep() {
 }
 
 function fallBack() {
+  if (!stopWhep()) return;
   // A WebRTC show that ended is over, not failed: nothing to fall back to.
-  if (stopWhep() && !showEnded) startLlHls();
+  if (showEnded) onStatus('ended');
+  else startLlHls();
 }
 
 // The room says when a show ends; a WHEP viewer (whose player does not read playlists) hears
 // it there, as an LL-HLS viewer hears it from ENDLIST.
-let showEnded = false;
 function roomPhase(phase) {
   if (phase === 'live') showEnded = false;
   if (phase !== 'ended' || showEnded) return;

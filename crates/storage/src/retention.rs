@@ -13,7 +13,8 @@
 //!   kept for the life of the installation. They keep the order id they were posted for, which
 //!   outlives the order row.
 //!
-//! Deletes run in batches so that no transaction holds the writer for long (SQLite has one).
+//! Deletes run in batches so that no transaction holds the writer for long (SQLite has one);
+//! co-hosts' rows, a few per show, go in one statement each.
 //!
 //! Just over 800 lines, half of them the tests: one concern (what is kept how long, and the
 //! reads a regulator's export makes of what is kept).
@@ -76,8 +77,9 @@ pub trait RetentionStore: Send + Sync {
     async fn access_log(&self, limit: i64) -> Result<Vec<AccessLine>>;
     /// Deletes access-log lines older than `before`.
     async fn prune_access_log(&self, before: UnixMillis) -> Result<u64>;
-    /// Deletes chat, pins, moderation-log lines and viewer sessions older than `before`; fills
-    /// in `comments`, `pins`, `moderation` and `viewer_sessions`.
+    /// Deletes chat, pins, moderation-log lines, viewer sessions, consult leads in a final
+    /// state and co-hosts' visits and statements older than `before`; fills in `comments`,
+    /// `pins`, `moderation`, `viewer_sessions`, `leads` and `co_hosts`.
     async fn prune_room_logs(&self, before: UnixMillis) -> Result<Pruned>;
     /// Deletes orders in a final state last changed before `before`, with their items, events,
     /// payments and coupon uses. Never a ledger row.
@@ -129,7 +131,8 @@ impl SqlStore {
     /// Consult leads whose final step (ended, declined, cancelled, missed) is before `before`;
     /// one still open is never pruned, however old.
     async fn prune_final_leads(&self, before: UnixMillis) -> Result<u64> {
-        let sql = "DELETE FROM leads WHERE id IN (SELECT id FROM leads WHERE                    state IN ('ended', 'declined', 'cancelled', 'missed') AND updated_at < $1 LIMIT $2)";
+        let sql = "DELETE FROM leads WHERE id IN (SELECT id FROM leads WHERE state IN \
+                   ('ended', 'declined', 'cancelled', 'missed') AND updated_at < $1 LIMIT $2)";
         let mut total = 0;
         loop {
             let n = sqlx::query(sql)

@@ -199,7 +199,8 @@ async fn the_co_host_states_their_own_use_and_the_card_carries_it_while_on_air()
     let _ = ffmpeg.wait();
 }
 
-/// A guest who accepted before the host went live is on air from the show's start.
+/// A guest who accepted before the host went live is on air from the show's start, and until
+/// its end.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_guest_who_joined_before_the_show_is_on_air_when_it_starts() {
     let s = start().await;
@@ -271,6 +272,57 @@ async fn a_guest_who_joined_before_the_show_is_on_air_when_it_starts() {
         said["co_host_attestation"],
         "The co-host states having used this product"
     );
+
+    // The show's end ends the co-hosting: the link is withdrawn, and the channel's next show
+    // has no guest on air (nor may the old one speak in it) until a new invite is accepted.
+    let _ = ffmpeg.kill();
+    let _ = ffmpeg.wait();
+    let channel = format!("{b}/api/v1/channels/early-duo");
+    wait_until("the show to end", Duration::from_secs(20), || {
+        let url = channel.clone();
+        async move {
+            let c = poll_json(&reqwest::Client::new(), url).await?;
+            (c["live"] == false).then_some(())
+        }
+    })
+    .await;
+    let r = host.get(format!("{channel}/co-host")).send().await.unwrap();
+    assert_eq!(r.status(), 404, "the invite went with the show");
+    let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 60);
+    let next = wait_until("the next show", Duration::from_secs(20), || {
+        let url = channel.clone();
+        async move {
+            let c = poll_json(&reqwest::Client::new(), url).await?;
+            let id = c["current_show"]["id"].as_i64()?;
+            (c["live"] == true && id != show).then_some(id)
+        }
+    })
+    .await;
+    let r = host
+        .put(format!("{b}/api/v1/shows/{next}/shelf"))
+        .json(&json!({"products": [mug]}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 204);
+    let r = guest
+        .put(format!("{b}/api/v1/shows/{next}/shelf/{mug}/co-host"))
+        .json(&json!({"used": true}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        403,
+        "last show's guest is not on air in this one"
+    );
+    let shelf = json_ok(
+        reqwest::get(format!("{b}/api/v1/shows/{next}/shelf"))
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert!(shelf[0]["co_host_attestation"].is_null(), "{shelf}");
     let _ = ffmpeg.kill();
     let _ = ffmpeg.wait();
 }

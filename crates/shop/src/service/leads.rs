@@ -199,7 +199,7 @@ impl Shop {
         let l = self
             .step_lead(l, action, actor, None, None, outcome, now)
             .await?;
-        // The call ends with the consult, whoever ends it (a party, a job, the CLI).
+        // The call ends with the consult, whoever ends it and through whatever door.
         self.events.call_over(&l.call()).await;
         Ok(l)
     }
