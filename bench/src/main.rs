@@ -133,18 +133,30 @@ pub fn root() -> PathBuf {
         .expect("workspace root")
 }
 
-/// A 2 Mbit/s H.264 + AAC FLV, 10 s, keyframe every 2 s, no B-frames; made once with ffmpeg.
-fn fixture() -> anyhow::Result<PathBuf> {
-    let path = verdict::out_file("fixture-2mbit.flv")?;
+/// `bench/out/{name}`, made by ffmpeg with `args` (the output path appended) the first time
+/// it is asked for; a failed ffmpeg ends the run.
+fn made_once(name: &str, what: &str, args: &[&str]) -> anyhow::Result<PathBuf> {
+    let path = verdict::out_file(name)?;
     if path.exists() {
         return Ok(path);
     }
-    eprintln!("making the 2 Mbit/s fixture with ffmpeg…");
+    eprintln!("making {what} with ffmpeg…");
     let st = std::process::Command::new("ffmpeg")
-        .args([
-            "-v",
-            "error",
-            "-y",
+        .args(["-v", "error", "-y"])
+        .args(args)
+        .arg(&path)
+        .status()
+        .context("ffmpeg must be installed")?;
+    anyhow::ensure!(st.success(), "ffmpeg failed to make {what}");
+    Ok(path)
+}
+
+/// A 2 Mbit/s H.264 + AAC FLV, 10 s, keyframe every 2 s, no B-frames.
+fn fixture() -> anyhow::Result<PathBuf> {
+    made_once(
+        "fixture-2mbit.flv",
+        "the 2 Mbit/s fixture",
+        &[
             "-f",
             "lavfi",
             "-i",
@@ -183,12 +195,8 @@ fn fixture() -> anyhow::Result<PathBuf> {
             "96k",
             "-f",
             "flv",
-        ])
-        .arg(&path)
-        .status()
-        .context("ffmpeg must be installed")?;
-    anyhow::ensure!(st.success(), "ffmpeg failed to make the fixture");
-    Ok(path)
+        ],
+    )
 }
 
 #[tokio::main]

@@ -2,7 +2,6 @@
 //! units, and an Opus frame of silence; plus RTP packetising for a peer fed plain RTP (Janus's
 //! streaming plugin).
 
-use anyhow::Context;
 use std::sync::Arc;
 
 /// One access unit of the fixture, Annex B without its access unit delimiter.
@@ -12,44 +11,36 @@ pub(super) struct Frame {
 
 /// The 720p fixture as access units, made once with ffmpeg (x264 writes an AUD before each).
 pub(super) fn fixture_frames() -> anyhow::Result<Vec<Frame>> {
-    let path = crate::verdict::out_file("fixture-720p-2mbit.h264")?;
-    if !path.exists() {
-        eprintln!("making the 720p H.264 fixture with ffmpeg…");
-        let st = std::process::Command::new("ffmpeg")
-            .args([
-                "-v",
-                "error",
-                "-y",
-                "-f",
-                "lavfi",
-                "-i",
-                "testsrc2=size=1280x720:rate=30",
-                "-t",
-                "10",
-                "-c:v",
-                "libx264",
-                "-preset",
-                "ultrafast",
-                "-tune",
-                "zerolatency",
-                "-g",
-                "60",
-                "-b:v",
-                "2M",
-                "-pix_fmt",
-                "yuv420p",
-                "-x264-params",
-                "aud=1",
-                "-bsf:v",
-                "h264_mp4toannexb",
-                "-f",
-                "h264",
-            ])
-            .arg(&path)
-            .status()
-            .context("ffmpeg must be installed")?;
-        anyhow::ensure!(st.success(), "ffmpeg failed to make the fixture");
-    }
+    let path = crate::made_once(
+        "fixture-720p-2mbit.h264",
+        "the 720p H.264 fixture",
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=1280x720:rate=30",
+            "-t",
+            "10",
+            "-c:v",
+            "libx264",
+            "-preset",
+            "ultrafast",
+            "-tune",
+            "zerolatency",
+            "-g",
+            "60",
+            "-b:v",
+            "2M",
+            "-pix_fmt",
+            "yuv420p",
+            "-x264-params",
+            "aud=1",
+            "-bsf:v",
+            "h264_mp4toannexb",
+            "-f",
+            "h264",
+        ],
+    )?;
     let frames = split_access_units(&std::fs::read(&path)?);
     anyhow::ensure!(
         frames.len() >= 60,

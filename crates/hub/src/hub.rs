@@ -2,7 +2,7 @@
 //! the connections' outboxes; records (chat, moderation, sanctions, viewer sessions) written to
 //! storage in batches; follow notifications.
 //!
-//! Long (~880 lines): the room task's loop and the hub's public calls share the task's
+//! Long (~940 lines): the room task's loop and the hub's public calls share the task's
 //! private channel types; the outbox and the bus are already their own files.
 
 use crate::bus::{Bus, BusError};

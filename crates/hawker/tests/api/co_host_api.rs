@@ -34,6 +34,38 @@ async fn pinned_until(ws: &mut Ws, what: &str, ok: impl Fn(&Value) -> bool) -> V
     }
 }
 
+/// The host invites, the guest accepts the link; the acceptance.
+async fn invite_and_accept(
+    b: &str,
+    slug: &str,
+    host: &reqwest::Client,
+    guest: &reqwest::Client,
+) -> Value {
+    let invite = json_ok(
+        post(
+            host,
+            format!("{b}/api/v1/channels/{slug}/co-host"),
+            json!({}),
+        )
+        .await,
+    )
+    .await;
+    let token = invite["join_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap();
+    json_ok(
+        guest
+            .post(format!("{b}/api/v1/co-host-invites/{token}/accept"))
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
 fn problem_code(v: &Value) -> &str {
     v["code"].as_str().unwrap_or_default()
 }
@@ -57,15 +89,7 @@ async fn the_co_host_states_their_own_use_and_the_card_carries_it_while_on_air()
     let viewer = browser();
     sign_up(&viewer, &b, "viewer@duo.example", "viewer").await;
 
-    let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 60);
-    let show = wait_until("the show to go live", Duration::from_secs(20), || {
-        let url = format!("{b}/api/v1/channels/duo-shop");
-        async move {
-            let c = poll_json(&reqwest::Client::new(), url).await?;
-            (c["live"] == true).then(|| c["current_show"]["id"].as_i64())?
-        }
-    })
-    .await;
+    let (mut ffmpeg, show) = go_live(&b, "duo-shop", &ch).await;
     let r = host
         .put(format!("{b}/api/v1/shows/{show}/shelf"))
         .json(&json!({"products": [{"product": apron, "host_used": true}]}))
@@ -102,30 +126,7 @@ async fn the_co_host_states_their_own_use_and_the_card_carries_it_while_on_air()
         assert_eq!(problem_code(&r.json().await.unwrap()), "forbidden");
     }
 
-    let invite = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/channels/duo-shop/co-host"),
-            json!({}),
-        )
-        .await,
-    )
-    .await;
-    let token = invite["join_url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
-    let accepted = json_ok(
-        guest
-            .post(format!("{b}/api/v1/co-host-invites/{token}/accept"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let accepted = invite_and_accept(&b, "duo-shop", &host, &guest).await;
     assert_eq!(accepted["show"], show, "{accepted}");
     let card = pinned_until(&mut room, "the guest on air", |p| {
         p[0]["co_host_attestation"].is_string()
@@ -217,41 +218,10 @@ async fn a_guest_who_joined_before_the_show_is_on_air_when_it_starts() {
     let mug = mug["id"].as_i64().unwrap();
     let guest = browser();
     sign_up(&guest, &b, "early@duo.example", "streamer").await;
-    let invite = json_ok(
-        post(
-            &host,
-            format!("{b}/api/v1/channels/early-duo/co-host"),
-            json!({}),
-        )
-        .await,
-    )
-    .await;
-    let token = invite["join_url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_string();
-    let accepted = json_ok(
-        guest
-            .post(format!("{b}/api/v1/co-host-invites/{token}/accept"))
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let accepted = invite_and_accept(&b, "early-duo", &host, &guest).await;
     assert!(accepted["show"].is_null(), "not live yet: {accepted}");
 
-    let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 60);
-    let show = wait_until("the show to go live", Duration::from_secs(20), || {
-        let url = format!("{b}/api/v1/channels/early-duo");
-        async move {
-            let c = poll_json(&reqwest::Client::new(), url).await?;
-            (c["live"] == true).then(|| c["current_show"]["id"].as_i64())?
-        }
-    })
-    .await;
+    let (mut ffmpeg, show) = go_live(&b, "early-duo", &ch).await;
     let r = host
         .put(format!("{b}/api/v1/shows/{show}/shelf"))
         .json(&json!({"products": [mug]}))
@@ -288,16 +258,8 @@ async fn a_guest_who_joined_before_the_show_is_on_air_when_it_starts() {
     .await;
     let r = host.get(format!("{channel}/co-host")).send().await.unwrap();
     assert_eq!(r.status(), 404, "the invite went with the show");
-    let mut ffmpeg = ffmpeg_publish(&publish_url(&ch), 60);
-    let next = wait_until("the next show", Duration::from_secs(20), || {
-        let url = channel.clone();
-        async move {
-            let c = poll_json(&reqwest::Client::new(), url).await?;
-            let id = c["current_show"]["id"].as_i64()?;
-            (c["live"] == true && id != show).then_some(id)
-        }
-    })
-    .await;
+    let (mut ffmpeg, next) = go_live(&b, "early-duo", &ch).await;
+    assert_ne!(next, show);
     let r = host
         .put(format!("{b}/api/v1/shows/{next}/shelf"))
         .json(&json!({"products": [mug]}))

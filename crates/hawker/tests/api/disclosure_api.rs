@@ -160,23 +160,6 @@ async fn next_state(ws: &mut Ws) -> Value {
     }
 }
 
-async fn go_live(b: &str, slug: &str, ch: &Value) -> (std::process::Child, i64) {
-    let ffmpeg = ffmpeg_publish(&publish_url(ch), 60);
-    let show = wait_until("the show to go live", Duration::from_secs(20), || {
-        let url = format!("{b}/api/v1/channels/{slug}");
-        async move {
-            let c = poll_json(&reqwest::Client::new(), url).await?;
-            if c["live"] == true {
-                c["current_show"]["id"].as_i64()
-            } else {
-                None
-            }
-        }
-    })
-    .await;
-    (ffmpeg, show)
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn paid_promotion_is_labelled_and_repeated_while_pinned() {
     // eu, with the repeat shortened to a second so the test sees two.

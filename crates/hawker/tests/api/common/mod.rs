@@ -355,3 +355,21 @@ pub async fn org_with_product(
     .await;
     (o, p)
 }
+
+/// `ch` goes live from ffmpeg (60 s); the publisher and the live show's id.
+pub async fn go_live(b: &str, slug: &str, ch: &Value) -> (std::process::Child, i64) {
+    let ffmpeg = ffmpeg_publish(&publish_url(ch), 60);
+    let show = wait_until("the show to go live", Duration::from_secs(20), || {
+        let url = format!("{b}/api/v1/channels/{slug}");
+        async move {
+            let c = poll_json(&reqwest::Client::new(), url).await?;
+            if c["live"] == true {
+                c["current_show"]["id"].as_i64()
+            } else {
+                None
+            }
+        }
+    })
+    .await;
+    (ffmpeg, show)
+}
