@@ -174,7 +174,14 @@ fn sigkill_mid_show_loses_no_recording() {
     let out = hawker(&[
         "channel", "create", "auto-max", "--title", "Autohaus", "--data", d, "--json",
     ]);
-    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    // Once failed under the full suite's load with no JSON on stdout: say why if it does again.
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "channel create --json ({}): {e}; stderr: {}",
+            out.status,
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
     let url = format!(
         "rtmp://127.0.0.1:{}/live/{}",
         server.rtmp,
